@@ -1,0 +1,27 @@
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { venvPythonPath } from '../../src/dev/binaries';
+import { Crc32c, crc32cBase64 } from '../../src/nexus/crc32c';
+
+describe('crc32c', () => {
+  it('matches the RFC 3720 check value', () => {
+    expect(new Crc32c().update(Buffer.from('123456789')).value()).toBe(0xe3069283);
+  });
+
+  it('gives the same digest however the bytes are chunked', () => {
+    const data = randomBytes(100_003);
+    const chunked = new Crc32c();
+    for (let i = 0; i < data.length; i += 7919) chunked.update(data.subarray(i, i + 7919));
+    expect(chunked.base64()).toBe(crc32cBase64(data));
+  });
+
+  it('agrees with the crc32c package the official Python SDK uses', () => {
+    const data = randomBytes(65_537);
+    const script =
+      'import sys, base64, crc32c; d = sys.stdin.buffer.read(); ' +
+      'print(base64.b64encode(crc32c.crc32c(d).to_bytes(4, "big")).decode())';
+    const python = spawnSync(venvPythonPath(), ['-c', script], { input: data, encoding: 'utf8' });
+    expect(python.stderr).toBe('');
+    expect(python.stdout.trim()).toBe(crc32cBase64(data));
+  });
+});
