@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Runs the TypeScript sources directly, so the CLI needs no build step.
+require('tsx/cjs');
+require('../src/cli/main.ts')
+  .runCli(process.argv)
+  .then((exitCode) => {
+    process.exitCode = exitCode;
+  });

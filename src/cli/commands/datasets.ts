@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { parsePositiveInt } from '../config';
+import { nexusClientFor } from '../nexus-client';
+import { fields, Output, table } from '../output';
+import { examples } from '../program';
+import { formatBytes, ProgressBar } from '../progress-bar';
+
+/** `datasets create|list|get|delete`, mirroring the Python SDK's `datature batch datasets`. */
+export function register(program: Command): void {
+  const datasets = program
+    .command('datasets')
+    .description('batch datasets (NDJSON files of items to predict)')
+    .addHelpText(
+      'after',
+      examples('datature-batch datasets create --name cats items.ndjson', 'datature-batch datasets list --json'),
+    );
+
+  datasets
+    .command('create')
+    .description('validate, register and upload an NDJSON file, then wait until it is processed')
+    .argument('<file>', 'NDJSON file, one item per line')
+    .requiredOption('--name <name>', 'dataset name')
+    .option('--no-wait', 'return once uploaded, without waiting for processing')
+    .action(async (file: string, opts: { name: string; wait: boolean }, command: Command) => {
+      const output = Output.of(command);
+      const nexus = nexusClientFor(command);
+      const bar = output.json ? undefined : new ProgressBar('upload', { formatValue: formatBytes });
+      let uploaded: { sent: number; total: number } | undefined;
+      const created = await nexus.datasets.create(
+        { name: opts.name, source: file },
+        {
+          onUploadProgress: (sent: number, total: number) => {
+            uploaded = { sent, total };
+            bar?.update(sent, total);
+          },
+        },
+      );
+      if (uploaded) bar?.finish(uploaded.sent, uploaded.total);
+      const dataset = opts.wait ? await nexus.datasets.waitUntilDone(created.id) : created;
+      output.result(dataset, () => describeDataset(dataset));
+    });
+
+  datasets
+    .command('list')
+    .description('list datasets')
+    .option('--show-expired', 'include expired datasets')
+    .option('--limit <n>', 'page size', parsePositiveInt('--limit'))
+    .action(async (opts: { showExpired?: boolean; limit?: number }, command: Command) => {
+      const output = Output.of(command);
+      const nexus = nexusClientFor(command);
+      const all = [];
+      for await (const dataset of nexus.datasets.list({ showExpired: opts.showExpired, limit: opts.limit }))
+        all.push(dataset);
+      output.result(all, () =>
+        table(
+          ['ID', 'NAME', 'STATUS', 'ITEMS'],
+          all.map((dataset) => [
+            dataset.id,
+            dataset.name,
+            dataset.status.overview,
+            String(dataset.status.itemCount ?? ''),
+          ]),
+        ),
+      );
+    });
+
+  datasets
+    .command('get')
+    .description('show one dataset')
+    .argument('<datasetId>')
+    .action(async (datasetId: string, _opts: unknown, command: Command) => {
+      const output = Output.of(command);
+      const dataset = await nexusClientFor(command).datasets.get(datasetId);
+      output.result(dataset, () => describeDataset(dataset));
+    });
+
+  datasets
+    .command('delete')
+    .description('delete a dataset')
+    .argument('<datasetId>')
+    .action(async (datasetId: string, _opts: unknown, command: Command) => {
+      const output = Output.of(command);
+      const deleted = await nexusClientFor(command).datasets.delete(datasetId);
+      output.result(deleted, () => `deleted dataset ${datasetId}`);
+    });
+}
+
+function describeDataset(dataset: {
+  id: string;
+  name: string;
+  status: { overview: string; itemCount?: number | null };
+}): string {
+  return fields([
+    ['id', dataset.id],
+    ['name', dataset.name],
+    ['status', dataset.status.overview],
+    ['items', dataset.status.itemCount ?? undefined],
+  ]);
+}

@@ -1,0 +1,96 @@
+import { readFileSync } from 'node:fs';
+import { UsageError } from './errors';
+import { registerSecret } from './secrets';
+
+/** The options every command accepts (declared once on the root program). */
+export interface GlobalOptions {
+  json?: boolean;
+  verbose?: boolean;
+  apiUrl?: string;
+  project?: string;
+  secretKeyFile?: string;
+  temporalAddress?: string;
+  namespace?: string;
+  taskQueue?: string;
+}
+
+export interface ApiConfig {
+  baseUrl: string;
+  projectId: string;
+  secretKey: string;
+}
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+}
+
+export const defaultApiBaseUrl = 'https://api.datature.io';
+export const defaultNamespace = 'default';
+export const defaultTaskQueue = 'datature-batch';
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * API settings from flags, then env. The secret key is only read from env `DATATURE_SECRET_KEY`
+ * or a file (`--secret-key-file`): a flag value would leak into shell history and `ps`.
+ */
+export function resolveApiConfig(opts: GlobalOptions, env: Env = process.env): ApiConfig {
+  const baseUrl = opts.apiUrl ?? env.DATATURE_API_BASE_URL ?? defaultApiBaseUrl;
+  const projectId = opts.project ?? env.DATATURE_PROJECT_ID;
+  const secretKey = readSecretKey(opts, env);
+  const missing = [
+    projectId ? undefined : 'project id (--project or env DATATURE_PROJECT_ID)',
+    secretKey ? undefined : 'secret key (env DATATURE_SECRET_KEY or --secret-key-file)',
+  ].filter((item): item is string => item !== undefined);
+  if (missing.length > 0) throw new UsageError(`missing configuration: ${missing.join(', ')}`);
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new UsageError(`invalid API URL: ${baseUrl}`);
+  }
+  return { baseUrl, projectId: projectId!, secretKey: secretKey! };
+}
+
+function readSecretKey(opts: GlobalOptions, env: Env): string | undefined {
+  let secretKey = env.DATATURE_SECRET_KEY;
+  if (opts.secretKeyFile) {
+    try {
+      secretKey = readFileSync(opts.secretKeyFile, 'utf8').trim();
+    } catch (err) {
+      throw new UsageError(
+        `cannot read --secret-key-file ${opts.secretKeyFile}: ${(err as NodeJS.ErrnoException).code}`,
+      );
+    }
+    if (!secretKey) throw new UsageError(`--secret-key-file ${opts.secretKeyFile} is empty`);
+  }
+  if (secretKey) registerSecret(secretKey);
+  return secretKey || undefined;
+}
+
+/** Temporal settings from flags, then the usual `TEMPORAL_*` env vars. */
+export function resolveTemporalConfig(opts: GlobalOptions, env: Env = process.env): TemporalConfig {
+  const address = opts.temporalAddress ?? env.TEMPORAL_ADDRESS;
+  if (!address) {
+    throw new UsageError(
+      'missing configuration: Temporal address (--temporal-address or env TEMPORAL_ADDRESS); ' +
+        "run 'datature-batch dev' for a local stack",
+    );
+  }
+  return {
+    address,
+    namespace: opts.namespace ?? env.TEMPORAL_NAMESPACE ?? defaultNamespace,
+    taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? defaultTaskQueue,
+  };
+}
+
+/** A strictly positive integer flag, or a usage error naming the flag. */
+export function parsePositiveInt(flag: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed <= 0)
+      throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
+    return parsed;
+  };
+}

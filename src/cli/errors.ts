@@ -1,0 +1,22 @@
+/** Exit codes of every command: the contract scripts rely on. */
+export const ExitCode = {
+  ok: 0,
+  failedRun: 1,
+  usage: 2,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** A wrong flag, a missing argument or missing configuration: the user must change the command line (exit 2). */
+export class UsageError extends Error {
+  readonly exitCode = ExitCode.usage;
+}
+
+/** The command ran but what it watched failed, was cancelled or timed out (exit 1). */
+export class RunFailedError extends Error {
+  readonly exitCode = ExitCode.failedRun;
+}
+
+export function exitCodeOf(err: unknown): ExitCode {
+  if (err instanceof UsageError) return ExitCode.usage;
+  return ExitCode.failedRun;
+}

@@ -1,0 +1,34 @@
+import { CommanderError } from 'commander';
+import * as datasets from './commands/datasets';
+import { ExitCode, exitCodeOf } from './errors';
+import { createRootProgram } from './program';
+import { redactSecrets } from './secrets';
+
+/** Every command group; each exports `register(program)`. Adding a group is one line here. */
+const commandGroups = [datasets];
+
+/** Runs the CLI and resolves with the process exit code (0 ok, 1 failed run, 2 usage/config error). */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = createRootProgram();
+  // Set before the groups register so every subcommand inherits it: usage errors become exit 2, not exit(1).
+  program.exitOverride();
+  for (const group of commandGroups) group.register(program);
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its one-line message (or the help).
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const verbose = argv.includes('--verbose') || argv.includes('-v');
+    printError(err, verbose);
+    return exitCodeOf(err);
+  }
+}
+
+function printError(err: unknown, verbose: boolean): void {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(redactSecrets(`error: ${message.split('\n')[0]}`) + '\n');
+  if (verbose && err instanceof Error && err.stack) process.stderr.write(redactSecrets(err.stack) + '\n');
+}
