@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
 import { UsageError } from './errors';
 import { registerSecret } from './secrets';
 
@@ -85,12 +86,24 @@ export function resolveTemporalConfig(opts: GlobalOptions, env: Env = process.en
   };
 }
 
-/** A strictly positive integer flag, or a usage error naming the flag. */
-export function parsePositiveInt(flag: string) {
+/** An integer flag of at least `min`; commander reports a bad value as a usage error. */
+export function parseIntFlag(min: number) {
   return (value: string): number => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed <= 0)
-      throw new UsageError(`${flag} must be a positive integer, got '${value}'`);
+    if (!Number.isInteger(parsed) || parsed < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
     return parsed;
   };
+}
+
+/** A repeatable string flag. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** An ISO-8601 time flag, normalised to ISO. */
+export function parseTimeFlag(value: string): string {
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime()))
+    throw new InvalidArgumentError('expected an ISO-8601 time, e.g. 2026-01-31T08:00:00Z');
+  return time.toISOString();
 }

@@ -1,11 +1,13 @@
 import { CommanderError } from 'commander';
 import * as datasets from './commands/datasets';
+import * as jobs from './commands/jobs';
+import * as webhooks from './commands/webhooks';
 import { ExitCode, exitCodeOf } from './errors';
 import { createRootProgram } from './program';
 import { redactSecrets } from './secrets';
 
 /** Every command group; each exports `register(program)`. Adding a group is one line here. */
-const commandGroups = [datasets];
+const commandGroups = [webhooks, datasets, jobs];
 
 /** Runs the CLI and resolves with the process exit code (0 ok, 1 failed run, 2 usage/config error). */
 export async function runCli(argv: string[]): Promise<number> {

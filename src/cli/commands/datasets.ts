@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parsePositiveInt } from '../config';
+import { parseIntFlag } from '../config';
 import { nexusClientFor } from '../nexus-client';
 import { fields, Output, table } from '../output';
 import { examples } from '../program';
@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .command('list')
     .description('list datasets')
     .option('--show-expired', 'include expired datasets')
-    .option('--limit <n>', 'page size', parsePositiveInt('--limit'))
+    .option('--limit <n>', 'page size', parseIntFlag(1))
     .action(async (opts: { showExpired?: boolean; limit?: number }, command: Command) => {
       const output = Output.of(command);
       const nexus = nexusClientFor(command);
