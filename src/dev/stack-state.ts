@@ -1,0 +1,61 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+
+/** What a running stack publishes in `.data/stack.json` so a second run can reuse it. Holds no secrets. */
+export interface StackState {
+  ownerPid: number;
+  /** Every process the stack owns: the owner and the Temporal dev server's process group. */
+  pids: number[];
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  uiUrl: string;
+  emulatorUrl: string;
+  projectId: string;
+  fileServerUrl: string;
+  receiverUrl?: string;
+  predictionsFile?: string;
+  webhookSecretFile: string;
+  startedAt: string;
+}
+
+export function readStackState(path: string): StackState | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as StackState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeStackState(path: string, state: StackState): void {
+  writeFileSync(path, JSON.stringify(state, null, 2) + '\n');
+}
+
+/** Removes the state file only if it still describes this process's stack. */
+export function removeStackState(path: string, ownerPid: number): void {
+  if (readStackState(path)?.ownerPid === ownerPid) rmSync(path, { force: true });
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function tcpReachable(hostPort: string, timeoutMs = 1000): Promise<boolean> {
+  const [host, port] = hostPort.replace(/^https?:\/\//, '').split(':');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port: Number.parseInt(port, 10) });
+    const done = (reachable: boolean) => {
+      socket.destroy();
+      resolve(reachable);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
