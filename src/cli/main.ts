@@ -1,13 +1,19 @@
 import { CommanderError } from 'commander';
 import * as datasets from './commands/datasets';
+import * as demo from './commands/demo';
+import * as dev from './commands/dev';
+import * as emulator from './commands/emulator';
 import * as jobs from './commands/jobs';
+import * as run from './commands/run';
+import * as runs from './commands/runs';
 import * as webhooks from './commands/webhooks';
+import * as worker from './commands/worker';
 import { ExitCode, exitCodeOf } from './errors';
 import { createRootProgram } from './program';
 import { redactSecrets } from './secrets';
 
 /** Every command group; each exports `register(program)`. Adding a group is one line here. */
-const commandGroups = [webhooks, datasets, jobs];
+const commandGroups = [demo, dev, worker, emulator, run, runs, webhooks, datasets, jobs];
 
 /** Runs the CLI and resolves with the process exit code (0 ok, 1 failed run, 2 usage/config error). */
 export async function runCli(argv: string[]): Promise<number> {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { Dataset } from '../../nexus';
 import { parseIntFlag } from '../config';
 import { nexusClientFor } from '../nexus-client';
 import { fields, Output, table } from '../output';
@@ -48,7 +49,7 @@ export function register(program: Command): void {
     .action(async (opts: { showExpired?: boolean; limit?: number }, command: Command) => {
       const output = Output.of(command);
       const nexus = nexusClientFor(command);
-      const all = [];
+      const all: Dataset[] = [];
       for await (const dataset of nexus.datasets.list({ showExpired: opts.showExpired, limit: opts.limit }))
         all.push(dataset);
       output.result(all, () =>

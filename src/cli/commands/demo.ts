@@ -1,0 +1,152 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import type { Stack } from '../../dev/stack';
+import type { Job } from '../../nexus';
+import { RunFailedError } from '../errors';
+import { writeLogEntries } from '../log-writer';
+import { fields, Output } from '../output';
+import { examples } from '../program';
+import { type RunProgressView, watchRun } from '../run-progress';
+import { assertNothingExternal, type StackFlags, startStackFrom, withStackFlags } from '../stack-flags';
+import { startRun } from '../start-run';
+import { connectTemporalTo, workflowUiUrl } from '../temporal-client';
+
+interface DemoSummary {
+  workflowId: string;
+  jobId: string;
+  status: string;
+  itemCount: number;
+  items: Job['status']['items'];
+  receiverCount: number;
+  datasetFile: string;
+  logsFile: string;
+  logEntries: number;
+  predictionsFile?: string;
+  uiUrl: string;
+  elapsedMs: number;
+}
+
+/** `demo`: the whole pipeline on the embedded stack and the bundled sample images, end to end. */
+export function register(program: Command): void {
+  withStackFlags(
+    program
+      .command('demo')
+      .description('run batchPrediction on the bundled sample images against the embedded stack, with live progress'),
+  )
+    .addHelpText('after', examples('npm run demo', 'datature-batch demo --json'))
+    .action(async (flags: StackFlags, command: Command) => {
+      const output = Output.of(command);
+      assertNothingExternal();
+      const startedAt = Date.now();
+      const stack = await startStackFrom(flags, (message) => output.info(message));
+      try {
+        const summary = await runDemo(stack, output, startedAt);
+        output.result(summary, () => formatSummary(summary));
+        const complete = summary.items.delivered === summary.itemCount && summary.receiverCount === summary.itemCount;
+        if (!complete) {
+          throw new RunFailedError(
+            `demo incomplete: ${summary.items.delivered}/${summary.itemCount} delivered, receiver has ${summary.receiverCount}`,
+          );
+        }
+      } finally {
+        await stack.close();
+      }
+    });
+}
+
+async function runDemo(stack: Stack, output: Output, startedAt: number): Promise<DemoSummary> {
+  const { NexusClient } = require('../../nexus') as typeof import('../../nexus');
+  const { DEV_DEPLOYMENT_ID } = require('../../emulator') as typeof import('../../emulator');
+  const nexus = new NexusClient({ secretKey: stack.secretKey, projectId: stack.projectId, baseUrl: stack.emulatorUrl });
+  if (!stack.receiverUrl) throw new Error('the stack has no webhook receiver');
+
+  const workflowId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const demoDir = join(stack.stateFile, '..', 'demo');
+  mkdirSync(demoDir, { recursive: true });
+  const datasetFile = join(demoDir, `${workflowId}.dataset.ndjson`);
+  const itemCount = writeSampleDataset(datasetFile, stack.fileServerUrl);
+
+  const webhook = await nexus.webhooks.create({
+    name: `demo-receiver-${workflowId}`,
+    endpoint: stack.receiverUrl,
+    secret: readFileSync(stack.webhookSecretFile, 'utf8').trim(),
+  });
+  const temporal = { address: stack.temporalAddress, namespace: stack.namespace, taskQueue: stack.taskQueue };
+  const session = await connectTemporalTo(temporal);
+  try {
+    const uiUrl = workflowUiUrl(temporal, workflowId, stack.uiUrl);
+    output.info(`run ${workflowId} started: ${uiUrl}`);
+    const handle = await startRun(session, {
+      workflowId,
+      name: workflowId,
+      datasetFile,
+      deploymentId: DEV_DEPLOYMENT_ID,
+      webhookIds: [webhook.id],
+    });
+    await watchRun(handle);
+    const progress = await handle.query<RunProgressView>('progress');
+    if (!progress.jobId) throw new RunFailedError(`run ${workflowId} finished without a batch job`);
+    const job = await nexus.jobs.get(progress.jobId);
+    const logsFile = join(demoDir, `${workflowId}.logs.ndjson`);
+    const logEntries = await writeLogEntries(nexus.jobs.allLogs(job.id, {}), logsFile);
+    return {
+      workflowId,
+      jobId: job.id,
+      status: job.status.overview,
+      itemCount,
+      items: job.status.items,
+      receiverCount: await receiverCountFor(stack.receiverUrl, job.id),
+      datasetFile,
+      logsFile,
+      logEntries,
+      predictionsFile: stack.predictionsFile,
+      uiUrl,
+      elapsedMs: Date.now() - startedAt,
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+/** One NDJSON line per sample image, pointing at the stack's file server. */
+function writeSampleDataset(
+  path: string,
+  fileServerUrl: string,
+  samplesDir = join(__dirname, '..', '..', '..', 'samples', 'images'),
+): number {
+  const images = readdirSync(samplesDir)
+    .filter((name) => /\.(png|jpe?g)$/i.test(name))
+    .sort();
+  writeFileSync(
+    path,
+    images.map((name) => JSON.stringify({ kind: 'Image', url: `${fileServerUrl}/${name}` }) + '\n').join(''),
+  );
+  return images.length;
+}
+
+async function receiverCountFor(receiverUrl: string, jobId: string): Promise<number> {
+  const response = await fetch(`${receiverUrl.replace(/\/$/, '')}/counts?jobId=${encodeURIComponent(jobId)}`);
+  if (!response.ok) throw new Error(`receiver /counts answered ${response.status}`);
+  return ((await response.json()) as { predictions: number }).predictions;
+}
+
+function formatSummary(summary: DemoSummary): string {
+  const items = summary.items;
+  return [
+    '',
+    `demo run ${summary.workflowId}: job ${summary.jobId} ${summary.status} in ${(summary.elapsedMs / 1000).toFixed(1)} s`,
+    fields([
+      ['items', summary.itemCount],
+      ['gathered', `${items.gathered} (failed ${items.failedGather})`],
+      ['preprocessed', `${items.preprocessed} (failed ${items.failedProcess})`],
+      ['predicted', `${items.predicted} (failed ${items.failedPredict})`],
+      ['delivered', `${items.delivered} (failed ${items.failedDeliver})`],
+      ['receiver', `${summary.receiverCount} predictions stored for this job (Delivered: ${items.delivered})`],
+      ['predictions', summary.predictionsFile],
+      ['job logs', `${summary.logsFile} (${summary.logEntries} entries)`],
+      ['dataset', summary.datasetFile],
+      ['web UI', summary.uiUrl],
+    ]),
+  ].join('\n');
+}

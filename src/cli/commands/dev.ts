@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { Output } from '../output';
+import { examples } from '../program';
+import { assertNothingExternal, type StackFlags, stackEnv, startStackFrom, withStackFlags } from '../stack-flags';
+
+/** `dev`: the embedded stack in the foreground until Ctrl-C. */
+export function register(program: Command): void {
+  withStackFlags(
+    program
+      .command('dev')
+      .description('start the local stack (Temporal dev server + UI, emulator, receiver, worker) and keep it running'),
+  )
+    .addHelpText('after', examples('datature-batch dev', 'datature-batch dev --temporal-port 7233 --ui-port 8233'))
+    .action(async (flags: StackFlags, command: Command) => {
+      const output = Output.of(command);
+      assertNothingExternal();
+      const stack = await startStackFrom(flags, (message) => output.info(message));
+      const env = stackEnv(stack);
+      output.result({ ...stack, env, secretKey: undefined }, () =>
+        [
+          stack.reused ? `a stack is already running (pid ${stack.ownerPid}); use it:` : 'stack running:',
+          `  Temporal Web UI   ${stack.uiUrl}`,
+          `  Temporal          ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
+          `  emulator          ${stack.emulatorUrl}`,
+          `  receiver          ${stack.receiverUrl ?? '(none)'} -> ${stack.predictionsFile ?? ''}`,
+          `  sample files      ${stack.fileServerUrl}`,
+          'export these in another shell to use the other commands:',
+          ...Object.entries(env).map(([name, value]) => `  export ${name}=${value}`),
+          stack.reused ? '' : 'Ctrl-C stops everything.',
+        ].join('\n'),
+      );
+      if (stack.reused) return;
+      // The stack stops everything and exits on Ctrl-C / SIGTERM; until then its servers keep the process alive.
+      await new Promise<never>(() => {});
+    });
+}

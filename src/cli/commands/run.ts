@@ -1,0 +1,71 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { collect, parseTimeFlag } from '../config';
+import { UsageError } from '../errors';
+import { Output } from '../output';
+import { examples } from '../program';
+import { watchRun } from '../run-progress';
+import { startRun } from '../start-run';
+import { workflowUiUrl } from '../temporal-client';
+import { awaitRun, withTemporal } from './runs';
+
+interface RunFlags {
+  deployment?: string;
+  artifact?: string;
+  webhook?: string[];
+  startAt?: string;
+  stopAt?: string;
+  name?: string;
+  workflowId?: string;
+  wait?: boolean;
+}
+
+/** `run`: start a durable batchPrediction run; detached by default, `--wait` draws progress until it ends. */
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('start a batchPrediction run on an NDJSON dataset (a file the worker can read, or a URL)')
+    .argument('<dataset>', 'NDJSON file path or http(s) URL')
+    .option('--deployment <deploymentId>', 'existing deployment to predict with')
+    .option('--artifact <artifactId>', 'artifact to deploy for this run')
+    .option('--webhook <webhookId>', 'webhook receiving the predictions (repeatable)', collect)
+    .option('--start-at <time>', 'earliest start of the job (ISO-8601)', parseTimeFlag)
+    .option('--stop-at <time>', 'stop time of the job (ISO-8601)', parseTimeFlag)
+    .option('--name <name>', 'name of the dataset and job')
+    .option('--workflow-id <id>', 'workflow id (default: generated)')
+    .option('--wait', 'show progress until the run ends; exit 1 if it fails')
+    .addHelpText(
+      'after',
+      examples(
+        'datature-batch run items.ndjson --deployment deploy_1 --webhook webhook_1 --wait',
+        'datature-batch run https://example.com/items.ndjson --artifact artifact_1 --webhook webhook_1 --name nightly',
+      ),
+    )
+    .action(async (dataset: string, flags: RunFlags, command: Command) => {
+      const output = Output.of(command);
+      if (Boolean(flags.deployment) === Boolean(flags.artifact)) {
+        throw new UsageError('give exactly one of --deployment and --artifact');
+      }
+      await withTemporal(command, async (session) => {
+        const handle = await startRun(session, {
+          workflowId: flags.workflowId,
+          name: flags.name,
+          datasetFile: /^https?:\/\//.test(dataset) ? dataset : resolve(dataset),
+          deploymentId: flags.deployment,
+          artifactId: flags.artifact,
+          webhookIds: flags.webhook ?? [],
+          startAt: flags.startAt,
+          stopAt: flags.stopAt,
+        });
+        const uiUrl = workflowUiUrl(session.config, handle.workflowId);
+        if (!flags.wait) {
+          output.result({ workflowId: handle.workflowId, uiUrl }, () => `started ${handle.workflowId}\n${uiUrl}`);
+          return;
+        }
+        output.info(`started ${handle.workflowId}: ${uiUrl}`);
+        if (!output.json) await watchRun(handle);
+        const result = await awaitRun(session, handle.workflowId);
+        output.result({ workflowId: handle.workflowId, uiUrl, result }, () => JSON.stringify(result, null, 2));
+      });
+    });
+}

@@ -1,0 +1,126 @@
+import type { Command } from 'commander';
+import { RunFailedError } from '../errors';
+import { Output } from '../output';
+import { examples } from '../program';
+import type { RunProgressView } from '../run-progress';
+import { connectTemporal, type TemporalSession, workflowUiUrl } from '../temporal-client';
+import { streamJobLogs, withLogFlags } from './jobs';
+
+/** `status`, `cancel`, `result` and `logs` of a batchPrediction run, by workflow id. */
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('show the progress of a run (the workflow`s progress query)')
+    .argument('<workflowId>')
+    .addHelpText('after', examples('datature-batch status batch-nightly-2026-01-31'))
+    .action(async (workflowId: string, _opts: unknown, command: Command) => {
+      const output = Output.of(command);
+      await withTemporal(command, async (session) => {
+        const handle = session.client.workflow.getHandle(workflowId);
+        const description = await handle.describe();
+        const progress = await handle.query<RunProgressView>('progress').catch(() => undefined);
+        const status = description.status.name;
+        const uiUrl = workflowUiUrl(session.config, workflowId);
+        output.result({ workflowId, status, progress, uiUrl }, () => formatStatus(workflowId, status, progress, uiUrl));
+      });
+    });
+
+  program
+    .command('cancel')
+    .description('cancel a run: signal `cancel` (the workflow cancels the job and cleans up), or --hard')
+    .argument('<workflowId>')
+    .option('--reason <text>', 'why, recorded in the workflow history')
+    .option('--hard', 'send a Temporal cancellation request instead of the signal')
+    .addHelpText('after', examples('datature-batch cancel batch-nightly --reason "wrong dataset"'))
+    .action(async (workflowId: string, opts: { reason?: string; hard?: boolean }, command: Command) => {
+      const output = Output.of(command);
+      await withTemporal(command, async (session) => {
+        const handle = session.client.workflow.getHandle(workflowId);
+        if (opts.hard) await handle.cancel();
+        else await handle.signal('cancel', opts.reason ?? 'cancelled from the CLI');
+        const how = opts.hard ? 'cancellation request' : 'cancel signal';
+        output.result({ workflowId, sent: how }, () => `sent ${how} to ${workflowId}`);
+      });
+    });
+
+  program
+    .command('result')
+    .description('wait for a run to finish and print its result (exit 1 if it failed or was cancelled)')
+    .argument('<workflowId>')
+    .action(async (workflowId: string, _opts: unknown, command: Command) => {
+      const output = Output.of(command);
+      await withTemporal(command, async (session) => {
+        const result = await awaitRun(session, workflowId);
+        output.result(result, () => JSON.stringify(result, null, 2));
+      });
+    });
+
+  withLogFlags(
+    program
+      .command('logs')
+      .description('stream the job log entries of a run (or of a job id) as NDJSON')
+      .argument('<workflowIdOrJobId>', 'a workflow id, or a batchjob_ id'),
+  )
+    .addHelpText('after', examples('datature-batch logs batch-nightly --output nightly.logs.ndjson'))
+    .action(async (target: string, opts: Parameters<typeof streamJobLogs>[2], command: Command) => {
+      const output = Output.of(command);
+      const jobId = target.startsWith('batchjob_') ? target : await jobIdOfRun(command, target);
+      const count = await streamJobLogs(command, jobId, opts);
+      if (opts.output) output.info(`wrote ${count} log entries of ${jobId} to ${opts.output}`);
+    });
+}
+
+export async function withTemporal<T>(command: Command, use: (session: TemporalSession) => Promise<T>): Promise<T> {
+  const session = await connectTemporal(command);
+  try {
+    return await use(session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** The run's result, or a RunFailedError (exit 1) carrying the one-line reason. */
+export async function awaitRun(session: TemporalSession, workflowId: string): Promise<unknown> {
+  const { WorkflowFailedError } = require('@temporalio/client') as typeof import('@temporalio/client');
+  try {
+    return await session.client.workflow.getHandle(workflowId).result();
+  } catch (err) {
+    if (err instanceof WorkflowFailedError) {
+      const cause = err.cause?.message ? `: ${err.cause.message}` : '';
+      throw new RunFailedError(
+        `run ${workflowId} ${err.message.replace(/^Workflow execution /i, '').toLowerCase()}${cause}`,
+      );
+    }
+    throw err;
+  }
+}
+
+async function jobIdOfRun(command: Command, workflowId: string): Promise<string> {
+  return withTemporal(command, async (session) => {
+    const progress = await session.client.workflow.getHandle(workflowId).query<RunProgressView>('progress');
+    if (!progress?.jobId) throw new RunFailedError(`run ${workflowId} has no batch job yet`);
+    return progress.jobId;
+  });
+}
+
+function formatStatus(
+  workflowId: string,
+  status: string,
+  progress: RunProgressView | undefined,
+  uiUrl: string,
+): string {
+  const lines = [`run       ${workflowId}`, `status    ${status}`];
+  if (progress?.phase) lines.push(`phase     ${progress.phase}`);
+  if (progress?.datasetId) lines.push(`dataset   ${progress.datasetId}`);
+  if (progress?.jobId) lines.push(`job       ${progress.jobId}`);
+  if (progress?.upload?.totalBytes)
+    lines.push(`upload    ${progress.upload.sentBytes ?? 0}/${progress.upload.totalBytes} bytes`);
+  if (progress?.items) {
+    const counters = Object.entries(progress.items)
+      .map(([name, value]) => `${name} ${value}`)
+      .join(', ');
+    lines.push(`items     ${counters}${progress.itemCount !== undefined ? ` (of ${progress.itemCount})` : ''}`);
+  }
+  lines.push(`web UI    ${uiUrl}`);
+  return lines.join('\n');
+}

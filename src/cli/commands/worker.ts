@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { type GlobalOptions, resolveApiConfig, resolveTemporalConfig } from '../config';
+import { Output } from '../output';
+import { examples } from '../program';
+
+/** `worker`: runs the batchPrediction worker against the configured Temporal and API until Ctrl-C. */
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description('run a worker for batchPrediction runs against the configured Temporal and Datature API')
+    .addHelpText(
+      'after',
+      examples(
+        'TEMPORAL_ADDRESS=localhost:7233 DATATURE_PROJECT_ID=proj_... DATATURE_SECRET_KEY=... datature-batch worker',
+      ),
+    )
+    .action(async (_opts: unknown, command: Command) => {
+      const output = Output.of(command);
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const temporal = resolveTemporalConfig(globals);
+      const api = resolveApiConfig(globals);
+      output.info(`worker polling ${temporal.taskQueue} on ${temporal.address} (namespace ${temporal.namespace})`);
+      const { runWorker } = require('../../worker') as typeof import('../../worker');
+      await runWorker({ temporal, api });
+    });
+}

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import type { Stack, StackOptions } from '../dev/stack';
+import { parseIntFlag } from './config';
+import { UsageError } from './errors';
+
+export interface StackFlags {
+  dataDir?: string;
+  temporalPort?: number;
+  uiPort?: number;
+  emulatorPort?: number;
+  receiverPort?: number;
+  fileServerPort?: number;
+}
+
+/** Flags of the commands that start the embedded stack (`demo`, `dev`); ports default to free ones. */
+export function withStackFlags(command: Command): Command {
+  const port = parseIntFlag(0);
+  return command
+    .option('--data-dir <dir>', 'where the stack keeps its state (default .data in the project)')
+    .option('--temporal-port <port>', 'Temporal frontend port', port)
+    .option('--ui-port <port>', 'Temporal Web UI port', port)
+    .option('--emulator-port <port>', 'emulator port', port)
+    .option('--receiver-port <port>', 'webhook receiver port', port)
+    .option('--file-server-port <port>', 'sample file server port', port);
+}
+
+/** The embedded stack only runs when no external Temporal or API is configured. */
+export function assertNothingExternal(env: Record<string, string | undefined> = process.env): void {
+  const external = ['TEMPORAL_ADDRESS', 'DATATURE_API_BASE_URL'].filter((name) => env[name]);
+  if (external.length > 0) {
+    throw new UsageError(
+      `${external.join(' and ')} set: the embedded stack does not start against external services; unset ${external.length > 1 ? 'them' : 'it'}`,
+    );
+  }
+}
+
+export async function startStackFrom(flags: StackFlags, log: (message: string) => void): Promise<Stack> {
+  const { startStack } = require('../dev/stack') as typeof import('../dev/stack');
+  const options: StackOptions = { ...flags, log };
+  return startStack(options);
+}
+
+/** The variables that point the other commands (and any client) at the stack. */
+export function stackEnv(stack: Stack): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_NAMESPACE: stack.namespace,
+    TEMPORAL_TASK_QUEUE: stack.taskQueue,
+    TEMPORAL_UI_URL: stack.uiUrl,
+    DATATURE_API_BASE_URL: stack.emulatorUrl,
+    DATATURE_PROJECT_ID: stack.projectId,
+    // The emulator's fixed, documented dev key (docs/emulator.md); no real secret is ever printed.
+    DATATURE_SECRET_KEY: stack.secretKey,
+  };
+}

@@ -1,0 +1,48 @@
+import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import { type GlobalOptions, resolveTemporalConfig, type TemporalConfig } from './config';
+
+export interface TemporalSession {
+  client: Client;
+  config: TemporalConfig;
+  close(): Promise<void>;
+}
+
+/** A Temporal client for the configured address and namespace (loaded on use: the SDK is slow to import). */
+export async function connectTemporal(command: Command): Promise<TemporalSession> {
+  const config = resolveTemporalConfig(command.optsWithGlobals<GlobalOptions>());
+  return connectTemporalTo(config);
+}
+
+export async function connectTemporalTo(config: TemporalConfig): Promise<TemporalSession> {
+  const { Client, Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
+  let connection: Awaited<ReturnType<typeof Connection.connect>>;
+  try {
+    connection = await Connection.connect({ address: config.address, connectTimeout: 5000 });
+  } catch (err) {
+    throw new Error(`cannot reach Temporal at ${config.address}: ${(err as Error).message}`);
+  }
+  return {
+    client: new Client({ connection, namespace: config.namespace }),
+    config,
+    close: () => connection.close(),
+  };
+}
+
+/**
+ * The Web UI page of a run. The dev server's UI listens on its own port, given by env
+ * `TEMPORAL_UI_URL` (printed by `dev`); otherwise the usual frontend port + 1000 convention.
+ */
+export function workflowUiUrl(
+  config: TemporalConfig,
+  workflowId: string,
+  uiBaseUrl = process.env.TEMPORAL_UI_URL,
+): string {
+  const base = uiBaseUrl ?? defaultUiUrl(config.address);
+  return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+function defaultUiUrl(address: string): string {
+  const [host, port] = address.split(':');
+  return `http://${host}:${Number(port ?? 7233) + 1000}`;
+}

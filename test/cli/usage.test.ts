@@ -1,0 +1,97 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanEnv, runCli } from './run-cli';
+
+describe('usage and configuration errors', () => {
+  test('--help lists every command group and exits 0', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    for (const group of [
+      'demo',
+      'dev',
+      'worker',
+      'emulator',
+      'run',
+      'status',
+      'cancel',
+      'result',
+      'logs',
+      'webhooks',
+      'datasets',
+      'jobs',
+    ]) {
+      expect(result.stdout).toMatch(new RegExp(`^  ${group}\\b`, 'm'));
+    }
+  });
+
+  test('command help shows examples', async () => {
+    const result = await runCli(['webhooks', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Examples:');
+  });
+
+  test('an unknown option is a usage error: exit 2, one line', async () => {
+    const result = await runCli(['jobs', 'list', '--bogus']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual(["error: unknown option '--bogus'"]);
+  });
+
+  test('an unknown command is a usage error', async () => {
+    const result = await runCli(['jbos']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("unknown command 'jbos'");
+  });
+
+  test('a missing argument is a usage error', async () => {
+    const result = await runCli(['status']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("missing required argument 'workflowId'");
+  });
+
+  test('an invalid flag value is a usage error', async () => {
+    const result = await runCli(['jobs', 'list', '--limit', 'many']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('expected an integer');
+  });
+
+  test('missing API configuration: exit 2 and names what is missing', async () => {
+    const result = await runCli(['webhooks', 'list']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'error: missing configuration: project id (--project or env DATATURE_PROJECT_ID), secret key (env DATATURE_SECRET_KEY or --secret-key-file)',
+    );
+  });
+
+  test('missing Temporal configuration: exit 2 and points at `dev`', async () => {
+    const result = await runCli(['status', 'some-workflow']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('missing configuration: Temporal address');
+    expect(result.stderr).toContain('datature-batch dev');
+  });
+
+  test('an unreadable secret key file is a configuration error', async () => {
+    const result = await runCli(['jobs', 'list', '--project', 'proj_1', '--secret-key-file', '/nonexistent/key']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('error: cannot read --secret-key-file /nonexistent/key: ENOENT');
+  });
+
+  test('the secret key is never echoed, even in errors', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-usage-'));
+    const keyFile = join(dir, 'key');
+    writeFileSync(keyFile, 'sk-very-secret-value\n');
+    // An unreachable API (port 9 on loopback refuses) makes the client fail after reading the key.
+    const result = await runCli(
+      ['--verbose', 'jobs', 'get', 'sk-very-secret-value', '--project', 'proj_1', '--secret-key-file', keyFile],
+      cleanEnv({ DATATURE_API_BASE_URL: 'http://127.0.0.1:9' }),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout + result.stderr).not.toContain('sk-very-secret-value');
+  });
+
+  test('`dev` refuses to embed a stack when external services are configured', async () => {
+    const result = await runCli(['dev'], cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:7233' }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('TEMPORAL_ADDRESS set');
+  });
+});
