@@ -16,21 +16,28 @@ export function register(program: Command): void {
     .addHelpText('after', examples('datature-batch emulator --port 4010 --db .data/emulator.db --admin'))
     .action(async (opts: { port: number; host: string; db?: string; admin?: boolean }, command: Command) => {
       const output = Output.of(command);
-      const { startEmulator } = require('../../emulator') as typeof import('../../emulator');
+      const { startEmulator, DEV_SECRET_KEY } = require('../../emulator') as typeof import('../../emulator');
       const emulator = await startEmulator({
         host: opts.host,
         port: opts.port,
         dbPath: opts.db,
         adminRoutes: opts.admin,
       });
-      output.result({ url: emulator.url, projectId: emulator.projectId }, () =>
-        [
-          `emulator listening on ${emulator.url}${opts.admin ? ' (admin routes on)' : ''}`,
-          'use it with:',
-          `  export DATATURE_API_BASE_URL=${emulator.url}`,
-          `  export DATATURE_PROJECT_ID=${emulator.projectId}`,
-          `  export DATATURE_SECRET_KEY=<the emulator's dev key, see docs/emulator.md>`,
-        ].join('\n'),
+      // The dev key is a published constant (docs/emulator.md), not a secret; a configured key is never shown.
+      const secretKey = emulator.secretKey === DEV_SECRET_KEY ? DEV_SECRET_KEY : '<the configured key>';
+      const env = {
+        DATATURE_API_BASE_URL: emulator.url,
+        DATATURE_PROJECT_ID: emulator.projectId,
+        DATATURE_SECRET_KEY: secretKey,
+      };
+      output.result(
+        { url: emulator.url, projectId: emulator.projectId, deploymentId: emulator.deploymentId, env },
+        () =>
+          [
+            `emulator listening on ${emulator.url} (state ${opts.db ?? 'in memory'}, admin routes ${opts.admin ? 'on' : 'off'})`,
+            `deployment ${emulator.deploymentId}`,
+            ...Object.entries(env).map(([name, value]) => `export ${name}=${value}`),
+          ].join('\n'),
       );
       await waitForShutdownSignal();
       await emulator.close();
