@@ -1,0 +1,107 @@
+import { z } from 'zod';
+
+/** One rule applied to API requests whose method and path match. */
+export const RouteFault = z.object({
+  /** Any method when absent. */
+  method: z.string().toUpperCase().optional(),
+  /** Glob over the URL path: `*` matches within one segment, `**` across segments. */
+  path: z.string().min(1),
+  /** Fraction of matching requests hit (default 1). */
+  rate: z.number().min(0).max(1).optional(),
+  /** Hit only the next N matching requests, then the rule is spent. */
+  count: z.number().int().positive().optional(),
+  status: z.union([z.literal(429), z.literal(500), z.literal(503)]).optional(),
+  /** Sent with a 429 or 503 (default 1). */
+  retryAfterSeconds: z.number().int().min(0).optional(),
+  /** Delay before the request is handled (or failed). */
+  latencyMs: z.number().int().min(0).optional(),
+  /** Destroy the socket without any response. */
+  drop: z.boolean().optional(),
+});
+export type RouteFault = z.infer<typeof RouteFault>;
+
+export const FaultSet = z.object({
+  routes: z.array(RouteFault).optional(),
+  gather: z
+    .object({ latencyMs: z.number().int().min(0).optional(), failRate: z.number().min(0).max(1).optional() })
+    .optional(),
+  predict: z.object({ failRate: z.number().min(0).max(1).optional() }).optional(),
+});
+export type FaultSet = z.infer<typeof FaultSet>;
+
+export type FaultAction =
+  | { kind: 'none'; latencyMs: number }
+  | { kind: 'drop'; latencyMs: number }
+  | { kind: 'status'; latencyMs: number; status: number; retryAfterSeconds?: number };
+
+interface ActiveRule {
+  rule: RouteFault;
+  pattern: RegExp;
+  remaining: number;
+}
+
+function globToRegExp(glob: string): RegExp {
+  const segment = (part: string) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*');
+  return new RegExp(`^${glob.split('**').map(segment).join('.*')}$`);
+}
+
+/** The faults currently injected; replaced as a whole by `set`, cleared by `clear`. */
+export class Faults {
+  private rules: ActiveRule[] = [];
+  private current: FaultSet = {};
+
+  constructor(initial: FaultSet = {}) {
+    this.set(initial);
+  }
+
+  set(faults: FaultSet): void {
+    this.current = FaultSet.parse(faults);
+    this.rules = (this.current.routes ?? []).map((rule) => ({
+      rule,
+      pattern: globToRegExp(rule.path),
+      remaining: rule.count ?? Number.POSITIVE_INFINITY,
+    }));
+  }
+
+  clear(): void {
+    this.set({});
+  }
+
+  describe(): FaultSet {
+    return {
+      ...this.current,
+      routes: this.rules.filter((active) => active.remaining > 0).map((active) => active.rule),
+    };
+  }
+
+  forRequest(method: string, path: string, random: () => number = Math.random): FaultAction {
+    for (const active of this.rules) {
+      const { rule } = active;
+      if (active.remaining <= 0) continue;
+      if (rule.method && rule.method !== method) continue;
+      if (!active.pattern.test(path)) continue;
+      if (random() >= (rule.rate ?? 1)) continue;
+      active.remaining -= 1;
+      const latencyMs = rule.latencyMs ?? 0;
+      if (rule.drop) return { kind: 'drop', latencyMs };
+      if (rule.status) {
+        const retryAfterSeconds = rule.status === 500 ? undefined : (rule.retryAfterSeconds ?? 1);
+        return { kind: 'status', latencyMs, status: rule.status, retryAfterSeconds };
+      }
+      return { kind: 'none', latencyMs };
+    }
+    return { kind: 'none', latencyMs: 0 };
+  }
+
+  gatherLatencyMs(): number {
+    return this.current.gather?.latencyMs ?? 0;
+  }
+
+  gatherFails(random: () => number = Math.random): boolean {
+    return random() < (this.current.gather?.failRate ?? 0);
+  }
+
+  predictionFails(random: () => number = Math.random): boolean {
+    return random() < (this.current.predict?.failRate ?? 0);
+  }
+}
