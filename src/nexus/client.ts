@@ -1,0 +1,64 @@
+import { inspect } from 'node:util';
+import type { Dispatcher } from 'undici';
+import { version } from '../../package.json';
+import { Datasets } from './datasets';
+import { NexusValidationError } from './errors';
+import { Jobs } from './jobs';
+import { Transport } from './transport';
+import { Webhooks } from './webhooks';
+
+export interface NexusClientOptions {
+  /** The project's secret key (`Secret-Key` header). Never logged, never in errors. */
+  secretKey: string;
+  /** With or without the `proj_` prefix. */
+  projectId: string;
+  /** Default: env DATATURE_API_BASE_URL, else https://api.datature.io. */
+  baseUrl?: string;
+  /** Per attempt; default 60 s (the signed-URL upload has no overall timeout unless one is given per call). */
+  timeoutMs?: number;
+  /** Default 2; Temporal activities pass 0 and let Temporal retry. */
+  maxRetries?: number;
+  dispatcher?: Dispatcher;
+}
+
+export const DEFAULT_BASE_URL = 'https://api.datature.io';
+export const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_RETRIES = 2;
+export const USER_AGENT = `datature-batch-worker/${version}`;
+
+/** The typed client of the Datature Nexus batch API. */
+export class NexusClient {
+  readonly projectId: string;
+  readonly baseUrl: string;
+  readonly webhooks: Webhooks;
+  readonly datasets: Datasets;
+  readonly jobs: Jobs;
+
+  constructor(options: NexusClientOptions) {
+    if (typeof options.secretKey !== 'string' || options.secretKey === '') {
+      throw new NexusValidationError('secretKey', 'is required');
+    }
+    if (typeof options.projectId !== 'string' || options.projectId.trim() === '') {
+      throw new NexusValidationError('projectId', 'is required');
+    }
+    this.projectId = options.projectId.startsWith('proj_') ? options.projectId : `proj_${options.projectId}`;
+    this.baseUrl = options.baseUrl || process.env.DATATURE_API_BASE_URL || DEFAULT_BASE_URL;
+    if (!/^https?:\/\//.test(this.baseUrl)) throw new NexusValidationError('baseUrl', 'must be an http(s) URL');
+    const transport = new Transport({
+      baseUrl: this.baseUrl,
+      secretKey: options.secretKey,
+      timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      maxRetries: options.maxRetries ?? DEFAULT_MAX_RETRIES,
+      userAgent: USER_AGENT,
+      dispatcher: options.dispatcher,
+    });
+    this.webhooks = new Webhooks(transport, this.projectId);
+    this.datasets = new Datasets(transport, this.projectId);
+    this.jobs = new Jobs(transport, this.projectId, this.datasets);
+  }
+
+  /** The key lives only in a private field of the transport; this keeps inspect output short too. */
+  [inspect.custom]() {
+    return `NexusClient { projectId: '${this.projectId}', baseUrl: '${this.baseUrl}' }`;
+  }
+}

@@ -1,0 +1,34 @@
+export { DEFAULT_BASE_URL, NexusClient, type NexusClientOptions, USER_AGENT } from './client';
+export { Crc32c, crc32cBase64 } from './crc32c';
+export { type DatasetSourceInput, itemsToNdjson, type NdjsonSource } from './dataset-source';
+export {
+  type DatasetCreateParams,
+  type DatasetListParams,
+  type DatasetRecordParams,
+  Datasets,
+  NDJSON_SOURCE_KIND,
+  type UploadOptions,
+  uploadHeaders,
+} from './datasets';
+export * from './errors';
+export {
+  type AllLogsFilter,
+  type DeploymentTemplate,
+  type JobCreateParams,
+  Jobs,
+  type LogsFilter,
+  MAX_LOG_ENTRIES_PER_CALL,
+} from './jobs';
+export * from './models';
+export { MAX_LINE_BYTES, type NdjsonDescription, validateNdjson } from './ndjson';
+export type { PageParams } from './pagination';
+export type { WaitOptions } from './polling';
+export type { RequestOptions } from './transport';
+export { generateWebhookSecret } from './webhook-secret';
+export {
+  DEFAULT_WEBHOOK_RETRIES,
+  type WebhookCreateParams,
+  type WebhookRetriesInput,
+  Webhooks,
+  type WebhookUpdateParams,
+} from './webhooks';

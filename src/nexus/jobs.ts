@@ -1,0 +1,226 @@
+import type { Datasets } from './datasets';
+import { NexusValidationError, NexusWaitError } from './errors';
+import {
+  DeleteResponseSchema,
+  type Job,
+  type JobLogEntry,
+  type JobLogs,
+  JobLogsSchema,
+  JobSchema,
+  type Page,
+  pageSchema,
+} from './models';
+import { type PageParams, paginate } from './pagination';
+import { pollUntil, type WaitOptions } from './polling';
+import { checkId, checkIntInRange, checkName, checkSchedule } from './request-validation';
+import { ApiResource, seg } from './resource';
+import type { RequestOptions, Transport } from './transport';
+
+/** The ephemeral deployment built from `artifactId` (the SDK's DeploymentMetadata, wire casing). */
+export interface DeploymentTemplate {
+  name?: string;
+  instanceId?: string;
+  replicas?: number;
+  region?: string;
+  versionTag?: string;
+  resources?: Record<string, number>;
+  options?: Record<string, unknown>;
+}
+
+export interface JobCreateParams {
+  name: string;
+  datasetId: string;
+  webhookIds: string[];
+  /** Exactly one of deploymentId (an existing deployment) and artifactId (a temporary one for this job). */
+  deploymentId?: string;
+  artifactId?: string;
+  deploymentTemplate?: DeploymentTemplate;
+  /** Epoch ms; not in the past (1 minute grace). */
+  startAtTime?: number;
+  /** Epoch ms, after the start; the API's default cutoff is about 3 days. */
+  stopAtTime?: number;
+}
+
+export interface LogsFilter {
+  /** Epoch ms. */
+  beforeTime?: number;
+  afterTime?: number;
+  /** e.g. `Info` or `Error`. */
+  minLevel?: string;
+  /** Entries per call, 1-1000. */
+  maxEntries?: number;
+}
+
+/** `maxEntries` here caps the total number of entries yielded across all pages. */
+export type AllLogsFilter = LogsFilter;
+
+export const MAX_LOG_ENTRIES_PER_CALL = 1000;
+const JobPageSchema = pageSchema(JobSchema);
+
+export class Jobs extends ApiResource {
+  constructor(
+    transport: Transport,
+    projectId: string,
+    private readonly datasets: Datasets,
+  ) {
+    super(transport, projectId);
+  }
+
+  create(params: JobCreateParams, options?: RequestOptions): Promise<Job> {
+    checkName('name', params.name);
+    checkId('datasetId', params.datasetId);
+    if (!Array.isArray(params.webhookIds) || params.webhookIds.length === 0) {
+      throw new NexusValidationError('webhookIds', 'at least one webhook id is required');
+    }
+    for (const [i, id] of params.webhookIds.entries()) checkId(`webhookIds[${i}]`, id);
+    if (Boolean(params.deploymentId) === Boolean(params.artifactId)) {
+      throw new NexusValidationError('deploymentId', 'give exactly one of deploymentId and artifactId');
+    }
+    if (params.deploymentTemplate && !params.artifactId) {
+      throw new NexusValidationError('deploymentTemplate', 'only applies with artifactId');
+    }
+    checkSchedule(params.startAtTime, params.stopAtTime);
+    const deployment = params.deploymentId
+      ? { kind: 'ExistingDeployment', deploymentId: params.deploymentId }
+      : { kind: 'NewEphemeralDeployment', template: { artifactId: params.artifactId, ...params.deploymentTemplate } };
+    const json = {
+      name: params.name,
+      spec: {
+        ...(params.startAtTime !== undefined ? { startAtTime: params.startAtTime } : {}),
+        ...(params.stopAtTime !== undefined ? { stopAtTime: params.stopAtTime } : {}),
+        datasetId: params.datasetId,
+        deployment,
+        resultDelivery: { destinations: params.webhookIds.map((webhookId) => ({ kind: 'Webhook', webhookId })) },
+      },
+    };
+    return this.transport.call(
+      { method: 'POST', path: this.path('jobs'), json, schema: JobSchema, idempotent: false },
+      options,
+    );
+  }
+
+  list(params: { limit?: number } = {}, options?: RequestOptions): AsyncGenerator<Job> {
+    return paginate((page) => this.listPage({ page, limit: params.limit }, options));
+  }
+
+  listPage(params: PageParams = {}, options?: RequestOptions): Promise<Page<Job>> {
+    return this.transport.call(
+      { method: 'GET', path: this.path('jobs'), query: { ...params }, schema: JobPageSchema, idempotent: true },
+      options,
+    );
+  }
+
+  get(jobId: string, options?: RequestOptions): Promise<Job> {
+    checkId('jobId', jobId);
+    return this.transport.call(
+      { method: 'GET', path: this.path('jobs', seg(jobId)), schema: JobSchema, idempotent: true },
+      options,
+    );
+  }
+
+  /**
+   * Cancel = move the cutoff to now, as the official SDK does. Retrying it is safe: a repeat only moves
+   * the cutoff by the retry delay on a job that is already stopping.
+   */
+  cancel(jobId: string, options?: RequestOptions): Promise<Job> {
+    checkId('jobId', jobId);
+    return this.transport.call(
+      {
+        method: 'PATCH',
+        path: this.path('jobs', seg(jobId)),
+        json: { spec: { stopAtTime: Date.now() } },
+        schema: JobSchema,
+        idempotent: true,
+      },
+      options,
+    );
+  }
+
+  delete(jobId: string, options?: RequestOptions) {
+    checkId('jobId', jobId);
+    return this.transport.call(
+      { method: 'DELETE', path: this.path('jobs', seg(jobId)), schema: DeleteResponseSchema, idempotent: true },
+      options,
+    );
+  }
+
+  /**
+   * Polls until every dataset item is accounted for (delivered, or failed at any stage) or the overview
+   * is `Reached`; `Failed` throws NexusWaitError with the job's reason.
+   */
+  async waitUntilDone(jobId: string, options: WaitOptions = {}): Promise<Job> {
+    let itemCount: number | undefined;
+    return pollUntil(
+      `job ${jobId}`,
+      async () => {
+        const job = await this.get(jobId, { signal: options.signal });
+        const { overview, reason, message, items } = job.status;
+        if (overview === 'Failed') {
+          throw new NexusWaitError(`Error processing job ${jobId}: ${reason || message || overview}`);
+        }
+        if (overview === 'Reached') return job;
+        if (itemCount === undefined && job.spec.datasetId) {
+          itemCount = (await this.datasets.get(job.spec.datasetId, { signal: options.signal })).status.itemCount;
+        }
+        const accounted =
+          items.delivered + items.failedDeliver + items.failedGather + items.failedProcess + items.failedPredict;
+        return itemCount !== undefined && itemCount > 0 && accounted >= itemCount ? job : undefined;
+      },
+      { ...options, intervalMs: options.intervalMs ?? 8_000 },
+    );
+  }
+
+  /** One page of log entries, newest first, at most 1000. */
+  logs(jobId: string, filter: LogsFilter = {}, options?: RequestOptions): Promise<JobLogs> {
+    checkId('jobId', jobId);
+    if (filter.maxEntries !== undefined) checkIntInRange('maxEntries', filter.maxEntries, 1, MAX_LOG_ENTRIES_PER_CALL);
+    return this.transport.call(
+      {
+        method: 'GET',
+        path: this.path('jobs', seg(jobId), 'logs'),
+        query: { ...filter },
+        schema: JobLogsSchema,
+        idempotent: true,
+      },
+      options,
+    );
+  }
+
+  /**
+   * Every entry, newest first: pages backward with `beforeTime` = the last entry's createTime, skipping
+   * entries already yielded (the boundary entry comes back if the server's `beforeTime` is inclusive),
+   * until a page comes back short. Only the ids at the current boundary time are remembered.
+   */
+  async *allLogs(jobId: string, filter: AllLogsFilter = {}, options?: RequestOptions): AsyncGenerator<JobLogEntry> {
+    const { maxEntries: totalCap, ...pageFilter } = filter;
+    if (totalCap !== undefined) checkIntInRange('maxEntries', totalCap, 1, Number.MAX_SAFE_INTEGER);
+    let yielded = 0;
+    let boundaryTime: number | undefined;
+    let boundaryIds = new Set<string>();
+    for (;;) {
+      const pageSize = Math.min(
+        MAX_LOG_ENTRIES_PER_CALL,
+        totalCap === undefined ? Number.MAX_SAFE_INTEGER : totalCap - yielded,
+      );
+      const { entries } = await this.logs(
+        jobId,
+        { ...pageFilter, beforeTime: boundaryTime ?? pageFilter.beforeTime, maxEntries: pageSize },
+        options,
+      );
+      let fresh = 0;
+      for (const entry of entries) {
+        if (entry.createTime === boundaryTime && boundaryIds.has(entry.id)) continue;
+        if (entry.createTime !== boundaryTime) {
+          boundaryTime = entry.createTime;
+          boundaryIds = new Set();
+        }
+        boundaryIds.add(entry.id);
+        fresh++;
+        yield entry;
+        if (++yielded === totalCap) return;
+      }
+      // A full page of entries all seen before means more than a page share one createTime: stop, not loop.
+      if (entries.length < pageSize || fresh === 0) return;
+    }
+  }
+}

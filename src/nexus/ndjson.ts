@@ -1,0 +1,178 @@
+// One streaming pass over a dataset file: every line checked against the only documented item shape
+// `{"kind":"Image","url":"http(s)://..."}`, plus the size and CRC32C the API's create call needs.
+// Memory stays constant whatever the file size: only the current line is held, and it is capped.
+//
+// Decisions (docs/nexus-client.md does not exist; the rules live here and in the tests):
+// - LF ends a line; CRLF is tolerated (a final `\r` is ignored) because JSON parsers treat it as whitespace.
+// - The file may end with or without a newline, and one blank last line is allowed; any other blank line
+//   is an error, as is a file with no item at all.
+// - A UTF-8 byte order mark, invalid UTF-8, a key given twice, or a field other than `kind`/`url`
+//   is an error: the hosted API documents nothing beyond those two fields.
+import type { Readable } from 'node:stream';
+import { Crc32c } from './crc32c';
+import { type NdjsonSource, sourceOpener } from './dataset-source';
+import { type NdjsonLineError, NdjsonValidationError, NexusValidationError } from './errors';
+
+export interface NdjsonDescription {
+  itemCount: number;
+  sizeBytes: number;
+  /** Base64 of the big-endian CRC32C of the bytes, the API's `crc32c` field. */
+  crc32c: string;
+}
+
+/** Signed image URLs are a few KiB at most; a longer line is certainly not an item. */
+export const MAX_LINE_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** Reads the source once; throws NdjsonValidationError listing the first 100 bad lines. */
+export async function validateNdjson(source: NdjsonSource): Promise<NdjsonDescription> {
+  const checker = new NdjsonChecker();
+  const crc = new Crc32c();
+  let sizeBytes = 0;
+  const stream: Readable = sourceOpener(source)();
+  try {
+    for await (const chunk of stream) {
+      const bytes: Buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      crc.update(bytes);
+      sizeBytes += bytes.length;
+      checker.push(bytes);
+    }
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (typeof source === 'string' && code === 'ENOENT')
+      throw new NexusValidationError('source', `no such file: ${source}`);
+    throw err;
+  } finally {
+    stream.destroy();
+  }
+  const itemCount = checker.finish();
+  return { itemCount, sizeBytes, crc32c: crc.base64() };
+}
+
+class NdjsonChecker {
+  private readonly errors: NdjsonLineError[] = [];
+  private errorCount = 0;
+  private itemCount = 0;
+  private lineNumber = 0;
+  private sawBytes = false;
+  /** Bytes of the current line not yet ended by a newline (at most MAX_LINE_BYTES of them). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingTooLong = false;
+  /** A blank line is only an error once another line follows it. */
+  private blankLine = 0;
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+  push(chunk: Buffer): void {
+    if (chunk.length > 0) this.sawBytes = true;
+    let start = 0;
+    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
+      this.append(chunk.subarray(start, end));
+      this.endLine();
+      start = end + 1;
+    }
+    this.append(chunk.subarray(start));
+  }
+
+  /** Returns the item count, or throws with every error found. */
+  finish(): number {
+    if (this.pendingBytes > 0 || this.pendingTooLong) this.endLine();
+    if (!this.sawBytes) this.report(0, 'the file is empty: a dataset needs at least one item');
+    else if (this.itemCount === 0) this.report(0, 'no items: every line is blank or invalid');
+    if (this.errorCount > 0) throw new NdjsonValidationError(this.errors, this.errorCount);
+    return this.itemCount;
+  }
+
+  private append(part: Buffer): void {
+    if (part.length === 0 || this.pendingTooLong) return;
+    if (this.pendingBytes + part.length > MAX_LINE_BYTES) {
+      this.pendingTooLong = true;
+      this.pending = [];
+      return;
+    }
+    this.pending.push(part);
+    this.pendingBytes += part.length;
+  }
+
+  private endLine(): void {
+    this.lineNumber++;
+    const tooLong = this.pendingTooLong;
+    const bytes = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.pendingTooLong = false;
+    if (this.blankLine) {
+      this.report(this.blankLine, 'blank line (only the last line may be blank)');
+      this.blankLine = 0;
+    }
+    if (tooLong) this.report(this.lineNumber, `longer than ${MAX_LINE_BYTES} bytes`);
+    else this.checkLine(bytes);
+  }
+
+  private checkLine(raw: Buffer): void {
+    const line = this.lineNumber;
+    let bytes = raw.length > 0 && raw[raw.length - 1] === 0x0d ? raw.subarray(0, -1) : raw;
+    if (line === 1 && bytes.subarray(0, 3).equals(UTF8_BOM)) {
+      this.report(line, 'starts with a UTF-8 byte order mark (BOM); save the file as UTF-8 without BOM');
+      bytes = bytes.subarray(3);
+    }
+    let text: string;
+    try {
+      text = this.decoder.decode(bytes);
+    } catch {
+      this.report(line, 'not valid UTF-8');
+      return;
+    }
+    if (text.trim() === '') {
+      this.blankLine = line;
+      return;
+    }
+    const problem = itemProblem(text);
+    if (problem) this.report(line, problem);
+    else this.itemCount++;
+  }
+
+  private report(line: number, message: string): void {
+    this.errorCount++;
+    if (this.errors.length < NdjsonValidationError.MAX_REPORTED) this.errors.push({ line, message });
+  }
+}
+
+/** Why one non-blank line is not an item, or undefined when it is one. */
+export function itemProblem(text: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return `not valid JSON (${(err as Error).message})`;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return `expected a JSON object like {"kind":"Image","url":"https://..."}, got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`;
+  }
+  for (const key of ['kind', 'url']) {
+    // JSON.parse silently keeps the last of two equal keys; the API might keep the first.
+    if ((text.match(new RegExp(`"${key}"\\s*:`, 'g')) ?? []).length > 1) return `"${key}" is given more than once`;
+  }
+  const item = value as Record<string, unknown>;
+  const unknown = Object.keys(item).filter((key) => key !== 'kind' && key !== 'url');
+  if (unknown.length) return `unknown field ${JSON.stringify(unknown[0])}: only "kind" and "url" are supported`;
+  if (!('kind' in item)) return 'missing "kind" (must be "Image")';
+  if (item.kind !== 'Image') return `"kind" must be "Image", got ${JSON.stringify(item.kind)}`;
+  if (!('url' in item)) return 'missing "url"';
+  if (typeof item.url !== 'string') return `"url" must be a string, got ${JSON.stringify(item.url)}`;
+  return urlProblem(item.url);
+}
+
+function urlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `"url" is not a valid URL: ${JSON.stringify(url.slice(0, 200))}`;
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return `"url" must be http(s), got ${JSON.stringify(parsed.protocol.slice(0, -1))}`;
+  }
+  return undefined;
+}
