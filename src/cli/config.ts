@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { UsageError } from './errors';
 import { registerSecret } from './secrets';
 
@@ -29,7 +30,6 @@ export interface TemporalConfig {
 
 export const defaultApiBaseUrl = 'https://api.datature.io';
 export const defaultNamespace = 'default';
-export const defaultTaskQueue = 'datature-batch';
 
 type Env = Record<string, string | undefined>;
 
@@ -82,7 +82,7 @@ export function resolveTemporalConfig(opts: GlobalOptions, env: Env = process.en
   return {
     address,
     namespace: opts.namespace ?? env.TEMPORAL_NAMESPACE ?? defaultNamespace,
-    taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? defaultTaskQueue,
+    taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
   };
 }
 

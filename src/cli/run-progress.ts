@@ -1,69 +1,75 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { BatchPhase, BatchProgress } from '../workflows/definitions';
 import { formatBytes, ProgressBar } from './progress-bar';
 
-/** The parts of the workflow's `progress` query the CLI draws; other fields are shown as-is by `status`. */
-export interface RunProgressView {
-  phase?: string;
-  jobId?: string;
-  datasetId?: string;
-  upload?: { sentBytes?: number; totalBytes?: number };
-  itemCount?: number;
-  items?: Record<string, number | undefined>;
-}
-
-const itemPhases = ['gathered', 'predicted', 'delivered'] as const;
+const uploadPhases: BatchPhase[] = ['validating', 'uploading', 'waiting-for-dataset'];
+const itemCounters = ['gathered', 'predicted', 'delivered'] as const;
 
 /**
- * Polls the `progress` query and draws one bar per phase (upload bytes, then items gathered,
- * predicted and delivered) until the run ends; resolves with the run's outcome.
+ * Polls the `progress` query and draws one bar per phase until the run ends: the dataset upload
+ * (when the caller knows the file's size; the query tells only whether the upload is done, not bytes),
+ * then items gathered, predicted and delivered against the dataset's item count. Resolves when the
+ * run ends, whatever its outcome (read that with `handle.result()`).
  */
-export async function watchRun<T>(handle: WorkflowHandle, pollMs = 500): Promise<T> {
+export async function watchRun(
+  handle: WorkflowHandle,
+  options: { uploadBytes?: number; pollMs?: number } = {},
+): Promise<void> {
   const bars = new Map<string, ProgressBar>();
-  const bar = (label: string, formatValue?: (value: number) => string) => {
-    let existing = bars.get(label);
-    if (!existing) {
-      existing = new ProgressBar(label, { formatValue });
-      bars.set(label, existing);
+  const show = (
+    label: string,
+    current: number,
+    total: number | undefined,
+    final: boolean,
+    format?: (v: number) => string,
+  ) => {
+    let bar = bars.get(label);
+    if (!bar) {
+      bar = new ProgressBar(label, { formatValue: format });
+      bars.set(label, bar);
     }
-    return existing;
+    if (final || (total !== undefined && current >= total)) bar.finish(current, total);
+    else bar.update(current, total);
   };
+  const draw = (progress: BatchProgress, final: boolean) => {
+    const uploadTotal = options.uploadBytes;
+    if (uploadTotal) {
+      const uploaded = !uploadPhases.includes(progress.phase);
+      show('upload', uploaded ? uploadTotal : 0, uploadTotal, uploaded, formatBytes);
+    }
+    const items = progress.job?.items;
+    if (!items) return;
+    for (const counter of itemCounters) {
+      // A bar appears once its phase has started, so the display follows the pipeline.
+      if (items[counter] === 0 && !bars.has(counter) && !final) continue;
+      show(counter, items[counter], progress.itemCount, final);
+    }
+  };
+
   let settled = false;
-  const outcome = handle.result().finally(() => {
-    settled = true;
-  });
-  let last: RunProgressView | undefined;
-  const draw = (progress: RunProgressView, final: boolean) => {
-    const show = (label: string, current: number, total: number | undefined, format?: (v: number) => string) => {
-      const target = bar(label, format);
-      if (final || (total !== undefined && current >= total)) target.finish(current, total);
-      else target.update(current, total);
-    };
-    const upload = progress.upload;
-    if (upload?.totalBytes) show('upload', upload.sentBytes ?? 0, upload.totalBytes, formatBytes);
-    if (progress.items) {
-      // Each item phase gets its bar once the previous one has started, so the display follows the pipeline.
-      for (const phase of itemPhases) {
-        const current = progress.items[phase];
-        if (current === undefined || (current === 0 && !bars.has(phase) && !final)) continue;
-        show(phase, current, progress.itemCount);
-      }
-    }
-  };
+  const ended = handle.result().then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  let last: BatchProgress | undefined;
   while (!settled) {
     try {
-      last = (await handle.query<RunProgressView>('progress')) ?? last;
-      if (last) draw(last, false);
+      last = await handle.query<BatchProgress>('progress');
+      draw(last, false);
     } catch {
-      // The query fails while no worker has picked the run up yet; keep waiting for it.
+      // No worker has picked the run up yet; keep waiting.
     }
-    await Promise.race([outcome.catch(() => {}), sleep(pollMs)]);
+    await Promise.race([ended, sleep(options.pollMs ?? 300)]);
   }
   try {
-    last = (await handle.query<RunProgressView>('progress')) ?? last;
+    last = await handle.query<BatchProgress>('progress');
   } catch {
     // A finished run whose worker is gone cannot answer; keep the last view.
   }
   if (last) draw(last, true);
-  return outcome as Promise<T>;
 }

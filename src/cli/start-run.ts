@@ -1,33 +1,47 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import type { BatchPredictionInput } from '../workflows/definitions';
 import type { TemporalSession } from './temporal-client';
 
-/** What `run` and `demo` ask for; mapped onto the input schema of src/client. */
+/** What `run` and `demo` ask for, in CLI terms. */
 export interface RunRequest {
   workflowId?: string;
   name?: string;
-  /** Local NDJSON file (uploaded by the worker) or an http(s) URL of one. */
-  datasetFile: string;
+  /** Absolute path of an NDJSON file the worker can read, or an http(s) URL of one. */
+  dataset: string;
   deploymentId?: string;
   artifactId?: string;
   webhookIds: string[];
+  /** ISO-8601. */
   startAt?: string;
   stopAt?: string;
+  /** Receiver the workflow asks for its count after the job (the demo's check). */
+  receiverUrl?: string;
+  /** Where the worker writes the job's log entries (NDJSON); default: the worker's logs directory. */
+  logsDirectory?: string;
+}
+
+export function toBatchPredictionInput(request: RunRequest): BatchPredictionInput {
+  const epochMs = (time?: string) => (time ? Date.parse(time) : undefined);
+  return {
+    dataset: /^https?:\/\//.test(request.dataset) ? { ndjsonUrl: request.dataset } : { ndjsonPath: request.dataset },
+    job: {
+      name: request.name,
+      deploymentId: request.deploymentId,
+      artifactId: request.artifactId,
+      webhookIds: request.webhookIds,
+      startAtTime: epochMs(request.startAt),
+      stopAtTime: epochMs(request.stopAt),
+    },
+    logs: { collect: true, directory: request.logsDirectory },
+    receiverUrl: request.receiverUrl,
+  };
 }
 
 /** Starts a batchPrediction run through src/client (which validates the input) on the configured task queue. */
 export async function startRun(session: TemporalSession, request: RunRequest): Promise<WorkflowHandle> {
   const { startBatchPrediction } = require('../client') as typeof import('../client');
-  return startBatchPrediction(
-    session.client,
-    {
-      name: request.name,
-      dataset: request.datasetFile,
-      deploymentId: request.deploymentId,
-      artifactId: request.artifactId,
-      webhookIds: request.webhookIds,
-      startAt: request.startAt,
-      stopAt: request.stopAt,
-    },
-    { taskQueue: session.config.taskQueue, workflowId: request.workflowId },
-  );
+  return startBatchPrediction(session.client, toBatchPredictionInput(request), {
+    taskQueue: session.config.taskQueue,
+    workflowId: request.workflowId,
+  });
 }

@@ -1,16 +1,17 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Stack } from '../../dev/stack';
 import type { Job } from '../../nexus';
+import type { BatchPredictionResult } from '../../workflows/definitions';
 import { RunFailedError } from '../errors';
-import { writeLogEntries } from '../log-writer';
 import { fields, Output } from '../output';
 import { examples } from '../program';
-import { type RunProgressView, watchRun } from '../run-progress';
+import { watchRun } from '../run-progress';
 import { assertNothingExternal, type StackFlags, startStackFrom, withStackFlags } from '../stack-flags';
 import { startRun } from '../start-run';
 import { connectTemporalTo, workflowUiUrl } from '../temporal-client';
+import { awaitRun } from './runs';
 
 interface DemoSummary {
   workflowId: string;
@@ -20,7 +21,7 @@ interface DemoSummary {
   items: Job['status']['items'];
   receiverCount: number;
   datasetFile: string;
-  logsFile: string;
+  logsFile?: string;
   logEntries: number;
   predictionsFile?: string;
   uiUrl: string;
@@ -62,7 +63,7 @@ async function runDemo(stack: Stack, output: Output, startedAt: number): Promise
   if (!stack.receiverUrl) throw new Error('the stack has no webhook receiver');
 
   const workflowId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  const demoDir = join(stack.stateFile, '..', 'demo');
+  const demoDir = join(dirname(stack.stateFile), 'demo');
   mkdirSync(demoDir, { recursive: true });
   const datasetFile = join(demoDir, `${workflowId}.dataset.ndjson`);
   const itemCount = writeSampleDataset(datasetFile, stack.fileServerUrl);
@@ -76,30 +77,31 @@ async function runDemo(stack: Stack, output: Output, startedAt: number): Promise
   const session = await connectTemporalTo(temporal);
   try {
     const uiUrl = workflowUiUrl(temporal, workflowId, stack.uiUrl);
-    output.info(`run ${workflowId} started: ${uiUrl}`);
+    output.info(`run ${workflowId}: ${uiUrl}`);
     const handle = await startRun(session, {
       workflowId,
       name: workflowId,
-      datasetFile,
+      dataset: datasetFile,
       deploymentId: DEV_DEPLOYMENT_ID,
       webhookIds: [webhook.id],
+      receiverUrl: stack.receiverUrl,
+      logsDirectory: demoDir,
     });
-    await watchRun(handle);
-    const progress = await handle.query<RunProgressView>('progress');
-    if (!progress.jobId) throw new RunFailedError(`run ${workflowId} finished without a batch job`);
-    const job = await nexus.jobs.get(progress.jobId);
-    const logsFile = join(demoDir, `${workflowId}.logs.ndjson`);
-    const logEntries = await writeLogEntries(nexus.jobs.allLogs(job.id, {}), logsFile);
+    if (!output.json) await watchRun(handle, { uploadBytes: statSync(datasetFile).size });
+    const result = (await awaitRun(session, workflowId)) as BatchPredictionResult;
+    if (!result.jobId) throw new RunFailedError(`run ${workflowId} ended (${result.outcome}) without a batch job`);
+    // The counters shown are the API's own, read after the run, not the workflow's last poll.
+    const job = await nexus.jobs.get(result.jobId);
     return {
       workflowId,
       jobId: job.id,
       status: job.status.overview,
       itemCount,
       items: job.status.items,
-      receiverCount: await receiverCountFor(stack.receiverUrl, job.id),
+      receiverCount: result.receiver?.predictions ?? 0,
       datasetFile,
-      logsFile,
-      logEntries,
+      logsFile: result.logs?.filePath,
+      logEntries: result.logs?.entries ?? 0,
       predictionsFile: stack.predictionsFile,
       uiUrl,
       elapsedMs: Date.now() - startedAt,
@@ -125,12 +127,6 @@ function writeSampleDataset(
   return images.length;
 }
 
-async function receiverCountFor(receiverUrl: string, jobId: string): Promise<number> {
-  const response = await fetch(`${receiverUrl.replace(/\/$/, '')}/counts?jobId=${encodeURIComponent(jobId)}`);
-  if (!response.ok) throw new Error(`receiver /counts answered ${response.status}`);
-  return ((await response.json()) as { predictions: number }).predictions;
-}
-
 function formatSummary(summary: DemoSummary): string {
   const items = summary.items;
   return [
@@ -144,7 +140,7 @@ function formatSummary(summary: DemoSummary): string {
       ['delivered', `${items.delivered} (failed ${items.failedDeliver})`],
       ['receiver', `${summary.receiverCount} predictions stored for this job (Delivered: ${items.delivered})`],
       ['predictions', summary.predictionsFile],
-      ['job logs', `${summary.logsFile} (${summary.logEntries} entries)`],
+      ['job logs', summary.logsFile ? `${summary.logsFile} (${summary.logEntries} entries)` : '(not collected)'],
       ['dataset', summary.datasetFile],
       ['web UI', summary.uiUrl],
     ]),

@@ -1,3 +1,4 @@
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { collect, parseTimeFlag } from '../config';
@@ -46,11 +47,13 @@ export function register(program: Command): void {
       if (Boolean(flags.deployment) === Boolean(flags.artifact)) {
         throw new UsageError('give exactly one of --deployment and --artifact');
       }
+      const isUrl = /^https?:\/\//.test(dataset);
+      if (!isUrl && !existsSync(dataset)) throw new UsageError(`dataset file not found: ${dataset}`);
       await withTemporal(command, async (session) => {
         const handle = await startRun(session, {
           workflowId: flags.workflowId,
           name: flags.name,
-          datasetFile: /^https?:\/\//.test(dataset) ? dataset : resolve(dataset),
+          dataset: isUrl ? dataset : resolve(dataset),
           deploymentId: flags.deployment,
           artifactId: flags.artifact,
           webhookIds: flags.webhook ?? [],
@@ -63,7 +66,7 @@ export function register(program: Command): void {
           return;
         }
         output.info(`started ${handle.workflowId}: ${uiUrl}`);
-        if (!output.json) await watchRun(handle);
+        if (!output.json) await watchRun(handle, { uploadBytes: isUrl ? undefined : statSync(dataset).size });
         const result = await awaitRun(session, handle.workflowId);
         output.result({ workflowId: handle.workflowId, uiUrl, result }, () => JSON.stringify(result, null, 2));
       });

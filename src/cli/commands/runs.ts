@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import type { BatchProgress } from '../../workflows/definitions';
 import { RunFailedError } from '../errors';
 import { Output } from '../output';
 import { examples } from '../program';
-import type { RunProgressView } from '../run-progress';
 import { connectTemporal, type TemporalSession, workflowUiUrl } from '../temporal-client';
 import { streamJobLogs, withLogFlags } from './jobs';
 
@@ -18,7 +18,7 @@ export function register(program: Command): void {
       await withTemporal(command, async (session) => {
         const handle = session.client.workflow.getHandle(workflowId);
         const description = await handle.describe();
-        const progress = await handle.query<RunProgressView>('progress').catch(() => undefined);
+        const progress = await handle.query<BatchProgress>('progress').catch(() => undefined);
         const status = description.status.name;
         const uiUrl = workflowUiUrl(session.config, workflowId);
         output.result({ workflowId, status, progress, uiUrl }, () => formatStatus(workflowId, status, progress, uiUrl));
@@ -97,29 +97,28 @@ export async function awaitRun(session: TemporalSession, workflowId: string): Pr
 
 async function jobIdOfRun(command: Command, workflowId: string): Promise<string> {
   return withTemporal(command, async (session) => {
-    const progress = await session.client.workflow.getHandle(workflowId).query<RunProgressView>('progress');
+    const progress = await session.client.workflow.getHandle(workflowId).query<BatchProgress>('progress');
     if (!progress?.jobId) throw new RunFailedError(`run ${workflowId} has no batch job yet`);
     return progress.jobId;
   });
 }
 
-function formatStatus(
-  workflowId: string,
-  status: string,
-  progress: RunProgressView | undefined,
-  uiUrl: string,
-): string {
+function formatStatus(workflowId: string, status: string, progress: BatchProgress | undefined, uiUrl: string): string {
   const lines = [`run       ${workflowId}`, `status    ${status}`];
-  if (progress?.phase) lines.push(`phase     ${progress.phase}`);
-  if (progress?.datasetId) lines.push(`dataset   ${progress.datasetId}`);
-  if (progress?.jobId) lines.push(`job       ${progress.jobId}`);
-  if (progress?.upload?.totalBytes)
-    lines.push(`upload    ${progress.upload.sentBytes ?? 0}/${progress.upload.totalBytes} bytes`);
-  if (progress?.items) {
-    const counters = Object.entries(progress.items)
-      .map(([name, value]) => `${name} ${value}`)
-      .join(', ');
-    lines.push(`items     ${counters}${progress.itemCount !== undefined ? ` (of ${progress.itemCount})` : ''}`);
+  if (progress) {
+    lines.push(`phase     ${progress.phase}${progress.cancelReason ? ` (cancel: ${progress.cancelReason})` : ''}`);
+    if (progress.datasetId) lines.push(`dataset   ${progress.datasetId} (${progress.itemCount ?? '?'} items)`);
+    if (progress.jobId) lines.push(`job       ${progress.jobId} ${progress.job?.overview ?? ''}`.trimEnd());
+    const items = progress.job?.items;
+    if (items) {
+      lines.push(
+        `items     gathered ${items.gathered}, predicted ${items.predicted}, delivered ${items.delivered}` +
+          ` (failed: gather ${items.failedGather}, process ${items.failedProcess}, predict ${items.failedPredict}, deliver ${items.failedDeliver})`,
+      );
+    }
+    lines.push(
+      `polls     ${progress.polls}${progress.nextPollAt ? `, next at ${new Date(progress.nextPollAt).toISOString()}` : ''}`,
+    );
   }
   lines.push(`web UI    ${uiUrl}`);
   return lines.join('\n');
