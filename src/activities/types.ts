@@ -1,0 +1,41 @@
+// The activity contract the workflow is written against (type-only: the workflow bundle imports nothing here).
+import type { DatasetSourceInput, JobInput, JobSnapshot, LogsSummary } from '../workflows/definitions';
+
+export interface SourceSummary {
+  itemCount: number;
+  sizeBytes: number;
+  crc32c: string;
+}
+
+export interface DatasetSnapshot {
+  overview: string;
+  message: string;
+  itemCount: number;
+}
+
+export interface BatchActivities {
+  /** Reads the whole source once (NDJSON check, size, CRC32C); an existing dataset must be `Uploaded`. */
+  validateSource(source: DatasetSourceInput): Promise<SourceSummary>;
+  /** Finds or creates the dataset named `name` and uploads the source to it; never leaves two live datasets. */
+  uploadDataset(request: { name: string; source: DatasetSourceInput; expected: SourceSummary }): Promise<{
+    datasetId: string;
+  }>;
+  getDataset(datasetId: string): Promise<DatasetSnapshot>;
+  /** Deletes every live dataset of that name (the cleanup knows the name even when an upload was cut short). */
+  deleteDatasetsNamed(name: string): Promise<{ deleted: number }>;
+  /** Finds the job named `name` or creates it. */
+  createJob(request: { name: string; datasetId: string; job: JobInput }): Promise<{ jobId: string }>;
+  findJobByName(name: string): Promise<{ jobId: string } | null>;
+  getJob(jobId: string): Promise<JobSnapshot>;
+  cancelJob(jobId: string): Promise<JobSnapshot>;
+  /** Streams every log entry of the job to `<directory>/<fileName>`, resuming from its heartbeat cursor. */
+  collectLogs(request: {
+    jobId: string;
+    fileName: string;
+    directory?: string;
+    minLevel?: string;
+  }): Promise<LogsSummary>;
+  countReceiverPredictions(request: { receiverUrl: string; jobId: string }): Promise<{ predictions: number }>;
+  /** Asks the Temporal server to cancel this workflow, so a `cancel` signal ends the run as Canceled. */
+  requestWorkflowCancellation(request: { workflowId: string; reason?: string }): Promise<void>;
+}
