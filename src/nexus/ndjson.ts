@@ -79,7 +79,7 @@ class NdjsonChecker {
   finish(): number {
     if (this.pendingBytes > 0 || this.pendingTooLong) this.endLine();
     if (!this.sawBytes) this.report(0, 'the file is empty: a dataset needs at least one item');
-    else if (this.itemCount === 0) this.report(0, 'no items: every line is blank or invalid');
+    else if (this.itemCount === 0 && this.errorCount === 0) this.report(0, 'no items: the only line is blank');
     if (this.errorCount > 0) throw new NdjsonValidationError(this.errors, this.errorCount);
     return this.itemCount;
   }
