@@ -1,0 +1,156 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEV_DEPLOYMENT_ID } from '../../src/emulator';
+import { cleanEnv, runCli, spawnCli } from './run-cli';
+import { exitOf, firstJsonDocument, livePids, processesInGroups } from './stack-helpers';
+
+interface DevOutput {
+  reused: boolean;
+  ownerPid: number;
+  pids: number[];
+  fileServerUrl: string;
+  receiverUrl: string;
+  predictionsFile: string;
+  webhookSecretFile: string;
+  uiUrl: string;
+  env: Record<string, string>;
+}
+
+/**
+ * One `dev` stack for the whole file: the run commands are exercised against it, a second `dev`
+ * reuses it, and Ctrl-C must leave no process behind.
+ */
+describe('dev stack and the run commands', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'cli-dev-'));
+  const dev = spawnCli(['dev', '--json', '--data-dir', dataDir]);
+  let stack: DevOutput;
+  let env: NodeJS.ProcessEnv;
+  let webhookId: string;
+  let datasetFile: string;
+
+  beforeAll(async () => {
+    stack = await firstJsonDocument<DevOutput>(dev);
+    env = cleanEnv(stack.env);
+    datasetFile = join(dataDir, 'items.ndjson');
+    writeFileSync(
+      datasetFile,
+      ['cell-001.png', 'cell-002.png', 'cell-003.png', 'cell-004.png']
+        .map((name) => `{"kind":"Image","url":"${stack.fileServerUrl}/${name}"}\n`)
+        .join(''),
+    );
+    const webhook = await runCli(
+      [
+        '--json',
+        'webhooks',
+        'create',
+        '--name',
+        'receiver',
+        '--endpoint',
+        stack.receiverUrl,
+        '--secret-file',
+        stack.webhookSecretFile,
+      ],
+      env,
+    );
+    webhookId = JSON.parse(webhook.stdout).id;
+  });
+
+  afterAll(async () => {
+    if (dev.exitCode === null) dev.kill('SIGKILL');
+  });
+
+  test('dev prints the UI, the emulator and the env to export', () => {
+    expect(stack.reused).toBe(false);
+    expect(stack.env.TEMPORAL_ADDRESS).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(stack.env.DATATURE_API_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack.uiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(stack.pids).toContain(dev.pid);
+  });
+
+  test('run --wait draws progress and prints the result; status and logs follow the run', async () => {
+    const run = await runCli(
+      [
+        'run',
+        datasetFile,
+        '--deployment',
+        DEV_DEPLOYMENT_ID,
+        '--webhook',
+        webhookId,
+        '--workflow-id',
+        'cli-run-wait',
+        '--wait',
+      ],
+      env,
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/delivered +\[#+\] 100% 4\/4/);
+    const result = JSON.parse(run.stdout);
+    expect(result.job.items.delivered).toBe(4);
+
+    const status = await runCli(['--json', 'status', 'cli-run-wait'], env);
+    expect(status.code).toBe(0);
+    const parsed = JSON.parse(status.stdout);
+    expect(parsed.status).toBe('COMPLETED');
+    expect(parsed.progress.jobId).toBe(result.jobId);
+    expect(parsed.uiUrl).toBe(`${stack.uiUrl}/namespaces/default/workflows/cli-run-wait`);
+
+    const logsFile = join(dataDir, 'run.logs.ndjson');
+    const logs = await runCli(['logs', 'cli-run-wait', '--output', logsFile], env);
+    expect(logs.code).toBe(0);
+    const entries = readFileSync(logsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(entries.filter((entry) => entry.status === 'Delivered')).toHaveLength(4);
+  });
+
+  test('a detached run prints its id and UI link; cancel ends it as cancelled (result exits 1)', async () => {
+    const startAt = new Date(Date.now() + 3_600_000).toISOString(); // the job waits, so there is time to cancel
+    const started = await runCli(
+      [
+        '--json',
+        'run',
+        datasetFile,
+        '--deployment',
+        DEV_DEPLOYMENT_ID,
+        '--webhook',
+        webhookId,
+        '--start-at',
+        startAt,
+        '--workflow-id',
+        'cli-run-cancel',
+      ],
+      env,
+    );
+    expect(started.code).toBe(0);
+    expect(JSON.parse(started.stdout)).toEqual({
+      workflowId: 'cli-run-cancel',
+      uiUrl: `${stack.uiUrl}/namespaces/default/workflows/cli-run-cancel`,
+    });
+    const cancel = await runCli(['cancel', 'cli-run-cancel', '--reason', 'test'], env);
+    expect(cancel.code).toBe(0);
+    expect(cancel.stdout.trim()).toBe('sent cancel signal to cli-run-cancel');
+    const result = await runCli(['result', 'cli-run-cancel'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/cancel/i);
+  });
+
+  test('a second dev reuses the running stack', async () => {
+    const second = await runCli(['dev', '--json', '--data-dir', dataDir]);
+    expect(second.code).toBe(0);
+    const reused = JSON.parse(second.stdout) as DevOutput;
+    expect(reused.reused).toBe(true);
+    expect(reused.env.TEMPORAL_ADDRESS).toBe(stack.env.TEMPORAL_ADDRESS);
+  });
+
+  test('Ctrl-C stops everything: no process of the stack is left', async () => {
+    const groups = stack.pids.filter((pid) => pid !== dev.pid);
+    expect(processesInGroups(groups).length).toBeGreaterThan(0); // the dev server runs in its own group
+    dev.kill('SIGINT');
+    expect(await exitOf(dev)).toBe(130);
+    expect(livePids(stack.pids)).toEqual([]);
+    expect(processesInGroups(groups)).toEqual([]);
+  });
+});
