@@ -10,6 +10,7 @@ export interface StackFlags {
   emulatorPort?: number;
   receiverPort?: number;
   fileServerPort?: number;
+  worker?: boolean;
 }
 
 /** Flags of the commands that start the embedded stack (`demo`, `dev`); ports default to free ones. */

@@ -10,6 +10,7 @@ export function register(program: Command): void {
       .command('dev')
       .description('start the local stack (Temporal dev server + UI, emulator, receiver, worker) and keep it running'),
   )
+    .option('--no-worker', 'start no worker: run `datature-batch worker` yourself (e.g. to kill and restart it)')
     .addHelpText('after', examples('datature-batch dev', 'datature-batch dev --temporal-port 7233 --ui-port 8233'))
     .action(async (flags: StackFlags, command: Command) => {
       const output = Output.of(command);

@@ -1,0 +1,226 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
+import { findFreePort } from './free-port';
+import {
+  processAlive,
+  readStackState,
+  removeStackState,
+  type StackState,
+  tcpReachable,
+  writeStackState,
+} from './stack-state';
+import { startStaticFileServer } from './static-file-server';
+import { signalGroup, startTemporalDevServer, type TemporalDevServer } from './temporal-dev-server';
+
+const repoRoot = resolve(__dirname, '..', '..');
+
+export interface StackOptions {
+  /** Where the sqlite files, the state file and the predictions go. Default `<repo>/.data`. */
+  dataDir?: string;
+  /** Directory the file server serves. Default `<repo>/samples/images`. */
+  filesDir?: string;
+  /** 0 or absent: a free port. */
+  temporalPort?: number;
+  uiPort?: number;
+  emulatorPort?: number;
+  fileServerPort?: number;
+  receiverPort?: number;
+  namespace?: string;
+  taskQueue?: string;
+  /** Run a worker in this process. Default true; false lets you run `datature-batch worker` yourself. */
+  worker?: boolean;
+  /** Reuse a stack another process already runs for this data dir. Default true. */
+  reuse?: boolean;
+  /** Stop everything on SIGINT/SIGTERM and exit. Default true. */
+  handleSignals?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface Stack extends StackState {
+  /** True when this process attached to a stack started by another one (`close()` then stops nothing). */
+  reused: boolean;
+  /** The emulator's documented dev key (not a real secret, but still never printed). */
+  secretKey: string;
+  stateFile: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts (or reuses) the local stack the demo and `dev` run on: the Temporal dev server with its Web UI,
+ * the emulator persisted in the data dir, a static file server for the sample images, the webhook
+ * receiver and a worker, all on loopback.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const dataDir = resolve(options.dataDir ?? join(repoRoot, '.data'));
+  mkdirSync(dataDir, { recursive: true });
+  const stateFile = join(dataDir, 'stack.json');
+  const log = options.log ?? (() => {});
+  if (options.reuse ?? true) {
+    const running = await findRunningStack(stateFile);
+    if (running) {
+      log(`reusing the stack of pid ${running.ownerPid} (${stateFile})`);
+      return { ...running, reused: true, secretKey: devSecretKey(), stateFile, close: async () => {} };
+    }
+  }
+  return startOwnStack(options, dataDir, stateFile, log);
+}
+
+async function findRunningStack(stateFile: string): Promise<StackState | undefined> {
+  const state = readStackState(stateFile);
+  if (!state) return undefined;
+  if (!processAlive(state.ownerPid) || state.ownerPid === process.pid) return undefined;
+  const answering = (await tcpReachable(state.temporalAddress)) && (await tcpReachable(state.emulatorUrl));
+  if (!answering) {
+    throw new Error(
+      `the stack of pid ${state.ownerPid} (${stateFile}) is not answering; stop that process or delete the file`,
+    );
+  }
+  return state;
+}
+
+async function startOwnStack(
+  options: StackOptions,
+  dataDir: string,
+  stateFile: string,
+  log: (message: string) => void,
+): Promise<Stack> {
+  const namespace = options.namespace ?? 'default';
+  const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+  const stoppers: (() => Promise<void>)[] = [];
+  let temporal: TemporalDevServer | undefined;
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse()) await stop().catch(() => {});
+    stoppers.length = 0;
+  };
+  const killTemporalOnExit = () => {
+    if (temporal) signalGroup(temporal.pid, 'SIGKILL');
+  };
+  process.once('exit', killTemporalOnExit);
+  try {
+    const temporalStart = (async () => {
+      const port = options.temporalPort || (await findFreePort());
+      const uiPort = options.uiPort || (await findFreePort());
+      log(`starting the Temporal dev server on 127.0.0.1:${port} (UI ${uiPort})`);
+      temporal = await startTemporalDevServer({
+        port,
+        uiPort,
+        namespace,
+        dbFilename: join(dataDir, 'temporal.db'),
+        searchAttributes: searchAttributeFlags(),
+      });
+      stoppers.push(() => temporal!.stop());
+      return temporal;
+    })();
+    const emulator = await startEmulatorInProcess(dataDir, options.emulatorPort);
+    stoppers.push(() => emulator.close());
+    const files = await startStaticFileServer({
+      root: options.filesDir ?? join(repoRoot, 'samples', 'images'),
+      port: options.fileServerPort,
+    });
+    stoppers.push(() => files.close());
+    const webhookSecretFile = ensureWebhookSecretFile(dataDir);
+    const predictionsFile = join(dataDir, 'predictions.ndjson');
+    const receiver = await startReceiverInProcess(webhookSecretFile, predictionsFile, options.receiverPort);
+    if (receiver) stoppers.push(() => receiver.close());
+    const server = await temporalStart;
+    if (options.worker ?? true) {
+      const stopWorker = await startWorkerInProcess({
+        address: server.address,
+        namespace,
+        taskQueue,
+        api: { baseUrl: emulator.url, projectId: emulator.projectId, secretKey: emulator.secretKey },
+        logsDirectory: join(dataDir, 'logs'),
+      });
+      stoppers.push(stopWorker);
+    }
+    const state: StackState = {
+      ownerPid: process.pid,
+      pids: [process.pid, server.pid],
+      temporalAddress: server.address,
+      namespace,
+      taskQueue,
+      uiUrl: server.uiUrl,
+      emulatorUrl: emulator.url,
+      projectId: emulator.projectId,
+      fileServerUrl: files.url,
+      receiverUrl: receiver?.url,
+      predictionsFile: receiver ? predictionsFile : undefined,
+      webhookSecretFile,
+      startedAt: new Date().toISOString(),
+    };
+    writeStackState(stateFile, state);
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        removeSignalHandlers();
+        removeStackState(stateFile, process.pid);
+        await stopAll();
+        process.removeListener('exit', killTemporalOnExit);
+      })();
+      return closing;
+    };
+    const removeSignalHandlers = options.handleSignals === false ? () => {} : exitOnSignals(close, log);
+    return { ...state, reused: false, secretKey: emulator.secretKey, stateFile, close };
+  } catch (err) {
+    await stopAll();
+    process.removeListener('exit', killTemporalOnExit);
+    throw err;
+  }
+}
+
+/** Ctrl-C / SIGTERM: stop everything, then exit 130 / 143 as shells expect. */
+function exitOnSignals(close: () => Promise<void>, log: (message: string) => void): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the stack`);
+    void close().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
+}
+
+/** `Name=Type` flags registering the workflow's search attributes when the dev server starts. */
+function searchAttributeFlags(): string[] {
+  const { BATCH_SEARCH_ATTRIBUTES } = require('../workflows/definitions') as typeof import('../workflows/definitions');
+  const { TypedSearchAttributes } = require('@temporalio/common') as typeof import('@temporalio/common');
+  return BATCH_SEARCH_ATTRIBUTES.map((key) => `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`);
+}
+
+function devSecretKey(): string {
+  return (require('../emulator') as typeof import('../emulator')).DEV_SECRET_KEY;
+}
+
+async function startEmulatorInProcess(dataDir: string, port = 0) {
+  const { startEmulator } = require('../emulator') as typeof import('../emulator');
+  return startEmulator({ host: '127.0.0.1', port, dbPath: join(dataDir, 'emulator.db'), adminRoutes: true });
+}
+
+/** The receiver and the webhook the demo creates share this secret file (mode 600, never printed). */
+function ensureWebhookSecretFile(dataDir: string): string {
+  const path = join(dataDir, 'webhook.secret');
+  if (!existsSync(path)) {
+    const { generateWebhookSecret } = require('../nexus') as typeof import('../nexus');
+    writeFileSync(path, generateWebhookSecret() + '\n', { mode: 0o600 });
+  }
+  return path;
+}
+
+async function startReceiverInProcess(secretFile: string, outFile: string, port = 0) {
+  const { startReceiver } = require('../receiver') as typeof import('../receiver');
+  return startReceiver({ host: '127.0.0.1', port, secretFile, outFile });
+}
+
+/** Runs a worker until the returned stop function has shut it down (in-flight activities get cancelled). */
+async function startWorkerInProcess(config: Parameters<typeof import('../worker').createWorker>[0]) {
+  const { createWorker } = require('../worker') as typeof import('../worker');
+  const worker = await createWorker(config);
+  const running = worker.run();
+  return async () => {
+    worker.shutdown();
+    await running;
+  };
+}
