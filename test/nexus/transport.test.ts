@@ -1,0 +1,286 @@
+// Error mapping, retries, timeouts, aborts and secret hygiene, against a real loopback HTTP server.
+import { inspect } from 'node:util';
+import {
+  AuthenticationError,
+  BadRequestError,
+  ConflictError,
+  isRetryable,
+  NexusApiError,
+  NexusClient,
+  NexusConnectionError,
+  NexusResponseError,
+  NexusTimeoutError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitError,
+  ServerError,
+  UnprocessableEntityError,
+} from '../../src/nexus';
+import { parseRetryAfter } from '../../src/nexus/retry-policy';
+import { webhookWire } from './fixtures/seed-wire';
+import { json, type LoopbackServer, startLoopbackServer } from './helpers/loopback-server';
+
+const SECRET = 'sk-very-secret-0123456789';
+const PROJECT = 'proj_0123';
+const webhookPath = `/projects/${PROJECT}/batch/webhooks/webhook_1`;
+
+let server: LoopbackServer;
+beforeAll(async () => {
+  server = await startLoopbackServer();
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.requests.length = 0;
+});
+
+const client = (options: Partial<ConstructorParameters<typeof NexusClient>[0]> = {}) =>
+  new NexusClient({ secretKey: SECRET, projectId: PROJECT, baseUrl: server.url, ...options });
+
+/** Answers each request with the next response of the script; the last one repeats. */
+function script(...responses: Array<[number, unknown, Record<string, string>?] | 'reset' | 'hang'>) {
+  let i = 0;
+  server.handle((_req, res) => {
+    const next = responses[Math.min(i++, responses.length - 1)];
+    if (next === 'reset') res.socket?.destroy();
+    else if (next === 'hang') return;
+    else json(res, next[0], next[1], next[2]);
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('requests', () => {
+  test('Secret-Key and User-Agent headers, proj_ prefix added, JSON body on writes', async () => {
+    script([200, webhookWire]);
+    await client({ projectId: '0123' }).webhooks.update('webhook_1', { endpoint: 'https://e.test/' });
+    const [req] = server.requests;
+    expect(req.method).toBe('PATCH');
+    expect(req.url).toBe(webhookPath);
+    expect(req.headers['secret-key']).toBe(SECRET);
+    expect(req.headers['user-agent']).toMatch(/^datature-batch-worker\/\d+\.\d+\.\d+/);
+    expect(req.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(req.body.toString())).toEqual({ spec: { endpoint: 'https://e.test/' } });
+  });
+
+  test('base URL from DATATURE_API_BASE_URL when no option is given, default otherwise', () => {
+    const previous = process.env.DATATURE_API_BASE_URL;
+    try {
+      process.env.DATATURE_API_BASE_URL = 'http://127.0.0.1:1';
+      expect(new NexusClient({ secretKey: 'k', projectId: 'p' }).baseUrl).toBe('http://127.0.0.1:1');
+      delete process.env.DATATURE_API_BASE_URL;
+      expect(new NexusClient({ secretKey: 'k', projectId: 'p' }).baseUrl).toBe('https://api.datature.io');
+      expect(new NexusClient({ secretKey: 'k', projectId: 'p', baseUrl: 'http://x.test' }).baseUrl).toBe(
+        'http://x.test',
+      );
+    } finally {
+      if (previous === undefined) delete process.env.DATATURE_API_BASE_URL;
+      else process.env.DATATURE_API_BASE_URL = previous;
+    }
+  });
+
+  test('a 2xx body of the wrong shape is a NexusResponseError naming the field', async () => {
+    script([200, { ...webhookWire, retries: 'three' }]);
+    const err = await failure(client().webhooks.get('webhook_1'));
+    expect(err).toBeInstanceOf(NexusResponseError);
+    expect(err.message).toMatch(/retries/);
+  });
+});
+
+describe('error classes', () => {
+  test.each([
+    [400, BadRequestError, false],
+    [401, AuthenticationError, false],
+    [403, PermissionDeniedError, false],
+    [404, NotFoundError, false],
+    [409, ConflictError, false],
+    [422, UnprocessableEntityError, false],
+    [429, RateLimitError, true],
+    [500, ServerError, true],
+    [502, ServerError, true],
+    [418, NexusApiError, false],
+  ])('%i -> %p', async (status, ErrorClass, retryable) => {
+    script([status, { message: `answer ${status}` }, { 'x-request-id': `req-${status}` }]);
+    const err = await failure(client({ maxRetries: 0 }).webhooks.get('webhook_1'));
+    expect(err).toBeInstanceOf(ErrorClass);
+    expect(err).toBeInstanceOf(NexusApiError);
+    expect(err).toMatchObject({ status, message: `answer ${status}`, requestId: `req-${status}`, retryable });
+    expect(isRetryable(err)).toBe(retryable);
+  });
+
+  test('a body that is not JSON becomes the message', async () => {
+    server.handle((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html>bad gateway</html>');
+    });
+    const err = await failure(client({ maxRetries: 0 }).webhooks.get('webhook_1'));
+    expect(err).toMatchObject({ status: 502, message: '<html>bad gateway</html>', requestId: undefined });
+  });
+});
+
+describe('retries', () => {
+  test('GET: 500 then 503 then 200 -> three requests, success', async () => {
+    script(
+      [500, { message: 'a' }, { 'retry-after-ms': '10' }],
+      [503, { message: 'b' }, { 'retry-after-ms': '10' }],
+      [200, webhookWire],
+    );
+    const webhook = await client().webhooks.get('webhook_1');
+    expect(webhook.id).toBe(webhookWire.id);
+    expect(server.requests).toHaveLength(3);
+  });
+
+  test('gives up after maxRetries (default 2): 3 requests, the last error thrown', async () => {
+    script([503, { message: 'down' }, { 'retry-after-ms': '5' }]);
+    const err = await failure(client().webhooks.get('webhook_1'));
+    expect(err).toBeInstanceOf(ServerError);
+    expect(server.requests).toHaveLength(3);
+  });
+
+  test('per-call maxRetries overrides the client', async () => {
+    script([503, { message: 'down' }, { 'retry-after-ms': '5' }]);
+    await failure(client().webhooks.get('webhook_1', { maxRetries: 0 }));
+    expect(server.requests).toHaveLength(1);
+  });
+
+  test('Retry-After in seconds is honoured', async () => {
+    script([429, { message: 'slow down' }, { 'retry-after': '1' }], [200, webhookWire]);
+    const started = Date.now();
+    await client().webhooks.get('webhook_1');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  test('RateLimitError carries retryAfterMs', async () => {
+    script([429, { message: 'slow down' }, { 'retry-after-ms': '1234' }]);
+    const err = await failure(client({ maxRetries: 0 }).webhooks.get('webhook_1'));
+    expect(err).toMatchObject({ retryAfterMs: 1234 });
+  });
+
+  test('parseRetryAfter: ms header first, then seconds, then HTTP date', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter({ 'retry-after-ms': '250', 'retry-after': '9' }, now)).toBe(250);
+    expect(parseRetryAfter({ 'retry-after': '2' }, now)).toBe(2000);
+    expect(parseRetryAfter({ 'retry-after': 'Thu, 01 Jan 2026 00:00:03 GMT' }, now)).toBe(3000);
+    expect(parseRetryAfter({ 'retry-after': 'soon' }, now)).toBeUndefined();
+    expect(parseRetryAfter({}, now)).toBeUndefined();
+  });
+
+  test('a POST that may have been processed is never retried: 500 and socket reset', async () => {
+    script([500, { message: 'oops' }, { 'retry-after-ms': '5' }]);
+    await failure(client().webhooks.test('webhook_1'));
+    expect(server.requests).toHaveLength(1);
+
+    server.requests.length = 0;
+    script('reset');
+    const err = await failure(client().webhooks.test('webhook_1'));
+    expect(err).toBeInstanceOf(NexusConnectionError);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  test('a POST refused with 429 is retried (the server did not process it)', async () => {
+    script(
+      [429, { message: 'later' }, { 'retry-after-ms': '10' }],
+      [200, { status: 'Ok', responseCode: 204, latencyMs: 1, attemptCount: 1 }],
+    );
+    const result = await client().webhooks.test('webhook_1');
+    expect(result.status).toBe('Ok');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  test('socket reset on a GET: retried, then NexusConnectionError', async () => {
+    script('reset');
+    const err = await failure(client({ maxRetries: 1 }).webhooks.get('webhook_1'));
+    expect(err).toBeInstanceOf(NexusConnectionError);
+    expect(isRetryable(err)).toBe(true);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  test('connection refused: NexusConnectionError ECONNREFUSED, even a POST is retried', async () => {
+    const closed = await startLoopbackServer();
+    await closed.close();
+    const err = await failure(
+      new NexusClient({ secretKey: SECRET, projectId: PROJECT, baseUrl: closed.url, maxRetries: 1 }).webhooks.create({
+        name: 'w',
+        endpoint: 'https://e.test/',
+        secret: 's',
+      }),
+    );
+    expect(err).toBeInstanceOf(NexusConnectionError);
+    expect((err as NexusConnectionError).code).toBe('ECONNREFUSED');
+  });
+
+  test('a hanging server: NexusTimeoutError after timeoutMs, retried', async () => {
+    script('hang');
+    const started = Date.now();
+    const err = await failure(client({ timeoutMs: 200, maxRetries: 1 }).webhooks.get('webhook_1'));
+    expect(err).toBeInstanceOf(NexusTimeoutError);
+    expect(isRetryable(err)).toBe(true);
+    expect(server.requests).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('abort', () => {
+  test('mid-request: rejects with the signal reason at once, no retry', async () => {
+    script('hang');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('stop now')), 100);
+    const started = Date.now();
+    const err = await failure(client().webhooks.get('webhook_1', { signal: controller.signal }));
+    expect(err.message).toBe('stop now');
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  test('mid-backoff: a 30 s Retry-After wait ends when the signal aborts', async () => {
+    script([429, { message: 'later' }, { 'retry-after': '30' }]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('cancelled')), 200);
+    const started = Date.now();
+    const err = await failure(client().webhooks.get('webhook_1', { signal: controller.signal }));
+    expect(err.message).toBe('cancelled');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('the secret key never leaks', () => {
+  const visible = (value: unknown) => [
+    String(value),
+    JSON.stringify(value),
+    inspect(value, { depth: 10, showHidden: true }),
+  ];
+
+  test('not in the client, even inspected deeply with hidden fields', () => {
+    const nexus = client();
+    for (const value of [nexus, nexus.webhooks, nexus.datasets, nexus.jobs]) {
+      for (const text of visible(value)) expect(text).not.toContain(SECRET);
+    }
+    expect(JSON.stringify(Object.entries(client()))).not.toContain(SECRET);
+  });
+
+  test('not in an API error, even when the server echoes it back', async () => {
+    script([401, { message: `bad key ${SECRET}` }]);
+    const err = await failure(client({ maxRetries: 0 }).webhooks.get('webhook_1'));
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect(err.message).toBe('bad key [REDACTED]');
+    for (const text of [...visible(err), err.stack ?? '']) expect(text).not.toContain(SECRET);
+  });
+
+  test('not in a connection or timeout error', async () => {
+    script('reset');
+    const reset = await failure(client({ maxRetries: 0 }).webhooks.get('webhook_1'));
+    script('hang');
+    const timeout = await failure(client({ maxRetries: 0, timeoutMs: 100 }).webhooks.get('webhook_1'));
+    for (const err of [reset, timeout]) {
+      for (const text of visible(err)) expect(text).not.toContain(SECRET);
+    }
+  });
+});
