@@ -1,0 +1,3 @@
+export { temporalCliPath, temporalTestServerPath, venvPythonPath } from './binaries';
+export { type Stack, type StackOptions, startStack } from './stack';
+export type { StackState } from './stack-state';
