@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { BatchPhase, BatchProgress } from '../workflows/definitions';
+import { type BatchPhase, type BatchProgress, progressQuery } from '../workflows/definitions';
 import { formatBytes, ProgressBar } from './progress-bar';
 
 const uploadPhases: BatchPhase[] = ['validating', 'uploading', 'waiting-for-dataset'];
@@ -59,7 +59,7 @@ export async function watchRun(
   let last: BatchProgress | undefined;
   while (!settled) {
     try {
-      last = await handle.query<BatchProgress>('progress');
+      last = await handle.query(progressQuery);
       draw(last, false);
     } catch {
       // No worker has picked the run up yet; keep waiting.
@@ -67,7 +67,7 @@ export async function watchRun(
     await Promise.race([ended, sleep(options.pollMs ?? 300)]);
   }
   try {
-    last = await handle.query<BatchProgress>('progress');
+    last = await handle.query(progressQuery);
   } catch {
     // A finished run whose worker is gone cannot answer; keep the last view.
   }

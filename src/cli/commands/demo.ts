@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Stack } from '../../dev/stack';
@@ -11,6 +11,7 @@ import { watchRun } from '../run-progress';
 import { assertNothingExternal, type StackFlags, startStackFrom, withStackFlags } from '../stack-flags';
 import { startRun } from '../start-run';
 import { connectTemporalTo, workflowUiUrl } from '../temporal-client';
+import { readOrCreateWebhookSecret } from '../webhook-secret';
 import { awaitRun } from './runs';
 
 interface DemoSummary {
@@ -71,7 +72,7 @@ async function runDemo(stack: Stack, output: Output, startedAt: number): Promise
   const webhook = await nexus.webhooks.create({
     name: `demo-receiver-${workflowId}`,
     endpoint: stack.receiverUrl,
-    secret: readFileSync(stack.webhookSecretFile, 'utf8').trim(),
+    secret: readOrCreateWebhookSecret(stack.webhookSecretFile).secret,
   });
   const temporal = { address: stack.temporalAddress, namespace: stack.namespace, taskQueue: stack.taskQueue };
   const session = await connectTemporalTo(temporal);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BatchProgress } from '../../workflows/definitions';
+import { type BatchProgress, cancelSignal, progressQuery } from '../../workflows/definitions';
 import { RunFailedError } from '../errors';
 import { Output } from '../output';
 import { examples } from '../program';
@@ -18,7 +18,7 @@ export function register(program: Command): void {
       await withTemporal(command, async (session) => {
         const handle = session.client.workflow.getHandle(workflowId);
         const description = await handle.describe();
-        const progress = await handle.query<BatchProgress>('progress').catch(() => undefined);
+        const progress = await handle.query(progressQuery).catch(() => undefined);
         const status = description.status.name;
         const uiUrl = workflowUiUrl(session.config, workflowId);
         output.result({ workflowId, status, progress, uiUrl }, () => formatStatus(workflowId, status, progress, uiUrl));
@@ -37,7 +37,7 @@ export function register(program: Command): void {
       await withTemporal(command, async (session) => {
         const handle = session.client.workflow.getHandle(workflowId);
         if (opts.hard) await handle.cancel();
-        else await handle.signal('cancel', opts.reason ?? 'cancelled from the CLI');
+        else await handle.signal(cancelSignal, { reason: opts.reason ?? 'cancelled from the CLI' });
         const how = opts.hard ? 'cancellation request' : 'cancel signal';
         output.result({ workflowId, sent: how }, () => `sent ${how} to ${workflowId}`);
       });
@@ -97,7 +97,7 @@ export async function awaitRun(session: TemporalSession, workflowId: string): Pr
 
 async function jobIdOfRun(command: Command, workflowId: string): Promise<string> {
   return withTemporal(command, async (session) => {
-    const progress = await session.client.workflow.getHandle(workflowId).query<BatchProgress>('progress');
+    const progress = await session.client.workflow.getHandle(workflowId).query(progressQuery);
     if (!progress?.jobId) throw new RunFailedError(`run ${workflowId} has no batch job yet`);
     return progress.jobId;
   });
