@@ -4,5 +4,6 @@ require('tsx/cjs');
 require('../src/cli/main.ts')
   .runCli(process.argv)
   .then((exitCode) => {
-    process.exitCode = exitCode;
+    // Exit now rather than when the last handle closes: SDK runtimes and keep-alive sockets can linger.
+    process.exit(exitCode);
   });

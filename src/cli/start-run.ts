@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import type { BatchPredictionInput } from '../workflows/definitions';
+import type { BatchPredictionInput, PollingInput } from '../workflows/definitions';
 import type { TemporalSession } from './temporal-client';
 
 /** What `run` and `demo` ask for, in CLI terms. */
@@ -18,6 +18,8 @@ export interface RunRequest {
   receiverUrl?: string;
   /** Where the worker writes the job's log entries (NDJSON); default: the worker's logs directory. */
   logsDirectory?: string;
+  /** Job polling bounds; the demo polls often so its progress bars move. */
+  polling?: PollingInput;
 }
 
 export function toBatchPredictionInput(request: RunRequest): BatchPredictionInput {
@@ -32,6 +34,7 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
       startAtTime: epochMs(request.startAt),
       stopAtTime: epochMs(request.stopAt),
     },
+    polling: request.polling,
     logs: { collect: true, directory: request.logsDirectory },
     receiverUrl: request.receiverUrl,
   };

@@ -87,6 +87,7 @@ async function runDemo(stack: Stack, output: Output, startedAt: number): Promise
       webhookIds: [webhook.id],
       receiverUrl: stack.receiverUrl,
       logsDirectory: demoDir,
+      polling: { minIntervalMs: 1000, maxIntervalMs: 2000 },
     });
     if (!output.json) await watchRun(handle, { uploadBytes: statSync(datasetFile).size });
     const result = (await awaitRun(session, workflowId)) as BatchPredictionResult;
