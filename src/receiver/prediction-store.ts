@@ -1,0 +1,139 @@
+// The append-only NDJSON file of accepted predictions. An acknowledged prediction must survive a
+// kill -9, so every append is fdatasync'ed before its promise resolves; concurrent appends share one
+// write + one sync (group commit) so durability does not cost one disk flush per delivery.
+import { type FileHandle, open } from 'node:fs/promises';
+import type { ItemPredictedDelivery } from '../webhook-delivery/payload';
+
+export interface StoredPrediction {
+  deliveryId: string;
+  jobId: string;
+  datasetId: string;
+  item: ItemPredictedDelivery['item'];
+  predictions: ItemPredictedDelivery['predictions'];
+  receivedAt: string;
+}
+
+export type AppendOutcome = 'stored' | 'duplicate';
+
+interface PendingAppend {
+  record: StoredPrediction;
+  settle: (error?: unknown) => void;
+}
+
+export class PredictionStore {
+  private readonly stored = new Set<string>();
+  private readonly perJob = new Map<string, number>();
+  /** Appends written but not yet synced, by delivery id: a redelivery waits for the same flush. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private queue: PendingAppend[] = [];
+  private flushing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly file: FileHandle,
+    /** Bytes known to end on a complete, synced line: a failed write is truncated back to it. */
+    private committedBytes: number,
+  ) {}
+
+  /** Opens (or creates) the file and rebuilds the delivery-id index from it. */
+  static async open(path: string): Promise<PredictionStore> {
+    const file = await open(path, 'a+');
+    try {
+      const content = await file.readFile();
+      // A line without its newline can only be an append that was never acknowledged (killed
+      // mid-write): drop it so the next append does not glue onto it.
+      const completeBytes = content.lastIndexOf(0x0a) + 1;
+      if (completeBytes < content.length) {
+        await file.truncate(completeBytes);
+        await file.datasync();
+      }
+      const store = new PredictionStore(file, completeBytes);
+      const lines = content.subarray(0, completeBytes).toString('utf8').split('\n');
+      lines.forEach((line, index) => {
+        if (line.trim() === '') return;
+        store.index(parseStoredLine(line, path, index + 1));
+      });
+      return store;
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+  }
+
+  get total(): number {
+    return this.stored.size;
+  }
+
+  countFor(jobId: string): number {
+    return this.perJob.get(jobId) ?? 0;
+  }
+
+  counts(): Record<string, number> {
+    return Object.fromEntries(this.perJob);
+  }
+
+  /** Resolves once the record is durable on disk (or was already stored under the same delivery id). */
+  async append(record: StoredPrediction): Promise<AppendOutcome> {
+    if (this.stored.has(record.deliveryId)) return 'duplicate';
+    const pending = this.inFlight.get(record.deliveryId);
+    if (pending) {
+      await pending;
+      return 'duplicate';
+    }
+    const durable = new Promise<void>((resolve, reject) => {
+      this.queue.push({ record, settle: (error) => (error ? reject(error) : resolve()) });
+    });
+    this.inFlight.set(record.deliveryId, durable);
+    this.flushing ??= this.flushQueue();
+    try {
+      await durable;
+      return 'stored';
+    } finally {
+      this.inFlight.delete(record.deliveryId);
+    }
+  }
+
+  /** Waits for pending appends, then closes the file. */
+  async close(): Promise<void> {
+    await this.flushing;
+    await this.file.close();
+  }
+
+  private async flushQueue(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      const bytes = Buffer.from(batch.map(({ record }) => `${JSON.stringify(record)}\n`).join(''), 'utf8');
+      try {
+        await this.file.write(bytes, 0, bytes.length, null);
+        await this.file.datasync();
+        this.committedBytes += bytes.length;
+        for (const { record } of batch) this.index(record);
+        for (const { settle } of batch) settle();
+      } catch (error) {
+        await this.file.truncate(this.committedBytes).catch(() => undefined);
+        for (const { settle } of batch) settle(error);
+      }
+    }
+    this.flushing = undefined;
+  }
+
+  private index(record: Pick<StoredPrediction, 'deliveryId' | 'jobId'>): void {
+    if (this.stored.has(record.deliveryId)) return;
+    this.stored.add(record.deliveryId);
+    this.perJob.set(record.jobId, (this.perJob.get(record.jobId) ?? 0) + 1);
+  }
+}
+
+function parseStoredLine(
+  line: string,
+  path: string,
+  lineNumber: number,
+): Pick<StoredPrediction, 'deliveryId' | 'jobId'> {
+  try {
+    const parsed = JSON.parse(line) as Partial<StoredPrediction>;
+    if (typeof parsed.deliveryId === 'string' && typeof parsed.jobId === 'string') return parsed as StoredPrediction;
+  } catch {
+    // reported below with the line number
+  }
+  throw new Error(`${path}:${lineNumber} is not a stored prediction line; refusing to append to a foreign file`);
+}
