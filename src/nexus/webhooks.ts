@@ -74,14 +74,21 @@ export class Webhooks extends ApiResource {
     );
   }
 
-  /** Only the given fields change; a partial `retries` sends only the given keys. */
-  update(webhookId: string, params: WebhookUpdateParams, options?: RequestOptions): Promise<Webhook> {
+  /**
+   * Only the given fields change. The API takes `retries` whole, so a partial one is completed from the
+   * webhook's current values (one extra GET).
+   */
+  async update(webhookId: string, params: WebhookUpdateParams, options?: RequestOptions): Promise<Webhook> {
     checkId('webhookId', webhookId);
     if (params.endpoint !== undefined) checkHttpUrl('endpoint', params.endpoint);
     if (params.retries !== undefined) checkWebhookRetries('retries', params.retries);
+    let retries = params.retries;
+    if (retries && (retries.maxRetries === undefined || retries.maxRetryDelay === undefined)) {
+      retries = { ...(await this.get(webhookId, options)).retries, ...retries };
+    }
     const spec = {
       ...(params.endpoint !== undefined ? { endpoint: params.endpoint } : {}),
-      ...(params.retries !== undefined ? { retries: wireRetries(params.retries) } : {}),
+      ...(retries !== undefined ? { retries: wireRetries(retries) } : {}),
     };
     return this.transport.call(
       {
@@ -135,8 +142,5 @@ export class Webhooks extends ApiResource {
 }
 
 function wireRetries(retries: WebhookRetriesInput) {
-  return {
-    ...(retries.maxRetries !== undefined ? { maxRetries: retries.maxRetries } : {}),
-    ...(retries.maxRetryDelay !== undefined ? { maxBackoffMs: retries.maxRetryDelay } : {}),
-  };
+  return { maxRetries: retries.maxRetries, maxBackoffMs: retries.maxRetryDelay };
 }

@@ -1,0 +1,248 @@
+// Every method of every resource against the real emulator (src/emulator) on loopback, with a loopback
+// server playing both the image host the emulator gathers from and the webhook endpoint it delivers to.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { type RunningEmulator, startEmulator } from '../../src/emulator';
+import {
+  type DatasetItem,
+  generateWebhookSecret,
+  type JobLogEntry,
+  NexusClient,
+  NotFoundError,
+  PermissionDeniedError,
+  type Webhook,
+} from '../../src/nexus';
+import { type LoopbackServer, startLoopbackServer } from './helpers/loopback-server';
+
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64)]);
+
+let emulator: RunningEmulator;
+let outside: LoopbackServer;
+let nexus: NexusClient;
+let dir: string;
+
+const items = (n: number, from = 0): DatasetItem[] =>
+  Array.from({ length: n }, (_, i) => ({ kind: 'Image', url: `${outside.url}/img/${from + i}.png` }));
+
+beforeAll(async () => {
+  outside = await startLoopbackServer((req, res) => {
+    if (req.method === 'GET' && req.url.startsWith('/img/')) {
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length });
+      res.end(PNG);
+    } else {
+      res.writeHead(204);
+      res.end();
+    }
+  });
+  emulator = await startEmulator({ port: 0, tickIntervalMs: 20, deliveryBaseBackoffMs: 10 });
+  nexus = new NexusClient({ secretKey: emulator.secretKey, projectId: emulator.projectId, baseUrl: emulator.url });
+  dir = mkdtempSync(join(tmpdir(), 'nexus-client-emulator-'));
+});
+
+afterAll(async () => {
+  await emulator?.close();
+  await outside?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const value of iterable) all.push(value);
+  return all;
+}
+
+describe('webhooks', () => {
+  let webhook: Webhook;
+
+  test('create, get, update (partial retries), updateSecret, test, delete', async () => {
+    webhook = await nexus.webhooks.create({
+      name: 'receiver',
+      endpoint: `${outside.url}/hook`,
+      secret: generateWebhookSecret(),
+      retries: { maxRetries: 1, maxRetryDelay: 1000 },
+    });
+    expect(webhook.id).toMatch(/^webhook_/);
+    expect(webhook.retries).toEqual({ maxRetries: 1, maxRetryDelay: 1000 });
+    expect(webhook).not.toHaveProperty('secret');
+
+    expect((await nexus.webhooks.get(webhook.id)).name).toBe('receiver');
+
+    const updated = await nexus.webhooks.update(webhook.id, { retries: { maxRetries: 4 } });
+    expect(updated.retries).toEqual({ maxRetries: 4, maxRetryDelay: 1000 });
+    const moved = await nexus.webhooks.update(webhook.id, { endpoint: `${outside.url}/hook2` });
+    expect(moved.endpoint).toBe(`${outside.url}/hook2`);
+
+    expect((await nexus.webhooks.updateSecret(webhook.id, generateWebhookSecret())).id).toBe(webhook.id);
+
+    const tested = await nexus.webhooks.test(webhook.id);
+    expect(tested).toMatchObject({ status: 'Ok', responseCode: 204, attemptCount: 1 });
+    expect(outside.requests.some((req) => req.method === 'POST' && req.url === '/hook2')).toBe(true);
+
+    const temp = await nexus.webhooks.create({
+      name: 'temp',
+      endpoint: 'https://e.test/',
+      secret: generateWebhookSecret(),
+    });
+    expect(temp.retries).toEqual({ maxRetries: 3, maxRetryDelay: 15000 });
+    expect(await nexus.webhooks.delete(temp.id)).toEqual({ id: temp.id, deleted: true });
+    await expect(nexus.webhooks.get(temp.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  test('list follows cursors across pages; listPage returns one page with cursors', async () => {
+    for (let i = 0; i < 4; i++) {
+      await nexus.webhooks.create({ name: `page-${i}`, endpoint: 'https://e.test/', secret: generateWebhookSecret() });
+    }
+    const all = await collect(nexus.webhooks.list({ limit: 2 }));
+    expect(all.map((w) => w.name)).toEqual(expect.arrayContaining(['receiver', 'page-0', 'page-3']));
+    expect(new Set(all.map((w) => w.id)).size).toBe(all.length);
+    expect(all.length).toBe((await collect(nexus.webhooks.list())).length);
+
+    const first = await nexus.webhooks.listPage({ limit: 2 });
+    expect(first.data).toHaveLength(2);
+    expect(first.nextPage).toEqual(expect.any(String));
+    expect(first.prevPage).toBeNull();
+    const second = await nexus.webhooks.listPage({ page: first.nextPage!, limit: 2 });
+    expect(second.data[0].id).not.toBe(first.data[0].id);
+    expect(second.prevPage).toEqual(expect.any(String));
+  });
+
+  test('a wrong secret key is a PermissionDeniedError (emulator: 403) that does not show the key', async () => {
+    const wrong = new NexusClient({ secretKey: 'not-the-key', projectId: emulator.projectId, baseUrl: emulator.url });
+    const err = await wrong.webhooks.listPage().catch((e: Error) => e);
+    expect(err).toBeInstanceOf(PermissionDeniedError);
+    expect(JSON.stringify(err) + String(err)).not.toContain('not-the-key');
+  });
+});
+
+describe('datasets', () => {
+  test('create from a file streams the upload with progress, then waitUntilDone reaches Uploaded', async () => {
+    const file = join(dir, 'items.ndjson');
+    writeFileSync(
+      file,
+      items(20)
+        .map((item) => JSON.stringify(item))
+        .join('\r\n') + '\r\n',
+    );
+    const progress: Array<[number, number]> = [];
+    const created = await nexus.datasets.create(
+      { name: 'from-file', source: file },
+      { onUploadProgress: (sent, total) => progress.push([sent, total]) },
+    );
+    expect(created.status.source.kind).toBe('UploadedNewlineDelimitedJsonFile');
+    const last = progress[progress.length - 1];
+    expect(last[0]).toBe(last[1]);
+    const done = await nexus.datasets.waitUntilDone(created.id, { intervalMs: 50, timeoutMs: 20_000 });
+    expect(done.status).toMatchObject({ overview: 'Uploaded', itemCount: 20 });
+  });
+
+  test('create from in-memory items and from a stream factory; createRecord + upload separately', async () => {
+    const fromItems = await nexus.datasets.create({ name: 'from-items', source: items(3) });
+    const ndjson = Buffer.from(
+      items(2)
+        .map((item) => `${JSON.stringify(item)}\n`)
+        .join(''),
+    );
+    const fromStream = await nexus.datasets.create({ name: 'from-stream', source: () => Readable.from([ndjson]) });
+
+    const record = await nexus.datasets.createRecord({
+      name: 'two-steps',
+      sizeBytes: ndjson.length,
+      crc32c: (await import('../../src/nexus')).crc32cBase64(ndjson),
+    });
+    expect(record.status.overview).toBe('Waiting');
+    await nexus.datasets.upload(record.status.source.uploadUrl, () => Readable.from([ndjson]));
+
+    for (const [dataset, count] of [
+      [fromItems, 3],
+      [fromStream, 2],
+      [record, 2],
+    ] as const) {
+      const done = await nexus.datasets.waitUntilDone(dataset.id, { intervalMs: 50, timeoutMs: 20_000 });
+      expect(done.status.itemCount).toBe(count);
+    }
+  });
+
+  test('get, list, listPage, delete', async () => {
+    const dataset = await nexus.datasets.create({ name: 'to-delete', source: items(1) });
+    await nexus.datasets.waitUntilDone(dataset.id, { intervalMs: 50, timeoutMs: 20_000 });
+    expect((await nexus.datasets.get(dataset.id)).name).toBe('to-delete');
+    const all = await collect(nexus.datasets.list({ limit: 2 }));
+    expect(all.map((d) => d.id)).toContain(dataset.id);
+    expect((await nexus.datasets.listPage({ limit: 1 })).data).toHaveLength(1);
+    expect(await nexus.datasets.delete(dataset.id)).toEqual({ id: dataset.id, deleted: true });
+    await expect(nexus.datasets.get(dataset.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('jobs', () => {
+  let webhookId: string;
+  beforeAll(async () => {
+    webhookId = (
+      await nexus.webhooks.create({
+        name: 'jobs-hook',
+        endpoint: `${outside.url}/deliveries`,
+        secret: generateWebhookSecret(),
+      })
+    ).id;
+  });
+
+  async function uploadedDataset(count: number) {
+    const dataset = await nexus.datasets.create({ name: `items-${count}`, source: items(count) });
+    return nexus.datasets.waitUntilDone(dataset.id, { intervalMs: 50, timeoutMs: 30_000 });
+  }
+
+  test('create on an existing deployment, waitUntilDone, logs across more than 1000 entries', async () => {
+    const dataset = await uploadedDataset(1105);
+    const job = await nexus.jobs.create({
+      name: 'big',
+      datasetId: dataset.id,
+      webhookIds: [webhookId],
+      deploymentId: emulator.deploymentId,
+    });
+    expect(job.spec.deployment).toEqual({ kind: 'ExistingDeployment', deploymentId: emulator.deploymentId });
+    expect(job.spec.resultDelivery.destinations).toEqual([{ kind: 'Webhook', webhookId }]);
+
+    const done = await nexus.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 90_000 });
+    expect(done.status.items.delivered).toBe(1105);
+
+    const page = await nexus.jobs.logs(job.id, { maxEntries: 1000 });
+    expect(page.entries).toHaveLength(1000);
+    const all: JobLogEntry[] = await collect(nexus.jobs.allLogs(job.id));
+    expect(all).toHaveLength(1105);
+    expect(new Set(all.map((entry) => entry.id)).size).toBe(1105);
+    expect(new Set(all.map((entry) => entry.item)).size).toBe(1105);
+    for (let i = 1; i < all.length; i++) expect(all[i].createTime).toBeLessThanOrEqual(all[i - 1].createTime);
+
+    const capped = await collect(nexus.jobs.allLogs(job.id, { maxEntries: 1001 }));
+    expect(capped.map((e) => e.id)).toEqual(all.slice(0, 1001).map((e) => e.id));
+  }, 120_000);
+
+  test('an ephemeral deployment from an artifact; cancel a scheduled job; get, list, listPage, delete', async () => {
+    const dataset = await uploadedDataset(2);
+    const job = await nexus.jobs.create({
+      name: 'later',
+      datasetId: dataset.id,
+      webhookIds: [webhookId],
+      artifactId: 'artifact_65a7678a91afa7d22455c5ba',
+      deploymentTemplate: { replicas: 2, instanceId: 'instance_x1cpu-standard' },
+      startAtTime: Date.now() + 60 * 60 * 1000,
+    });
+    expect(job.spec.deployment).toMatchObject({
+      kind: 'NewEphemeralDeployment',
+      template: { artifactId: 'artifact_65a7678a91afa7d22455c5ba', replicas: 2 },
+    });
+    expect(job.status.overview).toBe('Waiting');
+
+    const cancelled = await nexus.jobs.cancel(job.id);
+    expect(cancelled.status.cancelledAt).toEqual(expect.any(Number));
+    expect(cancelled.spec.stopAtTime).toBeLessThanOrEqual(Date.now());
+
+    expect((await nexus.jobs.get(job.id)).id).toBe(job.id);
+    expect((await collect(nexus.jobs.list({ limit: 1 }))).map((j) => j.id)).toContain(job.id);
+    expect((await nexus.jobs.listPage({ limit: 1 })).data).toHaveLength(1);
+    expect(await nexus.jobs.delete(job.id)).toEqual({ id: job.id, deleted: true });
+    await expect(nexus.jobs.get(job.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
