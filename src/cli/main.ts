@@ -4,6 +4,7 @@ import * as demo from './commands/demo';
 import * as dev from './commands/dev';
 import * as emulator from './commands/emulator';
 import * as jobs from './commands/jobs';
+import * as receiver from './commands/receiver';
 import * as run from './commands/run';
 import * as runs from './commands/runs';
 import * as webhooks from './commands/webhooks';
@@ -13,7 +14,7 @@ import { createRootProgram } from './program';
 import { redactSecrets } from './secrets';
 
 /** Every command group; each exports `register(program)`. Adding a group is one line here. */
-const commandGroups = [demo, dev, worker, emulator, run, runs, webhooks, datasets, jobs];
+const commandGroups = [demo, dev, worker, emulator, receiver, run, runs, webhooks, datasets, jobs];
 
 /** Runs the CLI and resolves with the process exit code (0 ok, 1 failed run, 2 usage/config error). */
 export async function runCli(argv: string[]): Promise<number> {
