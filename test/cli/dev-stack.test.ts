@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,13 +24,14 @@ interface DevOutput {
  */
 describe('dev stack and the run commands', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'cli-dev-'));
-  const dev = spawnCli(['dev', '--json', '--data-dir', dataDir]);
+  let dev: ChildProcess;
   let stack: DevOutput;
   let env: NodeJS.ProcessEnv;
   let webhookId: string;
   let datasetFile: string;
 
   beforeAll(async () => {
+    dev = spawnCli(['dev', '--json', '--data-dir', dataDir]);
     stack = await firstJsonDocument<DevOutput>(dev);
     env = cleanEnv(stack.env);
     datasetFile = join(dataDir, 'items.ndjson');
