@@ -1,0 +1,165 @@
+// The real emulator delivers real jobs into the receiver: items come from a loopback image host,
+// deliveries are signed by the emulator with the webhook's secret.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { type RunningEmulator, startEmulator } from '../../src/emulator';
+import { generateWebhookSecret, NexusClient } from '../../src/nexus';
+import { type Receiver, startReceiver } from '../../src/receiver';
+import { startChildReceiver } from './child-receiver';
+import { itemDelivery, postSigned, readStored, tempDir } from './helpers';
+import { startItemHost } from './item-host';
+
+let emulator: RunningEmulator;
+let nexus: NexusClient;
+let itemHost: Awaited<ReturnType<typeof startItemHost>>;
+let tmp: ReturnType<typeof tempDir>;
+
+beforeAll(async () => {
+  tmp = tempDir();
+  itemHost = await startItemHost();
+  emulator = await startEmulator({ port: 0, tickIntervalMs: 10, concurrencyPerReplica: 8, deliveryBaseBackoffMs: 250 });
+  nexus = new NexusClient({ secretKey: emulator.secretKey, projectId: emulator.projectId, baseUrl: emulator.url });
+});
+
+afterAll(async () => {
+  await emulator?.close();
+  await itemHost?.close();
+  tmp.remove();
+});
+
+async function runJob(name: string, itemCount: number, webhookId: string) {
+  const items = Array.from({ length: itemCount }, (_, index) => ({ kind: 'Image' as const, url: itemHost.itemUrl(index) }));
+  const created = await nexus.datasets.create({ name, source: items });
+  const dataset = await nexus.datasets.waitUntilDone(created.id, { intervalMs: 50, timeoutMs: 30_000 });
+  const job = await nexus.jobs.create({
+    name,
+    datasetId: dataset.id,
+    webhookIds: [webhookId],
+    deploymentId: emulator.deploymentId,
+  });
+  return { job, items };
+}
+
+function expectEachItemOnce(outFile: string, jobId: string, items: { url: string }[]) {
+  const stored = readStored(outFile).filter((line) => line.jobId === jobId);
+  expect(stored).toHaveLength(items.length);
+  expect(new Set(stored.map((line) => line.deliveryId)).size).toBe(items.length);
+  expect(new Set(stored.map((line) => line.item.url))).toEqual(new Set(items.map((item) => item.url)));
+}
+
+test('a 1,000-item job: every prediction lands in the file exactly once', async () => {
+  const secret = generateWebhookSecret();
+  const secretFile = join(tmp.dir, 'secret-1000');
+  writeFileSync(secretFile, secret);
+  const outFile = join(tmp.dir, 'results-1000.ndjson');
+  const receiver = await startReceiver({ port: 0, secretFile, outFile });
+  try {
+    const webhook = await nexus.webhooks.create({ name: 'receiver', endpoint: receiver.url, secret });
+    const started = performance.now();
+    const { job, items } = await runJob('thousand', 1000, webhook.id);
+    const done = await nexus.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 90_000 });
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `1,000 items through emulator -> receiver in ${seconds.toFixed(1)} s (${Math.round(1000 / seconds)} items/s)`,
+    );
+
+    expect(done.status.items.delivered).toBe(1000);
+    expectEachItemOnce(outFile, job.id, items);
+    expect(receiver.counts()).toEqual({ [job.id]: 1000 });
+    const counts = await request(`${receiver.url}/counts?jobId=${job.id}`);
+    expect(await counts.body.json()).toEqual({ jobId: job.id, predictions: 1000 });
+  } finally {
+    await receiver.close();
+  }
+});
+
+test('receiver killed (kill -9) mid-job and restarted: the job completes, each prediction stored once', async () => {
+  const secret = generateWebhookSecret();
+  const secretFile = join(tmp.dir, 'secret-crash');
+  writeFileSync(secretFile, secret);
+  const outFile = join(tmp.dir, 'results-crash.ndjson');
+  const first = await startChildReceiver({ port: 0, secretFile, outFile });
+  // Retries span 0.25+0.5+1+2+4 s: longer than a restart of the receiver process.
+  const webhook = await nexus.webhooks.create({
+    name: 'crashing-receiver',
+    endpoint: first.url,
+    secret,
+    retries: { maxRetries: 5, maxRetryDelay: 4000 },
+  });
+  const { job, items } = await runJob('crash', 400, webhook.id);
+  try {
+    for (let stored = 0; stored < 100; await sleep(5)) {
+      const response = await request(`${first.url}/counts?jobId=${job.id}`);
+      stored = ((await response.body.json()) as { predictions: number }).predictions;
+    }
+    await first.crash();
+    const storedAtCrash = readStored(outFile).length;
+    expect(storedAtCrash).toBeLessThan(items.length);
+
+    const second = await startChildReceiver({ port: first.port, secretFile, outFile });
+    try {
+      const done = await nexus.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 90_000 });
+      expect(done.status.items.delivered).toBe(items.length);
+      expect(done.status.items.failedDeliver).toBe(0);
+      expectEachItemOnce(outFile, job.id, items);
+    } finally {
+      await second.crash();
+    }
+  } finally {
+    await first.crash();
+  }
+});
+
+describe('secret rotation with nexus.webhooks.updateSecret', () => {
+  let receiver: Receiver;
+  const graceSeconds = 2;
+  const oldSecret = generateWebhookSecret();
+  const newSecret = generateWebhookSecret();
+  const secretFile = () => join(tmp.dir, 'secret-rotating');
+  const outFile = () => join(tmp.dir, 'results-rotation.ndjson');
+
+  beforeAll(async () => {
+    writeFileSync(secretFile(), oldSecret);
+    receiver = await startReceiver({ port: 0, secretFile: secretFile(), outFile: outFile(), graceSeconds });
+  });
+  afterAll(() => receiver.close());
+
+  test('new secret accepted at once, old one during the grace period only', async () => {
+    const webhook = await nexus.webhooks.create({ name: 'rotating', endpoint: receiver.url, secret: oldSecret });
+    expect(await nexus.webhooks.test(webhook.id)).toMatchObject({ status: 'Ok', responseCode: 204 });
+
+    await nexus.webhooks.updateSecret(webhook.id, newSecret);
+    writeFileSync(secretFile(), `${newSecret}\n`);
+    const rotatedAt = Date.now();
+
+    const { job, items } = await runJob('after-rotation', 50, webhook.id);
+    const done = await nexus.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 30_000 });
+    expect(done.status.items.delivered).toBe(50);
+    expectEachItemOnce(outFile(), job.id, items);
+
+    // A delivery signed before the rotation (e.g. a retry in flight) still passes during the grace period.
+    expect(Date.now() - rotatedAt).toBeLessThan(graceSeconds * 1000);
+    expect((await postSigned(receiver.url, itemDelivery(), { secret: oldSecret })).status).toBe(200);
+
+    await sleep(graceSeconds * 1000 - (Date.now() - rotatedAt) + 200);
+    const late = await postSigned(receiver.url, itemDelivery(), { secret: oldSecret });
+    expect(late.status).toBe(401);
+    expect(late.text).toContain('bad-signature');
+    expect((await postSigned(receiver.url, itemDelivery(), { secret: newSecret })).status).toBe(200);
+    expect(await nexus.webhooks.test(webhook.id)).toMatchObject({ status: 'Ok', responseCode: 204 });
+  });
+
+  test('several explicit secrets are all accepted, others are not', async () => {
+    const [a, b] = [generateWebhookSecret(), generateWebhookSecret()];
+    const explicit = await startReceiver({ port: 0, secrets: [a, b], outFile: join(tmp.dir, 'explicit.ndjson') });
+    try {
+      expect((await postSigned(explicit.url, itemDelivery(), { secret: a })).status).toBe(200);
+      expect((await postSigned(explicit.url, itemDelivery(), { secret: b })).status).toBe(200);
+      expect((await postSigned(explicit.url, itemDelivery(), { secret: generateWebhookSecret() })).status).toBe(401);
+    } finally {
+      await explicit.close();
+    }
+  });
+});
