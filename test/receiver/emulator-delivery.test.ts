@@ -30,7 +30,10 @@ afterAll(async () => {
 });
 
 async function runJob(name: string, itemCount: number, webhookId: string) {
-  const items = Array.from({ length: itemCount }, (_, index) => ({ kind: 'Image' as const, url: itemHost.itemUrl(index) }));
+  const items = Array.from({ length: itemCount }, (_, index) => ({
+    kind: 'Image' as const,
+    url: itemHost.itemUrl(index),
+  }));
   const created = await nexus.datasets.create({ name, source: items });
   const dataset = await nexus.datasets.waitUntilDone(created.id, { intervalMs: 50, timeoutMs: 30_000 });
   const job = await nexus.jobs.create({
