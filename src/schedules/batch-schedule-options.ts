@@ -1,0 +1,136 @@
+// What a recurring batch is made of, and how it maps onto a Temporal Schedule's spec, policies and action.
+import { type ScheduleOptionsAction, ScheduleOverlapPolicy, type ScheduleSpec } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import { type BatchPredictionInput, DEFAULT_TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
+
+export type OverlapPolicy = Exclude<ScheduleOverlapPolicy, undefined>;
+export const OVERLAP_POLICIES = Object.values(ScheduleOverlapPolicy).filter(
+  (policy): policy is OverlapPolicy => policy !== undefined,
+);
+
+/** When the batch runs: a cron expression or a fixed interval, with an optional time zone and jitter. */
+export interface BatchScheduleTiming {
+  /** Five-field cron, e.g. `0 2 * * *`. Exactly one of cron and every. */
+  cron?: string;
+  /** Interval such as `6h`, `30m`, `1d` or milliseconds. */
+  every?: Duration;
+  /** IANA zone the cron expression is read in (e.g. `Europe/Paris`); default UTC. */
+  timeZone?: string;
+  /** Each run starts up to this much later, at random (spreads load). */
+  jitter?: Duration;
+}
+
+export interface BatchSchedulePolicies {
+  /** What to do when a run is due while the previous one is still going. Default SKIP. */
+  overlap?: OverlapPolicy;
+  /** How far back missed runs are still started after an outage. Temporal's default: 1 year. */
+  catchupWindow?: Duration;
+  /** Pause the schedule when a run fails, until someone unpauses it. Default false. */
+  pauseOnFailure?: boolean;
+}
+
+export interface BatchScheduleOptions extends BatchScheduleTiming, BatchSchedulePolicies {
+  scheduleId: string;
+  /**
+   * The batchPrediction input of every run. Its dataset must be re-read at each run (`ndjsonPath` or
+   * `ndjsonUrl`); `allowEmptySource` is forced on so an empty source ends a run as "nothing to predict".
+   */
+  input: BatchPredictionInput;
+  /** Default `datature-batch`. */
+  taskQueue?: string;
+  /** Create the schedule paused. */
+  paused?: boolean;
+  note?: string;
+}
+
+/** Kept on the action's memo (copied onto every run): the server turns cron text into calendars. */
+export interface BatchScheduleMemo {
+  cron?: string;
+  every?: string;
+  timeZone?: string;
+}
+
+export const MEMO_KEY = 'batchSchedule';
+
+export class BatchScheduleError extends Error {}
+
+export function toScheduleSpec(timing: BatchScheduleTiming): ScheduleSpec {
+  if (Boolean(timing.cron) === (timing.every !== undefined)) {
+    throw new BatchScheduleError('give exactly one of cron and every');
+  }
+  if (timing.cron !== undefined && timing.cron.trim().split(/\s+/).length !== 5) {
+    throw new BatchScheduleError(`cron must have five fields (minute hour day month weekday), got '${timing.cron}'`);
+  }
+  return {
+    ...(timing.cron
+      ? { cronExpressions: [timing.cron.trim()] }
+      : { intervals: [{ every: checkedDuration('every', timing.every!) }] }),
+    ...(timing.timeZone ? { timezone: timing.timeZone } : {}),
+    ...(timing.jitter !== undefined ? { jitter: checkedDuration('jitter', timing.jitter) } : {}),
+  };
+}
+
+export function toMemo(timing: BatchScheduleTiming): BatchScheduleMemo {
+  return {
+    ...(timing.cron ? { cron: timing.cron.trim() } : {}),
+    ...(timing.every !== undefined ? { every: String(timing.every) } : {}),
+    ...(timing.timeZone ? { timeZone: timing.timeZone } : {}),
+  };
+}
+
+export function toPolicies(policies: BatchSchedulePolicies) {
+  if (policies.overlap !== undefined && !OVERLAP_POLICIES.includes(policies.overlap)) {
+    throw new BatchScheduleError(`overlap must be one of ${OVERLAP_POLICIES.join(', ')}, got '${policies.overlap}'`);
+  }
+  return {
+    overlap: policies.overlap ?? ScheduleOverlapPolicy.SKIP,
+    ...(policies.catchupWindow !== undefined
+      ? { catchupWindow: checkedDuration('catchupWindow', policies.catchupWindow) }
+      : {}),
+    pauseOnFailure: policies.pauseOnFailure ?? false,
+  };
+}
+
+/** The input every scheduled run gets: a source re-read at run time, and an empty one is not an error. */
+export function scheduledInput(input: BatchPredictionInput): BatchPredictionInput {
+  const source = input.dataset;
+  if (!('ndjsonPath' in source) && !('ndjsonUrl' in source)) {
+    throw new BatchScheduleError(
+      'a scheduled batch needs a source read again at each run: dataset.ndjsonPath or dataset.ndjsonUrl',
+    );
+  }
+  if (Boolean(input.job.deploymentId) === Boolean(input.job.artifactId)) {
+    throw new BatchScheduleError('give exactly one of job.deploymentId and job.artifactId');
+  }
+  return { ...input, allowEmptySource: true };
+}
+
+export function toAction(
+  scheduleId: string,
+  input: BatchPredictionInput,
+  memo: BatchScheduleMemo,
+  taskQueue = DEFAULT_TASK_QUEUE,
+): ScheduleOptionsAction {
+  return {
+    type: 'startWorkflow',
+    workflowType: WORKFLOW_TYPE,
+    // The server appends the scheduled time, so each run has its own id: <scheduleId>-2026-11-28T02:00:00Z.
+    workflowId: scheduleId,
+    taskQueue,
+    args: [scheduledInput(input)],
+    memo: { [MEMO_KEY]: memo },
+  };
+}
+
+function checkedDuration(name: string, value: Duration): Duration {
+  let ms: number;
+  try {
+    ms = msToNumber(value);
+  } catch {
+    throw new BatchScheduleError(`${name} must be a duration such as 90s, 30m, 6h or 1d, got '${value}'`);
+  }
+  if (!(ms > 0) && name === 'every') throw new BatchScheduleError(`every must be longer than 0, got '${value}'`);
+  if (ms < 0) throw new BatchScheduleError(`${name} must not be negative, got '${value}'`);
+  return value;
+}

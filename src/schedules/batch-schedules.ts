@@ -1,0 +1,229 @@
+// Create and manage recurring batchPrediction runs on Temporal Schedules.
+import {
+  type Backfill,
+  type Client,
+  ScheduleAlreadyRunning,
+  type ScheduleDescription,
+  type ScheduleHandle,
+  type ScheduleOverlapPolicy,
+  WorkflowFailedError,
+} from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import type { BatchPredictionInput, BatchPredictionResult } from '../workflows/definitions';
+import { WORKFLOW_TYPE } from '../workflows/definitions';
+import {
+  BatchScheduleError,
+  type BatchScheduleMemo,
+  type BatchScheduleOptions,
+  type BatchSchedulePolicies,
+  type BatchScheduleTiming,
+  MEMO_KEY,
+  toAction,
+  toMemo,
+  toPolicies,
+  toScheduleSpec,
+} from './batch-schedule-options';
+
+export async function createBatchSchedule(client: Client, options: BatchScheduleOptions): Promise<ScheduleHandle> {
+  try {
+    return await client.schedule.create({
+      scheduleId: options.scheduleId,
+      spec: toScheduleSpec(options),
+      action: toAction(options.scheduleId, options.input, toMemo(options), options.taskQueue),
+      policies: toPolicies(options),
+      state: { paused: options.paused ?? false, note: options.note },
+    });
+  } catch (error) {
+    if (error instanceof ScheduleAlreadyRunning) {
+      throw new BatchScheduleError(`schedule ${options.scheduleId} already exists (update or delete it)`);
+    }
+    throw error;
+  }
+}
+
+export interface BatchScheduleSummary {
+  scheduleId: string;
+  workflowType?: string;
+  paused: boolean;
+  note?: string;
+  nextRunTimes: Date[];
+  lastRunAt?: Date;
+}
+
+/**
+ * Every schedule starting batchPrediction. The server's schedule listing is eventually consistent: a
+ * schedule created a moment ago may be missing; describe it by id to be sure.
+ */
+export async function listBatchSchedules(client: Client): Promise<BatchScheduleSummary[]> {
+  const summaries: BatchScheduleSummary[] = [];
+  for await (const schedule of client.schedule.list()) {
+    if (schedule.action?.workflowType !== WORKFLOW_TYPE) continue;
+    summaries.push({
+      scheduleId: schedule.scheduleId,
+      workflowType: schedule.action.workflowType,
+      paused: schedule.state.paused,
+      note: schedule.state.note,
+      nextRunTimes: schedule.info.nextActionTimes,
+      lastRunAt: schedule.info.recentActions.at(-1)?.takenAt,
+    });
+  }
+  return summaries.sort((a, b) => a.scheduleId.localeCompare(b.scheduleId));
+}
+
+export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'TIMED_OUT' | 'UNKNOWN';
+
+export interface ScheduledRun {
+  workflowId: string;
+  scheduledAt: Date;
+  startedAt: Date;
+  status: RunStatus;
+  /** Present once the run completed. */
+  result?: BatchPredictionResult;
+  /** Why the run failed, when it did. */
+  failure?: string;
+}
+
+export interface BatchScheduleDetails {
+  scheduleId: string;
+  /** As given at creation: the server keeps cron text only as compiled calendars. */
+  timing: BatchScheduleMemo;
+  jitterMs?: number;
+  policies: { overlap: ScheduleOverlapPolicy; catchupWindowMs: number; pauseOnFailure: boolean };
+  paused: boolean;
+  note?: string;
+  taskQueue?: string;
+  input: BatchPredictionInput;
+  nextRunTimes: Date[];
+  /** Oldest first, up to the last 10 the server remembers, with each run's status and result. */
+  recentRuns: ScheduledRun[];
+  runningWorkflowIds: string[];
+  runsTaken: number;
+  runsSkippedForOverlap: number;
+  runsMissedCatchupWindow: number;
+  createdAt: Date;
+}
+
+export async function describeBatchSchedule(client: Client, scheduleId: string): Promise<BatchScheduleDetails> {
+  const description = await client.schedule.getHandle(scheduleId).describe();
+  return {
+    scheduleId,
+    timing: memoOf(description),
+    jitterMs: description.spec.jitter,
+    policies: {
+      overlap: description.policies.overlap,
+      catchupWindowMs: description.policies.catchupWindow,
+      pauseOnFailure: description.policies.pauseOnFailure,
+    },
+    paused: description.state.paused,
+    note: description.state.note,
+    taskQueue: description.action.taskQueue,
+    input: description.action.args?.[0] as BatchPredictionInput,
+    nextRunTimes: description.info.nextActionTimes,
+    recentRuns: await Promise.all(
+      description.info.recentActions.map((action) =>
+        runOf(client, action.action.workflow.workflowId, action.scheduledAt, action.takenAt),
+      ),
+    ),
+    runningWorkflowIds: description.info.runningActions.map((action) => action.workflow.workflowId),
+    runsTaken: description.info.numActionsTaken,
+    runsSkippedForOverlap: description.info.numActionsSkippedOverlap,
+    runsMissedCatchupWindow: description.info.numActionsMissedCatchupWindow,
+    createdAt: description.info.createdAt,
+  };
+}
+
+export async function pauseBatchSchedule(client: Client, scheduleId: string, note?: string): Promise<void> {
+  await client.schedule.getHandle(scheduleId).pause(note);
+}
+
+export async function unpauseBatchSchedule(client: Client, scheduleId: string, note?: string): Promise<void> {
+  await client.schedule.getHandle(scheduleId).unpause(note);
+}
+
+/** Starts a run now. `overlap` overrides the schedule's policy for this run only. */
+export async function triggerBatchSchedule(
+  client: Client,
+  scheduleId: string,
+  overlap?: ScheduleOverlapPolicy,
+): Promise<void> {
+  await client.schedule.getHandle(scheduleId).trigger(overlap);
+}
+
+/** Runs the actions the schedule would have taken between start and end (e.g. after an outage). */
+export async function backfillBatchSchedule(client: Client, scheduleId: string, backfill: Backfill): Promise<void> {
+  if (!(backfill.start < backfill.end)) throw new BatchScheduleError('backfill start must be before its end');
+  await client.schedule.getHandle(scheduleId).backfill(backfill);
+}
+
+export interface BatchScheduleChanges extends BatchSchedulePolicies, Partial<BatchScheduleTiming> {
+  /** Derives the runs' new input from the current one (a full replacement ignores its argument). */
+  input?: (current: BatchPredictionInput) => BatchPredictionInput;
+  taskQueue?: string;
+}
+
+/** Changes timing, policies or input; what is not mentioned stays as it is. */
+export async function updateBatchSchedule(client: Client, scheduleId: string, changes: BatchScheduleChanges) {
+  const handle = client.schedule.getHandle(scheduleId);
+  await handle.update((previous) => {
+    const previousMemo = memoOf(previous);
+    const timingChanged = changes.cron !== undefined || changes.every !== undefined;
+    const timing: BatchScheduleTiming = {
+      cron: timingChanged ? changes.cron : previousMemo.cron,
+      every: timingChanged ? changes.every : (previousMemo.every as Duration | undefined),
+      timeZone: changes.timeZone ?? previousMemo.timeZone,
+      jitter: changes.jitter ?? previous.spec.jitter,
+    };
+    const currentInput = previous.action.args?.[0] as BatchPredictionInput;
+    return {
+      ...previous,
+      spec: toScheduleSpec(timing),
+      action: toAction(
+        scheduleId,
+        changes.input ? changes.input(currentInput) : currentInput,
+        toMemo(timing),
+        changes.taskQueue ?? previous.action.taskQueue,
+      ),
+      policies: toPolicies({
+        overlap: changes.overlap ?? previous.policies.overlap,
+        catchupWindow: changes.catchupWindow ?? previous.policies.catchupWindow,
+        pauseOnFailure: changes.pauseOnFailure ?? previous.policies.pauseOnFailure,
+      }),
+    };
+  });
+}
+
+/** Deletes the schedule; runs already started keep going. */
+export async function deleteBatchSchedule(client: Client, scheduleId: string): Promise<void> {
+  await client.schedule.getHandle(scheduleId).delete();
+}
+
+function memoOf(description: Pick<ScheduleDescription, 'action'>): BatchScheduleMemo {
+  return (description.action.memo?.[MEMO_KEY] ?? {}) as BatchScheduleMemo;
+}
+
+async function runOf(client: Client, workflowId: string, scheduledAt: Date, startedAt: Date): Promise<ScheduledRun> {
+  const run: ScheduledRun = { workflowId, scheduledAt, startedAt, status: 'UNKNOWN' };
+  // The latest run of the id: continue-as-new keeps the id, and each scheduled run has its own id.
+  const handle = client.workflow.getHandle<(input: BatchPredictionInput) => Promise<BatchPredictionResult>>(workflowId);
+  const { status } = await handle.describe();
+  run.status = (status.name === 'CONTINUED_AS_NEW' ? 'RUNNING' : status.name) as RunStatus;
+  if (run.status === 'COMPLETED') run.result = await handle.result();
+  if (run.status === 'FAILED') {
+    run.failure = await handle.result().then(
+      () => undefined,
+      (error: unknown) => failureMessage(error),
+    );
+  }
+  return run;
+}
+
+/** The messages down the cause chain (workflow failure -> activity failure -> its error), without repeats. */
+function failureMessage(error: unknown): string {
+  const messages: string[] = [];
+  let current: unknown = error instanceof WorkflowFailedError ? error.cause : error;
+  while (current instanceof Error) {
+    if (current.message && !messages.includes(current.message)) messages.push(current.message);
+    current = current.cause;
+  }
+  return messages.join(': ') || String(error);
+}
