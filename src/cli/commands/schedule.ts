@@ -1,0 +1,328 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ScheduleOverlapPolicy } from '@temporalio/client';
+import type { Duration } from '@temporalio/common';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { BatchScheduleDetails } from '../../schedules';
+import type { BatchPredictionInput } from '../../workflows/definitions';
+import { collect, parseTimeFlag } from '../config';
+import { UsageError } from '../errors';
+import { fields, Output, table } from '../output';
+import { examples } from '../program';
+import { toBatchPredictionInput } from '../start-run';
+import { withTemporal } from './runs';
+
+const schedules = () => require('../../schedules') as typeof import('../../schedules');
+
+const OVERLAPS = ['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER', 'ALLOW_ALL'];
+
+function parseOverlap(value: string): ScheduleOverlapPolicy {
+  const policy = value.toUpperCase().replace(/-/g, '_');
+  if (!OVERLAPS.includes(policy)) throw new InvalidArgumentError(`expected one of ${OVERLAPS.join(', ')}`);
+  return policy as ScheduleOverlapPolicy;
+}
+
+interface TimingFlags {
+  cron?: string;
+  every?: string;
+  timezone?: string;
+  jitter?: string;
+  overlap?: ScheduleOverlapPolicy;
+  catchupWindow?: string;
+  pauseOnFailure?: boolean;
+}
+
+interface JobFlags {
+  deployment?: string;
+  artifact?: string;
+  webhook?: string[];
+  name?: string;
+}
+
+/** Timing, policy and job flags shared by `create` and `update`. */
+function withScheduleFlags(command: Command): Command {
+  return command
+    .option('--cron <expression>', 'five-field cron, e.g. "0 2 * * *" (read in --timezone)')
+    .option('--every <duration>', 'fixed interval, e.g. 30m, 6h, 1d')
+    .option('--timezone <zone>', 'IANA time zone of the cron expression (default UTC)')
+    .option('--jitter <duration>', 'start each run up to this much later, at random')
+    .option(
+      '--overlap <policy>',
+      `when a run is due while one is going: ${OVERLAPS.join(', ')} (default SKIP)`,
+      parseOverlap,
+    )
+    .option('--catchup-window <duration>', 'how far back missed runs still start after an outage')
+    .option('--deployment <deploymentId>', 'existing deployment to predict with')
+    .option('--artifact <artifactId>', 'artifact to deploy for each run')
+    .option('--webhook <webhookId>', 'webhook receiving the predictions (repeatable)', collect)
+    .option('--name <name>', 'name of each run’s dataset and job');
+}
+
+/** Usage mistakes found by src/schedules (a bad cron, two timings, a fixed dataset) exit 2. */
+async function asUsage<T>(action: () => Promise<T>): Promise<T> {
+  const { BatchScheduleError } = schedules();
+  try {
+    return await action();
+  } catch (err) {
+    if (err instanceof BatchScheduleError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function datasetOf(dataset: string): string {
+  if (/^https?:\/\//.test(dataset)) return dataset;
+  // Missing now is fine (it is read at each run), but the worker needs an absolute path.
+  return resolve(dataset);
+}
+
+/** `schedule create|list|describe|pause|unpause|trigger|backfill|update|delete`: recurring batch runs. */
+export function register(program: Command): void {
+  const schedule = program
+    .command('schedule')
+    .description(
+      'recurring batchPrediction runs on Temporal Schedules (the dataset file or URL is re-read at each run)',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'datature-batch schedule create nightly /data/items.ndjson --cron "0 2 * * *" --timezone Europe/Paris --deployment deploy_1 --webhook webhook_1',
+        'datature-batch schedule create sync https://example.com/items.ndjson --every 6h --jitter 5m --artifact artifact_1',
+        'datature-batch schedule describe nightly',
+      ),
+    );
+
+  withScheduleFlags(
+    schedule
+      .command('create')
+      .description('create a schedule; an empty source makes a run end as "nothing to predict"')
+      .argument('<scheduleId>')
+      .argument('<dataset>', 'NDJSON file path (read by the worker at each run) or http(s) URL'),
+  )
+    .option('--pause-on-failure', 'pause the schedule when a run fails')
+    .option('--paused', 'create it paused')
+    .option('--note <text>', 'note shown with the schedule')
+    .action(
+      async (
+        scheduleId: string,
+        dataset: string,
+        flags: TimingFlags & JobFlags & { paused?: boolean; note?: string },
+        command: Command,
+      ) => {
+        const output = Output.of(command);
+        if (Boolean(flags.cron) === Boolean(flags.every))
+          throw new UsageError('give exactly one of --cron and --every');
+        if (Boolean(flags.deployment) === Boolean(flags.artifact)) {
+          throw new UsageError('give exactly one of --deployment and --artifact');
+        }
+        const path = datasetOf(dataset);
+        if (!/^https?:/.test(path) && !existsSync(path))
+          output.info(`note: ${path} does not exist yet; runs read it when they start`);
+        await withTemporal(command, (session) =>
+          asUsage(() =>
+            schedules().createBatchSchedule(session.client, {
+              scheduleId,
+              cron: flags.cron,
+              every: flags.every as Duration | undefined,
+              timeZone: flags.timezone,
+              jitter: flags.jitter as Duration | undefined,
+              overlap: flags.overlap,
+              catchupWindow: flags.catchupWindow as Duration | undefined,
+              pauseOnFailure: flags.pauseOnFailure,
+              paused: flags.paused,
+              note: flags.note,
+              taskQueue: session.config.taskQueue,
+              input: toBatchPredictionInput({
+                dataset: path,
+                name: flags.name,
+                deploymentId: flags.deployment,
+                artifactId: flags.artifact,
+                webhookIds: flags.webhook ?? [],
+              }),
+            }),
+          ),
+        );
+        output.result({ scheduleId, created: true }, () => `created schedule ${scheduleId}`);
+      },
+    );
+
+  schedule
+    .command('list')
+    .description('list batch schedules (the server’s listing lags a new schedule by a few seconds)')
+    .action(async (_opts: unknown, command: Command) => {
+      const output = Output.of(command);
+      const all = await withTemporal(command, (session) => schedules().listBatchSchedules(session.client));
+      output.result(all, () =>
+        table(
+          ['ID', 'STATE', 'NEXT RUN', 'LAST RUN'],
+          all.map((summary) => [
+            summary.scheduleId,
+            summary.paused ? 'paused' : 'active',
+            summary.nextRunTimes[0]?.toISOString() ?? '-',
+            summary.lastRunAt?.toISOString() ?? '-',
+          ]),
+        ),
+      );
+    });
+
+  schedule
+    .command('describe')
+    .description('timing, policies, next run times and recent runs with their results')
+    .argument('<scheduleId>')
+    .action(async (scheduleId: string, _opts: unknown, command: Command) => {
+      const output = Output.of(command);
+      const details = await withTemporal(command, (session) =>
+        schedules().describeBatchSchedule(session.client, scheduleId),
+      );
+      output.result(details, () => describeText(details));
+    });
+
+  for (const [name, verb] of [
+    ['pause', 'paused'],
+    ['unpause', 'unpaused'],
+  ] as const) {
+    schedule
+      .command(name)
+      .description(`${name} a schedule`)
+      .argument('<scheduleId>')
+      .option('--note <text>', 'why (shown by describe)')
+      .action(async (scheduleId: string, flags: { note?: string }, command: Command) => {
+        const output = Output.of(command);
+        await withTemporal(command, (session) =>
+          name === 'pause'
+            ? schedules().pauseBatchSchedule(session.client, scheduleId, flags.note)
+            : schedules().unpauseBatchSchedule(session.client, scheduleId, flags.note),
+        );
+        output.result({ scheduleId, [verb]: true }, () => `${verb} ${scheduleId}`);
+      });
+  }
+
+  schedule
+    .command('trigger')
+    .description('start a run now')
+    .argument('<scheduleId>')
+    .option('--overlap <policy>', 'overlap policy for this run only', parseOverlap)
+    .action(async (scheduleId: string, flags: { overlap?: ScheduleOverlapPolicy }, command: Command) => {
+      const output = Output.of(command);
+      await withTemporal(command, (session) =>
+        schedules().triggerBatchSchedule(session.client, scheduleId, flags.overlap),
+      );
+      output.result({ scheduleId, triggered: true }, () => `triggered ${scheduleId}`);
+    });
+
+  schedule
+    .command('backfill')
+    .description('take the runs the schedule would have taken between --start and --end')
+    .argument('<scheduleId>')
+    .requiredOption('--start <time>', 'ISO-8601', parseTimeFlag)
+    .requiredOption('--end <time>', 'ISO-8601', parseTimeFlag)
+    .option('--overlap <policy>', 'overlap policy for the backfilled runs', parseOverlap)
+    .action(
+      async (
+        scheduleId: string,
+        flags: { start: string; end: string; overlap?: ScheduleOverlapPolicy },
+        command: Command,
+      ) => {
+        const output = Output.of(command);
+        await withTemporal(command, (session) =>
+          asUsage(() =>
+            schedules().backfillBatchSchedule(session.client, scheduleId, {
+              start: new Date(flags.start),
+              end: new Date(flags.end),
+              overlap: flags.overlap,
+            }),
+          ),
+        );
+        output.result(
+          { scheduleId, backfilled: { start: flags.start, end: flags.end } },
+          () => `backfilling ${scheduleId} from ${flags.start} to ${flags.end}`,
+        );
+      },
+    );
+
+  withScheduleFlags(
+    schedule
+      .command('update')
+      .description('change timing, policies, dataset or job options; the rest stays')
+      .argument('<scheduleId>'),
+  )
+    .option('--dataset <fileOrUrl>', 'new NDJSON file path or http(s) URL')
+    .option('--pause-on-failure', 'pause the schedule when a run fails')
+    .option('--no-pause-on-failure', 'keep the schedule running when a run fails')
+    .action(async (scheduleId: string, flags: TimingFlags & JobFlags & { dataset?: string }, command: Command) => {
+      const output = Output.of(command);
+      if (flags.cron && flags.every) throw new UsageError('give at most one of --cron and --every');
+      if (flags.deployment && flags.artifact) throw new UsageError('give at most one of --deployment and --artifact');
+      await withTemporal(command, (session) =>
+        asUsage(() =>
+          schedules().updateBatchSchedule(session.client, scheduleId, {
+            cron: flags.cron,
+            every: flags.every as Duration | undefined,
+            timeZone: flags.timezone,
+            jitter: flags.jitter as Duration | undefined,
+            overlap: flags.overlap,
+            catchupWindow: flags.catchupWindow as Duration | undefined,
+            pauseOnFailure: flags.pauseOnFailure,
+            input: (current) => withJobChanges(current, flags),
+          }),
+        ),
+      );
+      output.result({ scheduleId, updated: true }, () => `updated ${scheduleId}`);
+    });
+
+  schedule
+    .command('delete')
+    .description('delete a schedule (runs already started keep going)')
+    .argument('<scheduleId>')
+    .action(async (scheduleId: string, _opts: unknown, command: Command) => {
+      const output = Output.of(command);
+      await withTemporal(command, (session) => schedules().deleteBatchSchedule(session.client, scheduleId));
+      output.result({ scheduleId, deleted: true }, () => `deleted ${scheduleId}`);
+    });
+}
+
+function withJobChanges(current: BatchPredictionInput, flags: JobFlags & { dataset?: string }): BatchPredictionInput {
+  const dataset = flags.dataset ? datasetOf(flags.dataset) : undefined;
+  const switchesModel = Boolean(flags.deployment || flags.artifact);
+  return {
+    ...current,
+    ...(dataset ? { dataset: /^https?:/.test(dataset) ? { ndjsonUrl: dataset } : { ndjsonPath: dataset } } : {}),
+    job: {
+      ...current.job,
+      ...(flags.name ? { name: flags.name } : {}),
+      ...(flags.webhook ? { webhookIds: flags.webhook } : {}),
+      ...(switchesModel ? { deploymentId: flags.deployment, artifactId: flags.artifact } : {}),
+    },
+  };
+}
+
+function describeText(details: BatchScheduleDetails): string {
+  const timing = details.timing.cron
+    ? `cron "${details.timing.cron}"${details.timing.timeZone ? ` (${details.timing.timeZone})` : ' (UTC)'}`
+    : `every ${details.timing.every}`;
+  const source = details.input.dataset;
+  const runs = details.recentRuns.map((run) => [
+    run.workflowId,
+    run.status,
+    run.startedAt.toISOString(),
+    run.result
+      ? `${run.result.outcome}, ${run.result.itemCount} items${run.result.job ? `, ${run.result.job.items.delivered} delivered` : ''}`
+      : (run.failure ?? ''),
+  ]);
+  return [
+    fields([
+      ['schedule', details.scheduleId],
+      ['state', details.paused ? `paused${details.note ? ` (${details.note})` : ''}` : 'active'],
+      ['timing', timing + (details.jitterMs ? `, jitter ${details.jitterMs / 1000}s` : '')],
+      ['overlap', details.policies.overlap],
+      ['catch-up window', `${details.policies.catchupWindowMs / 1000}s`],
+      ['pause on failure', details.policies.pauseOnFailure],
+      ['dataset', 'ndjsonPath' in source ? source.ndjsonPath : 'ndjsonUrl' in source ? source.ndjsonUrl : source],
+      ['runs taken', details.runsTaken],
+      ['skipped (overlap)', details.runsSkippedForOverlap],
+      ['next runs', details.nextRunTimes.map((time) => time.toISOString()).join(', ') || '-'],
+    ]),
+    '',
+    'recent runs:',
+    table(['WORKFLOW ID', 'STATUS', 'STARTED', 'RESULT'], runs),
+  ].join('\n');
+}
