@@ -14,7 +14,6 @@ import { requestHandler } from './server';
 import { Store } from './store';
 import { UploadSigner } from './upload-url';
 
-export { runEmulatorCli } from './cli';
 export type { FaultSet, RouteFault } from './faults';
 export {
   DEV_DEPLOYMENT_ID,

@@ -2,6 +2,7 @@
 // Outcomes are buffered and written in batches (one transaction per flush) so 10k items stay fast;
 // an item's counters, its log entry and the job cursor are written together, so after a crash the
 // items in flight are redone without being counted twice.
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
 import type { ItemPredictedDelivery } from '../webhook-delivery/payload';
@@ -68,6 +69,8 @@ export class JobRunner {
     private readonly settings: RunnerSettings,
   ) {
     const { store } = settings;
+    // Every in-flight request and sleep listens on this one signal.
+    setMaxListeners(0, this.abort.signal);
     this.cursor = job.cursor;
     const logged = store.loggedItemIndexes(job.id, job.cursor);
     this.redo = [];
