@@ -1,0 +1,164 @@
+// Streams a > 200 MB NDJSON dataset through NexusClient.datasets.create (validation pass + signed-URL
+// upload) and prints throughput and RSS growth of the client process (goal: < 64 MB growth).
+// The server runs in a child process so its memory is not counted:
+//   npx tsx bench/upload-memory.ts            -> the emulator (src/emulator) receives the upload
+//   npx tsx bench/upload-memory.ts --discard  -> a bare loopback server that hashes and discards
+//   BENCH_MB=500 npx tsx bench/upload-memory.ts
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NexusClient } from '../src/nexus';
+import { Crc32c } from '../src/nexus/crc32c';
+
+const MB = 1024 * 1024;
+
+interface ServerInfo {
+  url: string;
+  projectId: string;
+  secretKey: string;
+}
+
+/** Child role: serve, print one JSON line with the address, run until killed. */
+async function serve(mode: string): Promise<void> {
+  if (mode === 'emulator') {
+    // require, not import(): this child runs under tsx's CommonJS hook.
+    const { startEmulator } = require('../src/emulator') as typeof import('../src/emulator');
+    const emulator = await startEmulator({ port: 0 });
+    console.log(JSON.stringify({ url: emulator.url, projectId: emulator.projectId, secretKey: emulator.secretKey }));
+    return;
+  }
+  // Discard mode answers the API's dataset POST itself and accepts the PUT, hashing the bytes.
+  const server = createServer((req, res) => {
+    if (req.method === 'POST') {
+      req.resume();
+      req.on('end', () => {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/upload`;
+        const dataset = {
+          id: 'dataset_bench',
+          object: 'dataset',
+          name: 'bench',
+          projectId: 'proj_bench',
+          expiryTime: Date.now() + 86_400_000,
+          status: {
+            overview: 'Waiting',
+            message: 'Waiting',
+            updateTime: Date.now(),
+            source: {
+              kind: 'UploadedNewlineDelimitedJsonFile',
+              uploadUrl: { method: 'PUT', url, headers: {}, expiresAtTime: 0 },
+            },
+            itemCount: 0,
+          },
+          createDate: Date.now(),
+          updateDate: Date.now(),
+        };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(dataset));
+      });
+      return;
+    }
+    const hash = new Crc32c();
+    req.on('data', (chunk: Buffer) => hash.update(chunk));
+    req.on('end', () => {
+      res.writeHead(200, { 'x-goog-hash': `crc32c=${hash.base64()}` });
+      res.end();
+    });
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as AddressInfo;
+    console.log(JSON.stringify({ url: `http://127.0.0.1:${port}`, projectId: 'proj_bench', secretKey: 'bench-key' }));
+  });
+}
+
+async function startChild(mode: string): Promise<{ child: ChildProcess; info: ServerInfo }> {
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', __filename, '--serve', mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let buffered = '';
+  for await (const chunk of child.stdout!) {
+    buffered += chunk;
+    if (buffered.includes('\n')) break;
+  }
+  return { child, info: JSON.parse(buffered.split('\n')[0]) as ServerInfo };
+}
+
+async function writeDataset(path: string, targetBytes: number): Promise<void> {
+  const out = createWriteStream(path);
+  let written = 0;
+  for (let i = 0; written < targetBytes; i++) {
+    const lines: string[] = [];
+    for (let j = 0; j < 1000; j++) {
+      lines.push(
+        `{"kind":"Image","url":"https://storage.example.com/bench/images/${i}/${j}.jpg?sig=${'x'.repeat(40)}"}\n`,
+      );
+    }
+    const chunk = lines.join('');
+    written += Buffer.byteLength(chunk);
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'close');
+}
+
+async function main(): Promise<void> {
+  const mode = process.argv.includes('--discard') ? 'discard' : 'emulator';
+  const sizeMb = Number(process.env.BENCH_MB ?? 210);
+  const dir = mkdtempSync(join(tmpdir(), 'nexus-upload-bench-'));
+  const file = join(dir, 'bench.ndjson');
+  const { child, info } = await startChild(mode);
+  try {
+    await writeDataset(file, sizeMb * MB);
+    const size = statSync(file).size;
+    const nexus = new NexusClient({ secretKey: info.secretKey, projectId: info.projectId, baseUrl: info.url });
+    global.gc?.();
+    let uploadStarted = 0;
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    let validationPeak = baseline;
+    const sampler = setInterval(() => {
+      const { rss } = process.memoryUsage();
+      peak = Math.max(peak, rss);
+      if (uploadStarted === 0) validationPeak = Math.max(validationPeak, rss);
+    }, 20);
+    const started = performance.now();
+    await nexus.datasets.create(
+      { name: 'bench', source: file },
+      {
+        onUploadProgress: (sent) => {
+          if (sent > 0 && uploadStarted === 0) uploadStarted = performance.now();
+        },
+      },
+    );
+    const ended = performance.now();
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    const validateSeconds = (uploadStarted - started) / 1000;
+    const uploadSeconds = (ended - uploadStarted) / 1000;
+    console.log(`server:            ${mode}`);
+    console.log(`file:              ${(size / MB).toFixed(1)} MB`);
+    console.log(
+      `validate + CRC32C: ${(size / MB / validateSeconds).toFixed(1)} MB/s (${validateSeconds.toFixed(2)} s)`,
+    );
+    console.log(`upload:            ${(size / MB / uploadSeconds).toFixed(1)} MB/s (${uploadSeconds.toFixed(2)} s)`);
+    console.log(`end to end:        ${(size / MB / ((ended - started) / 1000)).toFixed(1)} MB/s`);
+    console.log(`RSS baseline:      ${(baseline / MB).toFixed(1)} MB`);
+    console.log(`RSS growth, validation pass: ${((validationPeak - baseline) / MB).toFixed(1)} MB`);
+    console.log(`RSS growth (peak): ${((peak - baseline) / MB).toFixed(1)} MB (goal < 64 MB)`);
+  } finally {
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--serve') {
+  void serve(process.argv[3]);
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}
