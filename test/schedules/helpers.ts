@@ -1,0 +1,28 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import type { BatchPredictionInput, BatchPredictionResult } from '../../src/workflows/definitions';
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The workflow id of the schedule's run number `runIndex` (0-based), once the schedule has started it. */
+export function nthRunId(client: Client, scheduleId: string, runIndex: number): Promise<string> {
+  return eventually(`run ${runIndex} of ${scheduleId}`, async () => {
+    const { info } = await client.schedule.getHandle(scheduleId).describe();
+    return info.recentActions[runIndex]?.action.workflow.workflowId;
+  });
+}
+
+export async function resultOf(client: Client, workflowId: string): Promise<BatchPredictionResult> {
+  return client.workflow
+    .getHandle<(input: BatchPredictionInput) => Promise<BatchPredictionResult>>(workflowId)
+    .result();
+}
