@@ -25,7 +25,7 @@ const Deployment = z.discriminatedUnion(
       }),
     }),
   ],
-  { error: 'kind must be "ExistingDeployment" or "NewEphemeralDeployment"' },
+  { error: 'must be "ExistingDeployment" or "NewEphemeralDeployment"' },
 );
 
 const CreateJob = z.object({
