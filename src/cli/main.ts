@@ -7,6 +7,7 @@ import * as jobs from './commands/jobs';
 import * as receiver from './commands/receiver';
 import * as run from './commands/run';
 import * as runs from './commands/runs';
+import * as schedule from './commands/schedule';
 import * as webhooks from './commands/webhooks';
 import * as worker from './commands/worker';
 import { ExitCode, exitCodeOf } from './errors';
@@ -14,7 +15,7 @@ import { createRootProgram } from './program';
 import { redactSecrets } from './secrets';
 
 /** Every command group; each exports `register(program)`. Adding a group is one line here. */
-const commandGroups = [demo, dev, worker, emulator, receiver, run, runs, webhooks, datasets, jobs];
+const commandGroups = [demo, dev, worker, emulator, receiver, run, runs, schedule, webhooks, datasets, jobs];
 
 /** Runs the CLI and resolves with the process exit code (0 ok, 1 failed run, 2 usage/config error). */
 export async function runCli(argv: string[]): Promise<number> {
