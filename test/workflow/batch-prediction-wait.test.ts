@@ -1,0 +1,177 @@
+// The wait logic on the time-skipping test server, with scripted activities (see scripted-activities.ts:
+// the Datature job is a fake whose counters follow the workflow clock, because a real multi-day job cannot
+// run here). The workflow, timers, signals, queries, cancellation and continue-as-new are all real.
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { temporalTestServerPath } from '../../src/dev/binaries';
+import {
+  BATCH_SEARCH_ATTRIBUTES,
+  type BatchPredictionInput,
+  type BatchProgress,
+} from '../../src/workflows/definitions';
+import { type ExecutionStats, executionStats } from './history-stats';
+import { type ScriptedApi, scriptedApi } from './scripted-activities';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  [env, workflowBundle] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger() }),
+  ]);
+  // The time-skipping server takes no --search-attribute flag: register them through its operator service.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      BATCH_SEARCH_ATTRIBUTES.map((key) => [
+        key.name,
+        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      ]),
+    ),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function quietLogger() {
+  const { DefaultLogger } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+  return new DefaultLogger('WARN');
+}
+
+function baseInput(overrides: Partial<BatchPredictionInput> = {}): BatchPredictionInput {
+  return {
+    dataset: { items: [{ kind: 'Image', url: 'http://127.0.0.1:1/a.jpg' }] },
+    job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'] },
+    logs: { collect: true },
+    ...overrides,
+  };
+}
+
+async function runPipeline(
+  api: ScriptedApi,
+  input: BatchPredictionInput,
+  drive?: (workflowId: string) => Promise<void>,
+) {
+  const taskQueue = `wait-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle,
+    activities: api.activities,
+  });
+  const workflowId = `batch-${randomUUID()}`;
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start('batchPrediction', { taskQueue, workflowId, args: [input] });
+    await drive?.(workflowId);
+    const outcome = await handle.result().then(
+      (result) => ({ result, error: undefined }),
+      (error: unknown) => ({ result: undefined, error }),
+    );
+    const stats = await executionStats(env.client, workflowId, handle.firstExecutionRunId);
+    return { ...outcome, stats, workflowId };
+  });
+}
+
+function report(label: string, polls: number, stats: ExecutionStats) {
+  console.log(
+    `${label}: ${polls} polls, ${stats.billableActions} billable actions (${stats.activityAttempts} activity attempts, ` +
+      `${stats.timers} timers, ${stats.signals} signals, ${stats.searchAttributeUpserts} SA upserts), ` +
+      `${stats.historyEvents} history events in ${stats.runs} run(s), largest run ${stats.largestRunEvents}`,
+  );
+}
+
+test('a 2 hour job completes with a bounded number of polls, actions and events', async () => {
+  const api = scriptedApi({ itemCount: 1000, jobDurationMs: 2 * HOUR, client: env.client });
+  const { result, error, stats } = await runPipeline(api, baseInput());
+  expect(error).toBeUndefined();
+  expect(result).toMatchObject({ outcome: 'completed', jobId: 'job_1', itemCount: 1000 });
+  expect(result!.job!.items.delivered).toBe(1000);
+  report('2 h job', result!.polls, stats);
+  expect(result!.polls).toBeGreaterThan(10);
+  expect(result!.polls).toBeLessThan(80);
+  expect(stats.billableActions).toBeLessThan(200);
+  expect(stats.historyEvents).toBeLessThan(800);
+  // The phase search attribute changes once per phase, never per poll.
+  expect(stats.searchAttributeUpserts).toBeLessThanOrEqual(7);
+  // The end is seen soon after it happens: the last sleep is short.
+  const waited = result!.timings['waiting-for-job']!.endedAt! - result!.timings['waiting-for-job']!.startedAt;
+  expect(waited).toBeGreaterThanOrEqual(2 * HOUR);
+  expect(waited).toBeLessThan(2 * HOUR + 5 * 60_000);
+  expect(api.calls.createJob).toBe(1);
+});
+
+test('a 3 day job completes with polls capped at the max interval', async () => {
+  const api = scriptedApi({ itemCount: 50_000, jobDurationMs: 3 * DAY, client: env.client });
+  const { result, error, stats } = await runPipeline(api, baseInput());
+  expect(error).toBeUndefined();
+  expect(result).toMatchObject({ outcome: 'completed', itemCount: 50_000 });
+  report('3 day job', result!.polls, stats);
+  // 3 days at the 10 min cap is 432 polls; the early short polls and the final approach add a few dozen.
+  expect(result!.polls).toBeLessThan(520);
+  expect(Math.max(...stats.timerDurationsMs)).toBeLessThanOrEqual(600_000);
+  expect(stats.billableActions).toBeLessThan(1100);
+  expect(stats.largestRunEvents).toBeLessThan(6000);
+  const waited = result!.timings['waiting-for-job']!.endedAt! - result!.timings['waiting-for-job']!.startedAt;
+  expect(waited).toBeLessThan(3 * DAY + 10 * 60_000);
+}, 240_000);
+
+test('a startAtTime an hour ahead is waited with one timer before the first poll', async () => {
+  const api = scriptedApi({ itemCount: 100, jobDurationMs: 10 * 60_000, client: env.client });
+  const startAtTime = (await env.currentTimeMs()) + HOUR;
+  const { result, error, stats } = await runPipeline(
+    api,
+    baseInput({ job: { deploymentId: 'deploy_1', webhookIds: [], startAtTime } }),
+  );
+  expect(error).toBeUndefined();
+  expect(result!.outcome).toBe('completed');
+  // The first timer covers (almost) the whole hour; no poll happened before it.
+  expect(stats.timerDurationsMs[0]).toBeGreaterThan(HOUR - 60_000);
+  expect(stats.timerDurationsMs.filter((ms) => ms > 15 * 60_000)).toHaveLength(1);
+  expect(result!.timings['waiting-for-job']!.startedAt).toBeLessThan(startAtTime);
+});
+
+test('continue-as-new keeps ids, timings and counts across runs', async () => {
+  const api = scriptedApi({ itemCount: 500, jobDurationMs: 6 * HOUR, client: env.client });
+  const { result, error, stats } = await runPipeline(api, baseInput({ polling: { maxHistoryEvents: 60 } }));
+  expect(error).toBeUndefined();
+  expect(result!.runs).toBeGreaterThan(2);
+  expect(stats.runs).toBe(result!.runs);
+  expect(stats.largestRunEvents).toBeLessThan(100);
+  expect(result).toMatchObject({ outcome: 'completed', datasetId: 'dataset_1', jobId: 'job_1', itemCount: 500 });
+  expect(result!.timings.uploading).toBeDefined();
+  expect(api.calls.uploadDataset).toBe(1);
+  expect(api.calls.createJob).toBe(1);
+  expect(result!.polls).toBe(api.calls.getJob);
+});
+
+test('a cancel signal during the wait cancels the job, collects logs and ends the run as Canceled', async () => {
+  const api = scriptedApi({ itemCount: 100, jobDurationMs: 10 * HOUR, client: env.client });
+  const { error, workflowId } = await runPipeline(api, baseInput(), async (id) => {
+    const handle = env.client.workflow.getHandle(id);
+    // Let the job run a while (skipping time), then ask for the cancel like an operator would.
+    await env.sleep(HOUR);
+    const progress = await handle.query<BatchProgress>('progress');
+    expect(progress.phase).toBe('waiting-for-job');
+    expect(progress.polls).toBeGreaterThan(0);
+    await handle.signal('cancel', { reason: 'operator said stop' });
+  });
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  const description = await env.client.workflow.getHandle(workflowId).describe();
+  expect(description.status.name).toBe('CANCELLED');
+  expect(api.jobs[0].cancelledAt).toBeDefined();
+  expect(api.calls).toMatchObject({ cancelJob: 1, collectLogs: 1, requestWorkflowCancellation: 1 });
+  expect(api.calls.deleteDatasetsNamed).toBeUndefined();
+});
