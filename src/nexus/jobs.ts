@@ -194,14 +194,12 @@ export class Jobs extends ApiResource {
   async *allLogs(jobId: string, filter: AllLogsFilter = {}, options?: RequestOptions): AsyncGenerator<JobLogEntry> {
     const { maxEntries: totalCap, ...pageFilter } = filter;
     if (totalCap !== undefined) checkIntInRange('maxEntries', totalCap, 1, Number.MAX_SAFE_INTEGER);
+    // Constant across pages: the "short page = last page" rule needs one page size.
+    const pageSize = Math.min(MAX_LOG_ENTRIES_PER_CALL, totalCap ?? MAX_LOG_ENTRIES_PER_CALL);
     let yielded = 0;
     let boundaryTime: number | undefined;
     let boundaryIds = new Set<string>();
     for (;;) {
-      const pageSize = Math.min(
-        MAX_LOG_ENTRIES_PER_CALL,
-        totalCap === undefined ? Number.MAX_SAFE_INTEGER : totalCap - yielded,
-      );
       const { entries } = await this.logs(
         jobId,
         { ...pageFilter, beforeTime: boundaryTime ?? pageFilter.beforeTime, maxEntries: pageSize },

@@ -1,6 +1,7 @@
 import {
   DatasetSchema,
   DeleteResponseSchema,
+  type Deployment,
   JobLogsSchema,
   JobSchema,
   pageSchema,
@@ -92,11 +93,11 @@ describe('seed examples parse into the typed objects', () => {
     const job = JobSchema.parse({ ...jobWire, spec: { ...jobWire.spec, deployment: ephemeralDeploymentWire } });
     const deployment = job.spec.deployment;
     if (deployment.kind !== 'NewEphemeralDeployment' || !('template' in deployment)) throw new Error('wrong kind');
-    const template = deployment.template as Record<string, any>;
+    const template = deployment.template as Deployment;
     expect(template.resources).toEqual({ cpu: 4, ram: 8192, GPU_T4: null });
     expect(template.scaling).toEqual({ replicas: 1, mode: 'FixedReplicaCount' });
-    expect(template.status.overview).toBe('Available');
-    expect(template.historyVersions[0].versionTag).toBe('v1.0.0');
+    expect(template.status?.overview).toBe('Available');
+    expect(template.historyVersions?.[0].versionTag).toBe('v1.0.0');
   });
 
   test('JobLogs and JobLogEntry', () => {
@@ -132,13 +133,20 @@ describe('wire JSON round-trips', () => {
   });
 });
 
+/** The seed job's wire JSON, loosened so a test can add or drop fields. */
+type JobWireDraft = Omit<typeof jobWire, 'spec' | 'status'> & {
+  [key: string]: unknown;
+  spec: Omit<typeof jobWire.spec, 'deployment'> & { deployment: Record<string, unknown> };
+  status: Omit<typeof jobWire.status, 'items'> & { [key: string]: unknown; items: Record<string, number> };
+};
+
 describe('tolerance of what the client does not know yet', () => {
   test('unknown fields are kept, at every level, through parse and back to the wire', () => {
-    const wire = structuredClone(jobWire) as any;
+    const wire: JobWireDraft = structuredClone(jobWire);
     wire.newTopLevel = { a: 1 };
     wire.status.items.Retried = 7;
     wire.status.estimatedFinish = 123;
-    const job = JobSchema.parse(wire) as any;
+    const job = JobSchema.parse(wire);
     expect(job.newTopLevel).toEqual({ a: 1 });
     expect(job.status.items.Retried).toBe(7);
     expect(job.status.estimatedFinish).toBe(123);
@@ -146,7 +154,7 @@ describe('tolerance of what the client does not know yet', () => {
   });
 
   test('unknown status strings and deployment kinds are plain strings', () => {
-    const wire = structuredClone(jobWire) as any;
+    const wire: JobWireDraft = structuredClone(jobWire);
     wire.status.overview = 'Running';
     wire.spec.deployment = { kind: 'ServerlessDeployment', endpoint: 'x' };
     const job = JobSchema.parse(wire);
@@ -155,7 +163,7 @@ describe('tolerance of what the client does not know yet', () => {
   });
 
   test('missing item counters default to 0, cancelledAt is kept', () => {
-    const wire = structuredClone(jobWire) as any;
+    const wire: JobWireDraft = structuredClone(jobWire);
     wire.status.items = { Gathered: 3 };
     wire.status.cancelledAt = 1723734500000;
     const job = JobSchema.parse(wire);

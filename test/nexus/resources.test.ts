@@ -1,0 +1,405 @@
+// Request validation, request bodies and the client-side logic of the resources (waiting, log paging,
+// list filtering), against a scripted loopback HTTP server.
+import {
+  type JobCreateParams,
+  type JobLogEntry,
+  NexusClient,
+  NexusResponseError,
+  NexusValidationError,
+  NexusWaitError,
+  toWireJob,
+  uploadHeaders,
+} from '../../src/nexus';
+import { JobSchema } from '../../src/nexus/models';
+import { datasetWire, jobWire, webhookWire } from './fixtures/seed-wire';
+import { json, type LoopbackServer, type RecordedRequest, startLoopbackServer } from './helpers/loopback-server';
+
+let server: LoopbackServer;
+let nexus: NexusClient;
+beforeAll(async () => {
+  server = await startLoopbackServer();
+  nexus = new NexusClient({ secretKey: 'k', projectId: 'proj_1', baseUrl: server.url, maxRetries: 0 });
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.requests.length = 0;
+  server.handle((_req, res) => json(res, 500, { message: 'unexpected request' }));
+});
+
+const bodyOf = (req: RecordedRequest) => JSON.parse(req.body.toString());
+const HOUR = 60 * 60 * 1000;
+
+describe('request validation happens before any request and names the field', () => {
+  const secret = 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=';
+  test.each<[string, () => Promise<unknown>, string]>([
+    ['empty name', () => nexus.webhooks.create({ name: ' ', endpoint: 'https://e.test', secret }), 'name'],
+    [
+      'name of 121 chars',
+      () => nexus.webhooks.create({ name: 'x'.repeat(121), endpoint: 'https://e.test', secret }),
+      'name',
+    ],
+    ['ftp endpoint', () => nexus.webhooks.create({ name: 'w', endpoint: 'ftp://e.test', secret }), 'endpoint'],
+    ['not a URL', () => nexus.webhooks.create({ name: 'w', endpoint: 'e.test/hook', secret }), 'endpoint'],
+    ['empty secret', () => nexus.webhooks.create({ name: 'w', endpoint: 'https://e.test', secret: '' }), 'secret'],
+    [
+      '6 retries',
+      () => nexus.webhooks.create({ name: 'w', endpoint: 'https://e.test', secret, retries: { maxRetries: 6 } }),
+      'retries.maxRetries',
+    ],
+    [
+      'retry delay over 60 s',
+      () => nexus.webhooks.update('webhook_1', { retries: { maxRetries: 1, maxRetryDelay: 60_001 } }),
+      'retries.maxRetryDelay',
+    ],
+    [
+      'negative retry delay',
+      () => nexus.webhooks.update('webhook_1', { retries: { maxRetryDelay: -1 } }),
+      'retries.maxRetryDelay',
+    ],
+    ['empty webhook id', () => nexus.webhooks.get(''), 'webhookId'],
+    ['dataset name', () => nexus.datasets.create({ name: '', source: [] }), 'name'],
+    ['dataset size', () => nexus.datasets.createRecord({ name: 'd', sizeBytes: 0, crc32c: 'AAAAAA==' }), 'sizeBytes'],
+    ...(
+      [
+        ['both deployment and artifact', { deploymentId: 'd', artifactId: 'a' }, 'deploymentId'],
+        ['neither deployment nor artifact', {}, 'deploymentId'],
+        ['no webhook', { deploymentId: 'd', webhookIds: [] }, 'webhookIds'],
+        ['an empty webhook id', { deploymentId: 'd', webhookIds: ['w', ''] }, 'webhookIds[1]'],
+        ['start in the past', { deploymentId: 'd', startAtTime: Date.now() - 2 * 60_000 }, 'startAtTime'],
+        [
+          'stop before start',
+          { deploymentId: 'd', startAtTime: Date.now() + HOUR, stopAtTime: Date.now() + 1000 },
+          'stopAtTime',
+        ],
+        ['stop in the past without start', { deploymentId: 'd', stopAtTime: Date.now() - 1000 }, 'stopAtTime'],
+        ['template without artifact', { deploymentId: 'd', deploymentTemplate: { replicas: 1 } }, 'deploymentTemplate'],
+        ['job name too long', { deploymentId: 'd', name: 'j'.repeat(121) }, 'name'],
+      ] as const
+    ).map(
+      ([name, params, field]) =>
+        [
+          name,
+          () =>
+            nexus.jobs.create({
+              name: 'job',
+              datasetId: 'dataset_1',
+              webhookIds: ['webhook_1'],
+              ...(params as Partial<JobCreateParams>),
+            }),
+          field,
+        ] as [string, () => Promise<unknown>, string],
+    ),
+    ['logs maxEntries over 1000', () => nexus.jobs.logs('job_1', { maxEntries: 1001 }), 'maxEntries'],
+  ])('%s', async (_name, call, field) => {
+    let error: unknown;
+    try {
+      await call();
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(NexusValidationError);
+    expect((error as NexusValidationError).field).toBe(field);
+    expect((error as Error).message.startsWith(`${field}: `)).toBe(true);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  test('a start within the 1 minute grace is accepted', async () => {
+    server.handle((_req, res) => json(res, 200, jobWire));
+    await nexus.jobs.create({
+      name: 'job',
+      datasetId: 'dataset_1',
+      webhookIds: ['webhook_1'],
+      deploymentId: 'd',
+      startAtTime: Date.now() - 30_000,
+    });
+    expect(server.requests).toHaveLength(1);
+  });
+});
+
+describe('request bodies', () => {
+  beforeEach(() => server.handle((_req, res) => json(res, 200, jobWire)));
+
+  test('jobs.create with an existing deployment and two webhooks', async () => {
+    await nexus.jobs.create({
+      name: 'job',
+      datasetId: 'dataset_1',
+      webhookIds: ['webhook_1', 'webhook_2'],
+      deploymentId: 'deploy_1',
+      stopAtTime: Date.now() + HOUR,
+    });
+    const [req] = server.requests;
+    expect(req.method).toBe('POST');
+    expect(req.url).toBe('/projects/proj_1/batch/jobs');
+    const body = bodyOf(req);
+    expect(body).toEqual({
+      name: 'job',
+      spec: {
+        stopAtTime: expect.any(Number),
+        datasetId: 'dataset_1',
+        deployment: { kind: 'ExistingDeployment', deploymentId: 'deploy_1' },
+        resultDelivery: {
+          destinations: [
+            { kind: 'Webhook', webhookId: 'webhook_1' },
+            { kind: 'Webhook', webhookId: 'webhook_2' },
+          ],
+        },
+      },
+    });
+  });
+
+  test('jobs.create with an artifact builds a NewEphemeralDeployment template', async () => {
+    await nexus.jobs.create({
+      name: 'job',
+      datasetId: 'dataset_1',
+      webhookIds: ['webhook_1'],
+      artifactId: 'artifact_1',
+      deploymentTemplate: { instanceId: 'instance_t4-standard-1g', replicas: 2, region: 'us' },
+    });
+    expect(bodyOf(server.requests[0]).spec.deployment).toEqual({
+      kind: 'NewEphemeralDeployment',
+      template: { artifactId: 'artifact_1', instanceId: 'instance_t4-standard-1g', replicas: 2, region: 'us' },
+    });
+  });
+
+  test('jobs.cancel moves stopAtTime to now with a PATCH', async () => {
+    const before = Date.now();
+    await nexus.jobs.cancel('batchjob_1');
+    const [req] = server.requests;
+    expect(req.method).toBe('PATCH');
+    expect(req.url).toBe('/projects/proj_1/batch/jobs/batchjob_1');
+    const { spec } = bodyOf(req);
+    expect(Object.keys(spec)).toEqual(['stopAtTime']);
+    expect(spec.stopAtTime).toBeGreaterThanOrEqual(before);
+    expect(spec.stopAtTime).toBeLessThanOrEqual(Date.now());
+  });
+
+  test('webhooks.create sends the SDK wire shape with default retries; ids are path-encoded', async () => {
+    server.handle((req, res) =>
+      json(
+        res,
+        200,
+        req.url.endsWith(':test') ? { status: 'Ok', responseCode: 204, latencyMs: 1, attemptCount: 1 } : webhookWire,
+      ),
+    );
+    await nexus.webhooks.create({ name: 'w', endpoint: 'https://e.test/', secret: 'c2VjcmV0' });
+    expect(bodyOf(server.requests[0])).toEqual({
+      name: 'w',
+      spec: {
+        endpoint: 'https://e.test/',
+        secret: { contents: 'c2VjcmV0' },
+        retries: { maxRetries: 3, maxBackoffMs: 15000 },
+      },
+    });
+    await nexus.webhooks.test('webhook/../x');
+    expect(server.requests[1].url).toBe('/projects/proj_1/batch/webhooks/webhook%2F..%2Fx:test');
+    expect(server.requests[1].body.length).toBe(0);
+  });
+
+  test('query strings: page and limit; log filters', async () => {
+    server.handle((req, res) =>
+      req.url.includes('/logs')
+        ? json(res, 200, { id: 'l', object: 'batch_job_log', projectId: 'proj_1', entries: [] })
+        : json(res, 200, { data: [], nextPage: null, prevPage: null }),
+    );
+    await nexus.jobs.listPage({ page: 'abc=', limit: 5 });
+    await nexus.jobs.logs('batchjob_1', { beforeTime: 10, afterTime: 5, minLevel: 'Error', maxEntries: 7 });
+    expect(server.requests[0].url).toBe('/projects/proj_1/batch/jobs?page=abc%3D&limit=5');
+    expect(server.requests[1].url).toBe(
+      '/projects/proj_1/batch/jobs/batchjob_1/logs?beforeTime=10&afterTime=5&minLevel=Error&maxEntries=7',
+    );
+  });
+});
+
+describe('pagination', () => {
+  test('list() follows nextPage until null, fetching lazily', async () => {
+    const pages: Record<string, unknown> = {
+      '': { data: [webhookWire], nextPage: 'p2', prevPage: null },
+      p2: { data: [{ ...webhookWire, id: 'webhook_2' }], nextPage: 'p3', prevPage: 'p1' },
+      p3: { data: [{ ...webhookWire, id: 'webhook_3' }], nextPage: null, prevPage: 'p2' },
+    };
+    server.handle((req, res) => json(res, 200, pages[new URL(req.url, server.url).searchParams.get('page') ?? '']));
+    const iterator = nexus.webhooks.list({ limit: 1 });
+    expect((await iterator.next()).value.id).toBe(webhookWire.id);
+    expect(server.requests).toHaveLength(1);
+    const rest = [];
+    for await (const webhook of iterator) rest.push(webhook.id);
+    expect(rest).toEqual(['webhook_2', 'webhook_3']);
+    expect(server.requests.map((r) => r.url)).toEqual([
+      '/projects/proj_1/batch/webhooks?limit=1',
+      '/projects/proj_1/batch/webhooks?page=p2&limit=1',
+      '/projects/proj_1/batch/webhooks?page=p3&limit=1',
+    ]);
+  });
+
+  test('a cursor handed back twice stops with an error instead of looping', async () => {
+    server.handle((_req, res) => json(res, 200, { data: [webhookWire], nextPage: 'same', prevPage: null }));
+    const seen: unknown[] = [];
+    await expect(
+      (async () => {
+        for await (const webhook of nexus.webhooks.list()) seen.push(webhook);
+      })(),
+    ).rejects.toBeInstanceOf(NexusResponseError);
+    expect(seen).toHaveLength(2);
+  });
+
+  test('datasets.list drops expired datasets unless showExpired', async () => {
+    const expired = { ...datasetWire, id: 'dataset_old', expiryTime: Date.now() - 1000 };
+    const live = { ...datasetWire, id: 'dataset_new', expiryTime: Date.now() + HOUR };
+    server.handle((_req, res) => json(res, 200, { data: [expired, live], nextPage: null, prevPage: null }));
+    const ids = async (showExpired?: boolean) => {
+      const all = [];
+      for await (const d of nexus.datasets.list({ showExpired })) all.push(d.id);
+      return all;
+    };
+    expect(await ids()).toEqual(['dataset_new']);
+    expect(await ids(true)).toEqual(['dataset_old', 'dataset_new']);
+  });
+});
+
+describe('waitUntilDone', () => {
+  /** A job as on the wire; `items` replaces the counters (missing ones default to 0 when parsed). */
+  const job = (status: Record<string, unknown>) => ({ ...jobWire, status: { ...jobWire.status, ...status } });
+
+  function serveSequence(jobs: unknown[], itemCount = 50) {
+    let i = 0;
+    server.handle((req, res) => {
+      if (req.url.includes('/datasets/')) {
+        return json(res, 200, { ...datasetWire, status: { ...datasetWire.status, itemCount } });
+      }
+      json(res, 200, jobs[Math.min(i++, jobs.length - 1)]);
+    });
+  }
+
+  test('job: done once delivered + failed at any stage account for every item, without Reached', async () => {
+    serveSequence([
+      job({ overview: 'Running', items: { Gathered: 50, Delivered: 10 } }),
+      job({
+        overview: 'Running',
+        items: { Delivered: 40, FailedGather: 3, FailedProcess: 2, FailedPredict: 1, FailedDeliver: 4 },
+      }),
+    ]);
+    const done = await nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 });
+    expect(done.status.items.delivered).toBe(40);
+    expect(server.requests.filter((r) => r.url.includes('/jobs/'))).toHaveLength(2);
+    expect(server.requests.filter((r) => r.url.includes('/datasets/'))).toHaveLength(1);
+  });
+
+  test('job: Reached ends the wait even when items are missing (cutoff or cancel)', async () => {
+    serveSequence([job({ overview: 'Waiting' }), job({ overview: 'Reached', message: 'Finished' })]);
+    expect((await nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 })).status.overview).toBe('Reached');
+  });
+
+  test('job: Failed throws NexusWaitError with the reason', async () => {
+    serveSequence([job({ overview: 'Failed', message: 'Failed', reason: 'deployment crashed' })]);
+    await expect(nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 })).rejects.toThrow(
+      new NexusWaitError(`Error processing job ${jobWire.id}: deployment crashed`),
+    );
+  });
+
+  test('job: timeoutMs throws NexusWaitError', async () => {
+    serveSequence([job({ overview: 'Waiting' })]);
+    await expect(nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 20, timeoutMs: 100 })).rejects.toBeInstanceOf(
+      NexusWaitError,
+    );
+  });
+
+  test('job: abort during the interval', async () => {
+    serveSequence([job({ overview: 'Waiting' })]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('worker shutting down')), 50);
+    await expect(
+      nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10_000, signal: controller.signal }),
+    ).rejects.toThrow('worker shutting down');
+  });
+
+  test.each([
+    ['FailedUpload', /Error uploading dataset .*: bad digest/],
+    ['FailedProcessing', /Error processing dataset .*: bad digest/],
+  ])('dataset: %s throws NexusWaitError', async (overview, message) => {
+    server.handle((_req, res) =>
+      json(res, 200, { ...datasetWire, status: { ...datasetWire.status, overview, message: 'bad digest' } }),
+    );
+    await expect(nexus.datasets.waitUntilDone(datasetWire.id, { intervalMs: 10 })).rejects.toThrow(message);
+  });
+});
+
+describe('allLogs', () => {
+  /** 2500 entries, several sharing a createTime, served with an *inclusive* beforeTime, newest first. */
+  const entries: JobLogEntry[] = Array.from({ length: 2500 }, (_, i) => ({
+    kind: 'ItemPredicted',
+    createTime: 1_000_000 + Math.floor(i / 3),
+    id: `entry_${String(i).padStart(5, '0')}`,
+    level: i % 10 === 0 ? 'Error' : 'Info',
+    item: `https://a.test/${i}.jpg`,
+    status: 'Delivered',
+    timeMs: 1,
+    reason: '',
+  })).reverse();
+
+  beforeEach(() =>
+    server.handle((req, res) => {
+      const query = new URL(req.url, server.url).searchParams;
+      const before = query.has('beforeTime') ? Number(query.get('beforeTime')) : Number.POSITIVE_INFINITY;
+      const max = Number(query.get('maxEntries') ?? 1000);
+      const page = entries.filter((entry) => entry.createTime <= before).slice(0, max);
+      json(res, 200, { id: 'batchjoblog_1', object: 'batch_job_log', projectId: 'proj_1', entries: page });
+    }),
+  );
+
+  test('pages backward by the last createTime, de-duplicates the overlap, stops on a short page', async () => {
+    const seen: string[] = [];
+    for await (const entry of nexus.jobs.allLogs('batchjob_1')) seen.push(entry.id);
+    expect(seen).toEqual(entries.map((entry) => entry.id));
+    const befores = server.requests.map((r) => new URL(r.url, server.url).searchParams.get('beforeTime'));
+    expect(befores[0]).toBeNull();
+    expect(befores.slice(1)).toEqual(expect.arrayContaining([expect.stringMatching(/^\d+$/)]));
+    expect(server.requests.every((r) => new URL(r.url, server.url).searchParams.get('maxEntries') === '1000')).toBe(
+      true,
+    );
+  });
+
+  test('maxEntries caps the total across pages', async () => {
+    const seen: string[] = [];
+    for await (const entry of nexus.jobs.allLogs('batchjob_1', { maxEntries: 1200 })) seen.push(entry.id);
+    expect(seen).toEqual(entries.slice(0, 1200).map((entry) => entry.id));
+  });
+
+  test('a full page that brings nothing new ends the iteration instead of looping', async () => {
+    // 1000 entries at one createTime: with an inclusive beforeTime the second page is the first again.
+    const same = entries.slice(0, 1000).map((entry) => ({ ...entry, createTime: 5 }));
+    server.handle((_req, res) =>
+      json(res, 200, { id: 'batchjoblog_1', object: 'batch_job_log', projectId: 'proj_1', entries: same }),
+    );
+    const seen: string[] = [];
+    for await (const entry of nexus.jobs.allLogs('batchjob_1')) seen.push(entry.id);
+    expect(seen).toHaveLength(1000);
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('upload headers', () => {
+  const described = { itemCount: 1, sizeBytes: 123, crc32c: 'AAAAAA==' };
+
+  test('an object map is sent as-is, content-length added when missing', () => {
+    expect(uploadHeaders({ 'x-goog-if-generation-match': '0' }, described)).toEqual({
+      'x-goog-if-generation-match': '0',
+      'content-length': '123',
+    });
+    expect(uploadHeaders({ 'Content-Length': '123' }, described)).toEqual({ 'Content-Length': '123' });
+  });
+
+  test('a list of names gets the values this client knows', () => {
+    expect(
+      uploadHeaders(['content-length', 'x-goog-hash', 'x-goog-meta-datature-dataset-link', 'content-type'], described),
+    ).toEqual({
+      'content-length': '123',
+      'x-goog-hash': 'crc32c=AAAAAA==',
+      'content-type': 'application/x-ndjson',
+    });
+  });
+});
+
+test('toWireJob output parses back to the same job', () => {
+  const job = JobSchema.parse(jobWire);
+  expect(JobSchema.parse(toWireJob(job))).toEqual(job);
+});
