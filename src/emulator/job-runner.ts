@@ -201,13 +201,13 @@ export class JobRunner {
 
   private async gather(url: string): Promise<Buffer> {
     const { faults, gatherTimeoutMs, dispatcher } = this.settings;
-    const latency = faults.gatherLatencyMs();
-    if (latency > 0) await sleep(latency, undefined, { signal: this.abort.signal });
     if (faults.gatherFails()) throw new ItemFailure('FailedGather', 'injected gather failure');
-    let response: Dispatcher.ResponseData;
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(gatherTimeoutMs)]);
     try {
-      response = await request(url, { method: 'GET', dispatcher, signal });
+      // Injected slowness counts against the gather timeout, like a slow item server would.
+      const latency = faults.gatherLatencyMs();
+      if (latency > 0) await sleep(latency, undefined, { signal });
+      const response = await request(url, { method: 'GET', dispatcher, signal });
       if (response.statusCode < 200 || response.statusCode >= 300) {
         await response.body.dump();
         throw new ItemFailure('FailedGather', `GET ${url} answered HTTP ${response.statusCode}`);
@@ -225,7 +225,7 @@ export class JobRunner {
       return Buffer.concat(chunks);
     } catch (error) {
       if (error instanceof ItemFailure || this.abort.signal.aborted) throw error;
-      const timedOut = (error as Error).name === 'TimeoutError';
+      const timedOut = signal.aborted;
       throw new ItemFailure(
         'FailedGather',
         timedOut

@@ -38,7 +38,8 @@ export async function attemptDelivery(
   // Signature timestamps are real wall-clock time, not the emulator's shifted clock, so receivers'
   // freshness checks still pass while a test moves the emulator clock days ahead.
   const headers = signDelivery(target.secret, deliveryId, Math.floor(Date.now() / 1000), body);
-  const signals = [AbortSignal.timeout(settings.timeoutMs), ...(settings.signal ? [settings.signal] : [])];
+  const timeout = AbortSignal.timeout(settings.timeoutMs);
+  const signals = [timeout, ...(settings.signal ? [settings.signal] : [])];
   try {
     const response = await request(target.endpoint, {
       method: 'POST',
@@ -63,7 +64,9 @@ export async function attemptDelivery(
       responseCode: 0,
       latencyMs: Math.round(performance.now() - started),
       body: '',
-      reason: (error as Error).name === 'TimeoutError' ? 'timed out' : `connection failed: ${(error as Error).message}`,
+      reason: timeout.aborted
+        ? `timed out after ${settings.timeoutMs} ms`
+        : `connection failed: ${(error as Error).message}`,
     };
   }
 }

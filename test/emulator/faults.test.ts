@@ -1,0 +1,136 @@
+import { type RunningEmulator, startEmulator } from '../../src/emulator';
+import {
+  type Api,
+  apiClient,
+  createJob,
+  createWebhook,
+  newSecret,
+  startImageServer,
+  startReceiver,
+  uploadDataset,
+  waitForJob,
+} from './helpers';
+
+describe('emulator fault injection', () => {
+  let emulator: RunningEmulator;
+  let images: Awaited<ReturnType<typeof startImageServer>>;
+  let api: Api;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ adminRoutes: true, tickIntervalMs: 20, gatherTimeoutMs: 300 });
+    images = await startImageServer();
+    api = apiClient(emulator.url, emulator.projectId, emulator.secretKey);
+  });
+  afterEach(() => api.call('DELETE', '/_emulator/faults'));
+  afterAll(async () => {
+    await emulator.close();
+    await images.close();
+  });
+
+  const setFaults = async (faults: object) => {
+    const response = await api.call('POST', '/_emulator/faults', faults);
+    expect(response.status).toBe(200);
+  };
+
+  it('answers the next N matching requests with 429 and Retry-After', async () => {
+    await setFaults({
+      routes: [{ method: 'GET', path: '/projects/*/batch/webhooks', status: 429, count: 2, retryAfterSeconds: 7 }],
+    });
+    const first = await api.call('GET', '/batch/webhooks');
+    expect(first).toMatchObject({ status: 429, body: { message: expect.stringMatching(/injected/) } });
+    expect(first.headers.get('retry-after')).toBe('7');
+    expect((await api.call('GET', '/batch/webhooks')).status).toBe(429);
+    expect((await api.call('GET', '/batch/webhooks')).status).toBe(200);
+    expect((await api.call('POST', '/batch/webhooks', {})).status).toBe(400);
+  });
+
+  it('injects 500 and 503 at a rate, and clears them', async () => {
+    await setFaults({
+      routes: [
+        { method: 'POST', path: '/projects/**', status: 500, rate: 1 },
+        { method: 'GET', path: '/projects/*/batch/datasets', status: 503 },
+      ],
+    });
+    const failed = await api.call('POST', '/batch/webhooks', {});
+    expect(failed.status).toBe(500);
+    expect(failed.headers.get('retry-after')).toBeNull();
+    const unavailable = await api.call('GET', '/batch/datasets');
+    expect(unavailable.status).toBe(503);
+    expect(unavailable.headers.get('retry-after')).toBe('1');
+    const state = await api.call('GET', '/_emulator/state');
+    expect(state.body.faults.routes).toHaveLength(2);
+    await api.call('DELETE', '/_emulator/faults');
+    expect((await api.call('GET', '/batch/datasets')).status).toBe(200);
+  });
+
+  it('adds latency and drops connections', async () => {
+    await setFaults({
+      routes: [
+        { path: '/projects/*/batch/jobs', latencyMs: 300, count: 1 },
+        { path: '/projects/*/batch/datasets', drop: true },
+      ],
+    });
+    const started = Date.now();
+    expect((await api.call('GET', '/batch/jobs')).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    await expect(api.call('GET', '/batch/datasets')).rejects.toThrow();
+  });
+
+  it('slows item gathering past the gather timeout and fails predictions', async () => {
+    const receiver = await startReceiver();
+    try {
+      const webhook = await createWebhook(api, receiver.url, newSecret());
+      const dataset = await uploadDataset(
+        api,
+        Array.from({ length: 6 }, (_, i) => `${images.url}/img/${i}.png`),
+      );
+      await setFaults({ gather: { latencyMs: 1000 } });
+      const slow = await waitForJob(api, (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body.id);
+      expect(slow.status.items).toMatchObject({ FailedGather: 6, FailedDeliver: 6, Delivered: 0 });
+      const [entry] = (await api.call('GET', `/batch/jobs/${slow.id}/logs?maxEntries=1`)).body.entries;
+      expect(entry).toMatchObject({
+        status: 'FailedGather',
+        level: 'Error',
+        reason: expect.stringMatching(/timed out/),
+      });
+
+      await setFaults({ predict: { failRate: 1 } });
+      const failing = await waitForJob(
+        api,
+        (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body.id,
+      );
+      expect(failing.status.items).toMatchObject({ Gathered: 6, Preprocessed: 6, FailedPredict: 6, Delivered: 0 });
+
+      await setFaults({ gather: { failRate: 1 } });
+      const gatherFails = await waitForJob(
+        api,
+        (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body.id,
+      );
+      expect(gatherFails.status.items).toMatchObject({ FailedGather: 6 });
+      expect(receiver.received).toHaveLength(0);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('counts objects in /_emulator/state and rejects bad fault definitions', async () => {
+    const state = await api.call('GET', '/_emulator/state');
+    expect(state.body).toMatchObject({ projects: 1, webhooks: 1, datasets: 1, jobs: 3, activeJobs: 0, logEntries: 18 });
+    expect(await api.call('POST', '/_emulator/faults', { routes: [{ path: '/x', status: 418 }] })).toMatchObject({
+      status: 400,
+      body: { message: expect.stringMatching(/^routes\.0\.status: /) },
+    });
+  });
+
+  it('takes initial faults as an option and hides admin routes unless enabled', async () => {
+    const other = await startEmulator({ faults: { routes: [{ path: '/projects/**', status: 503, count: 1 }] } });
+    try {
+      const otherApi = apiClient(other.url, other.projectId, other.secretKey);
+      expect((await otherApi.call('GET', '/batch/jobs')).status).toBe(503);
+      expect((await otherApi.call('GET', '/batch/jobs')).status).toBe(200);
+      expect((await otherApi.call('GET', '/_emulator/state')).status).toBe(404);
+    } finally {
+      await other.close();
+    }
+  });
+});
