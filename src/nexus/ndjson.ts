@@ -2,8 +2,9 @@
 // `{"kind":"Image","url":"http(s)://..."}`, plus the size and CRC32C the API's create call needs.
 // Memory stays constant whatever the file size: only the current line is held, and it is capped.
 //
-// Decisions (docs/nexus-client.md does not exist; the rules live here and in the tests):
-// - LF ends a line; CRLF is tolerated (a final `\r` is ignored) because JSON parsers treat it as whitespace.
+// The rules (test/nexus/ndjson.test.ts pins each one):
+// - LF ends a line; CRLF is tolerated (a final `\r` is ignored): JSON treats it as whitespace and the
+//   emulator's line reader accepts it, so rejecting it would only annoy Windows users.
 // - The file may end with or without a newline, and one blank last line is allowed; any other blank line
 //   is an error, as is a file with no item at all.
 // - A UTF-8 byte order mark, invalid UTF-8, a key given twice, or a field other than `kind`/`url`
