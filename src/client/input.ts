@@ -1,0 +1,91 @@
+// The zod schema of `batchPrediction`'s input: callers validate before starting a run, and the committed
+// JSON Schema (schemas/batch-prediction-input.schema.json) is generated from it for non-TS callers.
+import { z } from 'zod';
+import type { BatchPredictionInput } from '../workflows/definitions';
+
+/** Inline items travel in the workflow history: keep them small, use a file or URL for real batches. */
+export const MAX_INLINE_ITEMS = 1000;
+
+const epochMs = z.number().int().nonnegative().describe('Epoch milliseconds');
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const DatasetSourceSchema = z.union([
+  z.strictObject({ ndjsonPath: z.string().min(1).describe('NDJSON file readable by the worker') }),
+  z.strictObject({ ndjsonUrl: httpUrl.describe('NDJSON file the worker downloads') }),
+  z.strictObject({
+    items: z
+      .array(z.strictObject({ kind: z.literal('Image'), url: httpUrl }))
+      .max(MAX_INLINE_ITEMS)
+      .describe(`At most ${MAX_INLINE_ITEMS} inline items`),
+  }),
+  z.strictObject({ datasetId: z.string().min(1).describe('An existing, Uploaded dataset') }),
+]);
+
+const JobSchema = z
+  .strictObject({
+    name: z.string().min(1).max(100).optional(),
+    deploymentId: z.string().min(1).optional(),
+    artifactId: z.string().min(1).optional(),
+    deploymentTemplate: z.record(z.string(), z.unknown()).optional(),
+    webhookIds: z.array(z.string().min(1)),
+    startAtTime: epochMs.optional(),
+    stopAtTime: epochMs.optional(),
+  })
+  .refine((job) => (job.deploymentId === undefined) !== (job.artifactId === undefined), {
+    message: 'give exactly one of deploymentId or artifactId',
+  })
+  .refine((job) => job.deploymentTemplate === undefined || job.artifactId !== undefined, {
+    message: 'deploymentTemplate goes with artifactId',
+  })
+  .refine((job) => !job.startAtTime || !job.stopAtTime || job.startAtTime < job.stopAtTime, {
+    message: 'startAtTime must be before stopAtTime',
+  });
+
+const PollingSchema = z
+  .strictObject({
+    minIntervalMs: z.number().int().min(1000).optional(),
+    maxIntervalMs: z.number().int().min(1000).optional(),
+    maxHistoryEvents: z.number().int().min(20).optional(),
+  })
+  .refine((p) => p.minIntervalMs === undefined || p.maxIntervalMs === undefined || p.minIntervalMs <= p.maxIntervalMs, {
+    message: 'minIntervalMs must not exceed maxIntervalMs',
+  });
+
+export const BatchPredictionInputSchema = z.strictObject({
+  dataset: DatasetSourceSchema,
+  job: JobSchema,
+  polling: PollingSchema.optional(),
+  logs: z
+    .strictObject({ collect: z.boolean(), minLevel: z.string().min(1).optional(), directory: z.string().optional() })
+    .optional(),
+  cleanup: z
+    .strictObject({ deleteDatasetOnSuccess: z.boolean().optional(), deleteDatasetOnCancel: z.boolean().optional() })
+    .optional(),
+  allowEmptySource: z.boolean().optional(),
+  receiverUrl: httpUrl.optional(),
+});
+
+/** Compile-time check that the schema and the workflow's input type agree. */
+type Agrees<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesWorkflowType: Agrees<z.output<typeof BatchPredictionInputSchema>, BatchPredictionInput> = true;
+void schemaMatchesWorkflowType;
+
+export class BatchInputError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid batchPrediction input: ${issues.join('; ')}`);
+    this.name = 'BatchInputError';
+  }
+}
+
+/** Returns the input unchanged when valid; throws BatchInputError listing every problem with its path. */
+export function parseBatchPredictionInput(input: unknown): BatchPredictionInput {
+  const parsed = BatchPredictionInputSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new BatchInputError(
+    parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`),
+  );
+}
+
+export function batchPredictionInputJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(BatchPredictionInputSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+}
