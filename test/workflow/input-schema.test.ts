@@ -8,7 +8,8 @@ const valid = {
 };
 
 test('the committed JSON Schema is what the zod schema generates (npx tsx src/client/write-json-schema.ts)', () => {
-  expect(readFileSync(JSON_SCHEMA_PATH, 'utf8')).toBe(renderJsonSchema());
+  // Compared as JSON: the formatter may re-wrap the committed file.
+  expect(JSON.parse(readFileSync(JSON_SCHEMA_PATH, 'utf8'))).toEqual(JSON.parse(renderJsonSchema()));
 });
 
 test('a minimal input passes unchanged', () => {
