@@ -1,5 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import type { BatchPredictionInput, PollingInput } from '../workflows/definitions';
+import { UsageError } from './errors';
 import type { TemporalSession } from './temporal-client';
 
 /** What `run` and `demo` ask for, in CLI terms. */
@@ -42,9 +43,14 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
 
 /** Starts a batchPrediction run through src/client (which validates the input) on the configured task queue. */
 export async function startRun(session: TemporalSession, request: RunRequest): Promise<WorkflowHandle> {
-  const { startBatchPrediction } = require('../client') as typeof import('../client');
-  return startBatchPrediction(session.client, toBatchPredictionInput(request), {
-    taskQueue: session.config.taskQueue,
-    workflowId: request.workflowId,
-  });
+  const { BatchInputError, startBatchPrediction } = require('../client') as typeof import('../client');
+  try {
+    return await startBatchPrediction(session.client, toBatchPredictionInput(request), {
+      taskQueue: session.config.taskQueue,
+      workflowId: request.workflowId,
+    });
+  } catch (err) {
+    if (err instanceof BatchInputError) throw new UsageError(err.message);
+    throw err;
+  }
 }
