@@ -124,6 +124,7 @@ export interface LogQuery {
 
 export class Store {
   readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(path: string | undefined) {
     this.db = new Database(path ?? ':memory:');
@@ -134,18 +135,26 @@ export class Store {
     this.db.exec(SCHEMA);
   }
 
+  /** Prepared once per SQL text: preparing costs more than running these small statements. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
   close(): void {
     this.db.close();
   }
 
   /** A random secret kept in the database, so signed upload URLs survive a restart. */
   uploadSigningKey(): string {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('upload_key') as
-      | { value: string }
-      | undefined;
+    const row = this.sql('SELECT value FROM meta WHERE key = ?').get('upload_key') as { value: string } | undefined;
     if (row) return row.value;
     const key = randomBytes(32).toString('hex');
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('upload_key', key);
+    this.sql('INSERT INTO meta (key, value) VALUES (?, ?)').run('upload_key', key);
     return key;
   }
 
@@ -168,15 +177,12 @@ export class Store {
     }
     if (rows.length === 0) return { rows, hasBefore: false, hasAfter: false };
     const exists = (op: '<' | '>', seq: number) =>
-      this.db.prepare(`SELECT 1 FROM ${table} WHERE project_id = ? AND seq ${op} ? LIMIT 1`).get(projectId, seq) !==
-      undefined;
+      this.sql(`SELECT 1 FROM ${table} WHERE project_id = ? AND seq ${op} ? LIMIT 1`).get(projectId, seq) !== undefined;
     return { rows, hasBefore: exists('<', rows[0].seq), hasAfter: exists('>', rows[rows.length - 1].seq) };
   }
 
   get<T>(table: Table, projectId: string, id: string): T | undefined {
-    return this.db.prepare(`SELECT * FROM ${table} WHERE project_id = ? AND id = ?`).get(projectId, id) as
-      | T
-      | undefined;
+    return this.sql(`SELECT * FROM ${table} WHERE project_id = ? AND id = ?`).get(projectId, id) as T | undefined;
   }
 
   insertWebhook(row: WebhookRow): void {
@@ -198,11 +204,11 @@ export class Store {
   }
 
   webhookById(id: string): WebhookRow | undefined {
-    return this.db.prepare('SELECT * FROM webhooks WHERE id = ?').get(id) as WebhookRow | undefined;
+    return this.sql('SELECT * FROM webhooks WHERE id = ?').get(id) as WebhookRow | undefined;
   }
 
   deleteRow(table: Table, id: string): void {
-    this.db.prepare(`DELETE FROM ${table} WHERE id = ?`).run(id);
+    this.sql(`DELETE FROM ${table} WHERE id = ?`).run(id);
   }
 
   insertDataset(row: DatasetRow): void {
@@ -216,7 +222,7 @@ export class Store {
   }
 
   datasetById(id: string): DatasetRow | undefined {
-    return this.db.prepare('SELECT * FROM datasets WHERE id = ?').get(id) as DatasetRow | undefined;
+    return this.sql('SELECT * FROM datasets WHERE id = ?').get(id) as DatasetRow | undefined;
   }
 
   setDatasetStatus(id: string, overview: string, message: string, now: number, itemCount?: number): void {
@@ -229,18 +235,18 @@ export class Store {
   }
 
   datasetsInState(overview: string): DatasetRow[] {
-    return this.db.prepare('SELECT * FROM datasets WHERE overview = ?').all(overview) as DatasetRow[];
+    return this.sql('SELECT * FROM datasets WHERE overview = ?').all(overview) as DatasetRow[];
   }
 
   insertDatasetItems(datasetId: string, firstIndex: number, items: { kind: string; url: string }[]): void {
-    const insert = this.db.prepare('INSERT INTO dataset_items (dataset_id, idx, kind, url) VALUES (?, ?, ?, ?)');
+    const insert = this.sql('INSERT INTO dataset_items (dataset_id, idx, kind, url) VALUES (?, ?, ?, ?)');
     this.transaction(() => {
       for (const [offset, item] of items.entries()) insert.run(datasetId, firstIndex + offset, item.kind, item.url);
     });
   }
 
   deleteDatasetItems(datasetId: string): void {
-    this.db.prepare('DELETE FROM dataset_items WHERE dataset_id = ?').run(datasetId);
+    this.sql('DELETE FROM dataset_items WHERE dataset_id = ?').run(datasetId);
   }
 
   datasetItems(datasetId: string, fromIndex: number, limit: number): { idx: number; kind: string; url: string }[] {
@@ -267,13 +273,13 @@ export class Store {
   }
 
   jobById(id: string): JobRow | undefined {
-    return this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return this.sql('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
   }
 
   updateJob(id: string, fields: Partial<Omit<JobRow, 'id'>>): void {
     const names = Object.keys(fields);
     if (names.length === 0) return;
-    this.db.prepare(`UPDATE jobs SET ${names.map((name) => `${name} = @${name}`).join(', ')} WHERE id = @id`).run({
+    this.sql(`UPDATE jobs SET ${names.map((name) => `${name} = @${name}`).join(', ')} WHERE id = @id`).run({
       ...fields,
       id,
     });
@@ -293,7 +299,7 @@ export class Store {
   }
 
   insertLogs(rows: LogRow[]): void {
-    const insert = this.db.prepare(
+    const insert = this.sql(
       `INSERT INTO job_logs (job_id, seq, id, item_index, create_time, level, item, status, time_ms, reason)
        VALUES (@job_id, @seq, @id, @item_index, @create_time, @level, @item, @status, @time_ms, @reason)`,
     );
@@ -333,11 +339,11 @@ export class Store {
   }
 
   deleteJobLogs(jobId: string): void {
-    this.db.prepare('DELETE FROM job_logs WHERE job_id = ?').run(jobId);
+    this.sql('DELETE FROM job_logs WHERE job_id = ?').run(jobId);
   }
 
   counts(): Record<string, number> {
-    const count = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    const count = (sql: string) => (this.sql(sql).get() as { n: number }).n;
     return {
       webhooks: count('SELECT COUNT(*) AS n FROM webhooks'),
       datasets: count('SELECT COUNT(*) AS n FROM datasets'),

@@ -101,6 +101,7 @@ export function ndjson(urls: string[]): Buffer {
   return Buffer.from(urls.map((url) => `${JSON.stringify({ kind: 'Image', url })}\n`).join(''));
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON fields of API responses.
 export interface ApiResponse<T = any> {
   status: number;
   body: T;
@@ -109,6 +110,7 @@ export interface ApiResponse<T = any> {
 
 /** A thin JSON client: `api.call('POST', '/batch/webhooks', body)` under the project path. */
 export function apiClient(baseUrl: string, projectId: string, secretKey: string) {
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON fields of API responses.
   const call = async <T = any>(
     method: string,
     path: string,
