@@ -9,6 +9,7 @@
 //   is an error, as is a file with no item at all.
 // - A UTF-8 byte order mark, invalid UTF-8, a key given twice, or a field other than `kind`/`url`
 //   is an error: the hosted API documents nothing beyond those two fields.
+import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Crc32c } from './crc32c';
@@ -89,7 +90,6 @@ class NdjsonChecker {
   private pendingTooLong = false;
   /** A blank line is only an error once another line follows it. */
   private blankLine = 0;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
   push(chunk: Buffer): void {
     if (chunk.length > 0) this.sawBytes = true;
@@ -145,13 +145,11 @@ class NdjsonChecker {
       this.report(line, 'starts with a UTF-8 byte order mark (BOM); save the file as UTF-8 without BOM');
       bytes = bytes.subarray(3);
     }
-    let text: string;
-    try {
-      text = this.decoder.decode(bytes);
-    } catch {
+    if (!isUtf8(bytes)) {
       this.report(line, 'not valid UTF-8');
       return;
     }
+    const text = bytes.toString('utf8');
     if (text.trim() === '') {
       this.blankLine = line;
       return;
