@@ -41,16 +41,22 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
   };
 }
 
-/** Starts a batchPrediction run through src/client (which validates the input) on the configured task queue. */
-export async function startRun(session: TemporalSession, request: RunRequest): Promise<WorkflowHandle> {
-  const { BatchInputError, startBatchPrediction } = require('../client') as typeof import('../client');
+/** Validates the request with the client's input schema before anything connects: bad input is a usage error. */
+export function checkRunRequest(request: RunRequest): BatchPredictionInput {
+  const { BatchInputError, parseBatchPredictionInput } = require('../client') as typeof import('../client');
   try {
-    return await startBatchPrediction(session.client, toBatchPredictionInput(request), {
-      taskQueue: session.config.taskQueue,
-      workflowId: request.workflowId,
-    });
+    return parseBatchPredictionInput(toBatchPredictionInput(request));
   } catch (err) {
     if (err instanceof BatchInputError) throw new UsageError(err.message);
     throw err;
   }
+}
+
+/** Starts a batchPrediction run through src/client on the configured task queue. */
+export async function startRun(session: TemporalSession, request: RunRequest): Promise<WorkflowHandle> {
+  const { startBatchPrediction } = require('../client') as typeof import('../client');
+  return startBatchPrediction(session.client, checkRunRequest(request), {
+    taskQueue: session.config.taskQueue,
+    workflowId: request.workflowId,
+  });
 }

@@ -96,4 +96,24 @@ describe('usage and configuration errors', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('TEMPORAL_ADDRESS set');
   });
+
+  test('a run input the schema rejects is a usage error, reported before connecting to Temporal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-usage-'));
+    const dataset = join(dir, 'items.ndjson');
+    writeFileSync(dataset, '{"kind":"Image","url":"http://127.0.0.1:9/a.png"}\n');
+    const result = await runCli(
+      ['run', dataset, '--deployment', 'deploy_1', '--artifact', 'artifact_1'],
+      cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:9' }),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      'error: invalid batchPrediction input: job: give exactly one of deploymentId or artifactId',
+    );
+  });
+
+  test('run of a missing file is a usage error', async () => {
+    const result = await runCli(['run', '/nonexistent/items.ndjson', '--deployment', 'deploy_1']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('error: dataset file not found: /nonexistent/items.ndjson');
+  });
 });

@@ -6,7 +6,7 @@ import { UsageError } from '../errors';
 import { Output } from '../output';
 import { examples } from '../program';
 import { watchRun } from '../run-progress';
-import { startRun } from '../start-run';
+import { checkRunRequest, type RunRequest, startRun } from '../start-run';
 import { workflowUiUrl } from '../temporal-client';
 import { awaitRun, withTemporal } from './runs';
 
@@ -44,22 +44,21 @@ export function register(program: Command): void {
     )
     .action(async (dataset: string, flags: RunFlags, command: Command) => {
       const output = Output.of(command);
-      if (Boolean(flags.deployment) === Boolean(flags.artifact)) {
-        throw new UsageError('give exactly one of --deployment and --artifact');
-      }
       const isUrl = /^https?:\/\//.test(dataset);
       if (!isUrl && !existsSync(dataset)) throw new UsageError(`dataset file not found: ${dataset}`);
+      const request: RunRequest = {
+        workflowId: flags.workflowId,
+        name: flags.name,
+        dataset: isUrl ? dataset : resolve(dataset),
+        deploymentId: flags.deployment,
+        artifactId: flags.artifact,
+        webhookIds: flags.webhook ?? [],
+        startAt: flags.startAt,
+        stopAt: flags.stopAt,
+      };
+      checkRunRequest(request);
       await withTemporal(command, async (session) => {
-        const handle = await startRun(session, {
-          workflowId: flags.workflowId,
-          name: flags.name,
-          dataset: isUrl ? dataset : resolve(dataset),
-          deploymentId: flags.deployment,
-          artifactId: flags.artifact,
-          webhookIds: flags.webhook ?? [],
-          startAt: flags.startAt,
-          stopAt: flags.stopAt,
-        });
+        const handle = await startRun(session, request);
         const uiUrl = workflowUiUrl(session.config, handle.workflowId);
         if (!flags.wait) {
           output.result({ workflowId: handle.workflowId, uiUrl }, () => `started ${handle.workflowId}\n${uiUrl}`);
