@@ -2,6 +2,7 @@
 import { type ScheduleOptionsAction, ScheduleOverlapPolicy, type ScheduleSpec } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
+import { BatchInputError, parseBatchPredictionInput } from '../client';
 import { type BatchPredictionInput, DEFAULT_TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 
 export type OverlapPolicy = Exclude<ScheduleOverlapPolicy, undefined>;
@@ -92,7 +93,7 @@ export function toPolicies(policies: BatchSchedulePolicies) {
   };
 }
 
-/** The input every scheduled run gets: a source re-read at run time, and an empty one is not an error. */
+/** The input every scheduled run gets: valid, a source re-read at run time, and an empty source is not an error. */
 export function scheduledInput(input: BatchPredictionInput): BatchPredictionInput {
   const source = input.dataset;
   if (!('ndjsonPath' in source) && !('ndjsonUrl' in source)) {
@@ -100,10 +101,12 @@ export function scheduledInput(input: BatchPredictionInput): BatchPredictionInpu
       'a scheduled batch needs a source read again at each run: dataset.ndjsonPath or dataset.ndjsonUrl',
     );
   }
-  if (Boolean(input.job.deploymentId) === Boolean(input.job.artifactId)) {
-    throw new BatchScheduleError('give exactly one of job.deploymentId and job.artifactId');
+  try {
+    return parseBatchPredictionInput({ ...input, allowEmptySource: true });
+  } catch (error) {
+    if (error instanceof BatchInputError) throw new BatchScheduleError(error.message);
+    throw error;
   }
-  return { ...input, allowEmptySource: true };
 }
 
 export function toAction(

@@ -1,4 +1,4 @@
-// Schedules on the real Temporal dev server (the time-skipping server has no Schedules).
+// Schedules on the real Temporal dev server (the time-skipping server has no Schedules): the helpers and the CLI.
 import { ScheduleNotFoundError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { temporalCliPath } from '../../src/dev/binaries';
@@ -13,6 +13,7 @@ import {
   updateBatchSchedule,
 } from '../../src/schedules';
 import { BATCH_SEARCH_ATTRIBUTES, type BatchPredictionInput } from '../../src/workflows/definitions';
+import { cleanEnv, runCli } from '../cli/run-cli';
 import { eventually } from './helpers';
 
 let env: TestWorkflowEnvironment;
@@ -118,12 +119,93 @@ describe('schedule lifecycle', () => {
     [
       'both a deployment and an artifact',
       { every: '1h', input: { ...input(), job: { deploymentId: 'd', artifactId: 'a', webhookIds: [] } } },
-      /exactly one of job.deploymentId/,
+      /exactly one of deploymentId or artifactId/,
     ],
   ])('refuses %s before reaching the server', async (_name, options, message) => {
     const attempt = createBatchSchedule(env.client, { scheduleId: 'invalid', input: input(), ...options } as never);
     await expect(attempt).rejects.toBeInstanceOf(BatchScheduleError);
     await expect(attempt).rejects.toThrow(message);
     await expect(describeBatchSchedule(env.client, 'invalid')).rejects.toBeInstanceOf(ScheduleNotFoundError);
+  });
+});
+
+describe('the schedule CLI', () => {
+  const cli = (...args: string[]) => runCli(args, cleanEnv({ TEMPORAL_ADDRESS: env.address }));
+
+  test('create, describe --json, pause, list --json, delete; usage mistakes exit 2', async () => {
+    const created = await cli(
+      'schedule',
+      'create',
+      'cli-nightly',
+      '/data/items.ndjson',
+      '--cron',
+      '0 2 * * *',
+      '--deployment',
+      'deploy_1',
+      '--webhook',
+      'webhook_1',
+      '--overlap',
+      'buffer-one',
+      '--jitter',
+      '1m',
+      '--catchup-window',
+      '30m',
+      '--pause-on-failure',
+      '--timezone',
+      'Asia/Singapore',
+      '--name',
+      'nightly',
+    );
+    expect(created).toMatchObject({ code: 0, stdout: expect.stringContaining('created schedule cli-nightly') });
+
+    const described = await cli('--json', 'schedule', 'describe', 'cli-nightly');
+    expect(described.code).toBe(0);
+    expect(JSON.parse(described.stdout)).toMatchObject({
+      scheduleId: 'cli-nightly',
+      timing: { cron: '0 2 * * *', timeZone: 'Asia/Singapore' },
+      jitterMs: 60_000,
+      policies: { overlap: 'BUFFER_ONE', catchupWindowMs: 1_800_000, pauseOnFailure: true },
+      input: {
+        dataset: { ndjsonPath: '/data/items.ndjson' },
+        job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'], name: 'nightly' },
+        allowEmptySource: true,
+      },
+    });
+
+    expect((await cli('schedule', 'pause', 'cli-nightly', '--note', 'on hold')).code).toBe(0);
+    const listed = await eventually(
+      'cli-nightly listed as paused',
+      async () => {
+        const result = await cli('--json', 'schedule', 'list');
+        const entry = (JSON.parse(result.stdout) as { scheduleId: string; paused: boolean }[]).find(
+          (summary) => summary.scheduleId === 'cli-nightly',
+        );
+        return entry?.paused ? entry : undefined;
+      },
+      30_000,
+    );
+    expect(listed.paused).toBe(true);
+
+    const twoTimings = await cli(
+      'schedule',
+      'create',
+      'x',
+      'a.ndjson',
+      '--cron',
+      '0 2 * * *',
+      '--every',
+      '1h',
+      '--deployment',
+      'd',
+    );
+    expect(twoTimings.code).toBe(2);
+    expect(twoTimings.stderr).toContain('exactly one of --cron and --every');
+    const badInterval = await cli('schedule', 'update', 'cli-nightly', '--every', 'sometimes');
+    expect(badInterval.code).toBe(2);
+
+    expect((await cli('schedule', 'delete', 'cli-nightly')).code).toBe(0);
+    const gone = await cli('schedule', 'describe', 'cli-nightly');
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/not found/);
   });
 });
