@@ -107,8 +107,13 @@ export async function batchPrediction(
       // A signal alone cannot make the execution end as Canceled: turn it into a real cancellation request,
       // so the signal, the Web UI and handle.cancel() all end the same way.
       if (!root.consideredCancelled) {
-        await api.requestWorkflowCancellation({ workflowId: workflowInfo().workflowId, reason });
-        await condition(() => root.consideredCancelled, '1 minute');
+        try {
+          await api.requestWorkflowCancellation({ workflowId: workflowInfo().workflowId, reason });
+          await condition(() => root.consideredCancelled, '1 minute');
+        } catch (err) {
+          // Still clean up; the run then ends Failed (cause: cancelled) instead of Canceled.
+          log.warn('could not turn the cancel signal into a cancellation request', { error: String(err) });
+        }
       }
       await run.cleanUpAfterCancel();
     });

@@ -1,0 +1,100 @@
+// Streams every log entry of a job to an NDJSON file. The heartbeat carries a resumable cursor (the file's
+// length, the oldest createTime written and the ids written at that time, the summary so far), so a retry
+// on any worker truncates the partial tail and continues where the last heartbeat left off: no duplicates.
+
+import { mkdir, open } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { Context, heartbeat } from '@temporalio/activity';
+import type { JobLogEntry, NexusClient } from '../nexus';
+import type { LogsSummary } from '../workflows/definitions';
+import { mapped } from './error-mapping';
+
+const FIRST_FAILURES = 10;
+/** Entries written between two heartbeats (one API page). */
+const FLUSH_EVERY = 1000;
+
+interface LogCursor {
+  bytes: number;
+  oldestTime?: number;
+  idsAtOldestTime: string[];
+  summary: Omit<LogsSummary, 'filePath'>;
+}
+
+export interface CollectLogsRequest {
+  jobId: string;
+  fileName: string;
+  directory?: string;
+  minLevel?: string;
+}
+
+function isFailure(entry: JobLogEntry): boolean {
+  return entry.level === 'Error' || entry.status.startsWith('Failed');
+}
+
+function emptyCursor(): LogCursor {
+  return { bytes: 0, idsAtOldestTime: [], summary: { entries: 0, byStatus: {}, byLevel: {}, firstFailures: [] } };
+}
+
+export async function collectLogs(
+  nexus: NexusClient,
+  defaultDirectory: string,
+  request: CollectLogsRequest,
+): Promise<LogsSummary> {
+  const context = Context.current();
+  const directory = resolve(
+    request.directory && isAbsolute(request.directory)
+      ? request.directory
+      : join(defaultDirectory, request.directory ?? ''),
+  );
+  const filePath = join(directory, request.fileName);
+  const cursor = (context.info.heartbeatDetails as LogCursor | undefined) ?? emptyCursor();
+  await mkdir(directory, { recursive: true });
+  const file = await open(filePath, cursor.bytes > 0 ? 'r+' : 'w');
+  try {
+    await file.truncate(cursor.bytes);
+    const seenAtOldest = new Set(cursor.idsAtOldestTime);
+    // +1 makes the resume inclusive whatever the server's beforeTime does; the ids filter the repeats.
+    const beforeTime = cursor.oldestTime === undefined ? undefined : cursor.oldestTime + 1;
+    let pending: string[] = [];
+    const flush = async () => {
+      if (pending.length === 0) return;
+      const chunk = pending.join('');
+      pending = [];
+      await file.write(chunk, cursor.bytes);
+      cursor.bytes += Buffer.byteLength(chunk);
+      cursor.idsAtOldestTime = [...seenAtOldest];
+      heartbeat(structuredClone(cursor));
+    };
+    await mapped(async () => {
+      const entries = nexus.jobs.allLogs(
+        request.jobId,
+        { beforeTime, minLevel: request.minLevel },
+        { signal: context.cancellationSignal },
+      );
+      for await (const entry of entries) {
+        if (entry.createTime === cursor.oldestTime && seenAtOldest.has(entry.id)) continue;
+        if (entry.createTime !== cursor.oldestTime) {
+          cursor.oldestTime = entry.createTime;
+          seenAtOldest.clear();
+        }
+        seenAtOldest.add(entry.id);
+        pending.push(JSON.stringify(entry) + '\n');
+        count(cursor.summary, entry);
+        if (pending.length >= FLUSH_EVERY) await flush();
+      }
+    });
+    await flush();
+  } finally {
+    await file.close();
+  }
+  return { filePath, ...cursor.summary };
+}
+
+function count(summary: LogCursor['summary'], entry: JobLogEntry): void {
+  summary.entries += 1;
+  summary.byStatus[entry.status] = (summary.byStatus[entry.status] ?? 0) + 1;
+  summary.byLevel[entry.level] = (summary.byLevel[entry.level] ?? 0) + 1;
+  if (isFailure(entry) && summary.firstFailures.length < FIRST_FAILURES) {
+    summary.firstFailures.push({ item: entry.item, status: entry.status, level: entry.level, reason: entry.reason });
+  }
+}

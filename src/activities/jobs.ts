@@ -1,0 +1,73 @@
+import { Context } from '@temporalio/activity';
+import type { DeploymentTemplate, Job, NexusClient } from '../nexus';
+import type { JobInput, JobSnapshot } from '../workflows/definitions';
+import { mapped } from './error-mapping';
+
+/** Only what the workflow needs goes into history: overview, message, reason and the eight counters. */
+export function toJobSnapshot(job: Job): JobSnapshot {
+  const { overview, message, reason, cancelledAt, items } = job.status;
+  return {
+    overview,
+    message,
+    reason: reason ?? null,
+    cancelledAt: cancelledAt ?? null,
+    items: {
+      gathered: items.gathered,
+      failedGather: items.failedGather,
+      preprocessed: items.preprocessed,
+      failedProcess: items.failedProcess,
+      predicted: items.predicted,
+      failedPredict: items.failedPredict,
+      delivered: items.delivered,
+      failedDeliver: items.failedDeliver,
+    },
+  };
+}
+
+async function jobNamed(nexus: NexusClient, name: string, signal: AbortSignal): Promise<Job | undefined> {
+  for await (const job of nexus.jobs.list({}, { signal })) if (job.name === name) return job;
+  return undefined;
+}
+
+export function findJobByName(nexus: NexusClient, name: string): Promise<{ jobId: string } | null> {
+  const signal = Context.current().cancellationSignal;
+  return mapped(async () => {
+    const job = await jobNamed(nexus, name, signal);
+    return job ? { jobId: job.id } : null;
+  });
+}
+
+/** Idempotent by name: a job an earlier attempt created (even if its answer was lost) is found, not duplicated. */
+export function createJob(
+  nexus: NexusClient,
+  request: { name: string; datasetId: string; job: JobInput },
+): Promise<{ jobId: string }> {
+  const signal = Context.current().cancellationSignal;
+  return mapped(async () => {
+    const existing = await jobNamed(nexus, request.name, signal);
+    if (existing) return { jobId: existing.id };
+    const { deploymentId, artifactId, deploymentTemplate, webhookIds, startAtTime, stopAtTime } = request.job;
+    const created = await nexus.jobs.create(
+      {
+        name: request.name,
+        datasetId: request.datasetId,
+        webhookIds,
+        deploymentId,
+        artifactId,
+        deploymentTemplate: deploymentTemplate as DeploymentTemplate | undefined,
+        startAtTime,
+        stopAtTime,
+      },
+      { signal },
+    );
+    return { jobId: created.id };
+  });
+}
+
+export function getJob(nexus: NexusClient, jobId: string): Promise<JobSnapshot> {
+  return mapped(async () => toJobSnapshot(await nexus.jobs.get(jobId)));
+}
+
+export function cancelJob(nexus: NexusClient, jobId: string): Promise<JobSnapshot> {
+  return mapped(async () => toJobSnapshot(await nexus.jobs.cancel(jobId)));
+}
