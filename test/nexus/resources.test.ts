@@ -1,5 +1,6 @@
 // Request validation, request bodies and the client-side logic of the resources (waiting, log paging,
 // list filtering), against a scripted loopback HTTP server.
+import { Readable } from 'node:stream';
 import {
   type JobCreateParams,
   type JobLogEntry,
@@ -374,6 +375,86 @@ describe('allLogs', () => {
     for await (const entry of nexus.jobs.allLogs('batchjob_1')) seen.push(entry.id);
     expect(seen).toHaveLength(1000);
     expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('datasets.create upload', () => {
+  const items = [
+    { kind: 'Image' as const, url: 'https://a.test/1.jpg' },
+    { kind: 'Image' as const, url: 'https://a.test/2.jpg' },
+  ];
+  const ndjson = items.map((item) => `${JSON.stringify(item)}\n`).join('');
+
+  function serveUpload(putAnswers: Array<'reset' | number>) {
+    let puts = 0;
+    server.handle((req, res) => {
+      if (req.method === 'POST') {
+        const uploadUrl = {
+          method: 'PUT',
+          url: `${server.url}/signed/upload?signature=abc`,
+          headers: {
+            'content-type': 'application/x-ndjson',
+            'x-goog-hash': `crc32c=${bodyOf(req).spec.source.crc32c}`,
+          },
+          expiresAtTime: Date.now() + HOUR,
+        };
+        const status = {
+          ...datasetWire.status,
+          overview: 'Waiting',
+          source: { ...datasetWire.status.source, uploadUrl },
+        };
+        return json(res, 200, { ...datasetWire, status });
+      }
+      const answer = putAnswers[Math.min(puts++, putAnswers.length - 1)];
+      if (answer === 'reset') {
+        res.socket?.destroy();
+        return;
+      }
+      res.writeHead(answer);
+      res.end();
+    });
+  }
+
+  test('PUTs the NDJSON with exactly the returned headers plus content-length, and never the secret key', async () => {
+    serveUpload([200]);
+    const progress: number[] = [];
+    await nexus.datasets.create({ name: 'd', source: items }, { onUploadProgress: (sent) => progress.push(sent) });
+    const [post, put] = server.requests;
+    expect(bodyOf(post).spec.source).toMatchObject({
+      kind: 'UploadedNewlineDelimitedJsonFile',
+      sizeBytes: ndjson.length,
+    });
+    expect(put.method).toBe('PUT');
+    expect(put.url).toBe('/signed/upload?signature=abc');
+    expect(put.body.toString()).toBe(ndjson);
+    expect(put.headers['content-type']).toBe('application/x-ndjson');
+    expect(put.headers['x-goog-hash']).toBe(`crc32c=${bodyOf(post).spec.source.crc32c}`);
+    expect(put.headers['content-length']).toBe(String(ndjson.length));
+    expect(put.headers['secret-key']).toBeUndefined();
+    expect(progress[progress.length - 1]).toBe(ndjson.length);
+  });
+
+  test('a PUT cut off by the server is retried from the start of the source', async () => {
+    const retrying = new NexusClient({ secretKey: 'k', projectId: 'proj_1', baseUrl: server.url, maxRetries: 2 });
+    serveUpload(['reset', 200]);
+    let opened = 0;
+    await retrying.datasets.create({
+      name: 'd',
+      source: () => {
+        opened++;
+        return Readable.from([Buffer.from(ndjson)]);
+      },
+    });
+    const puts = server.requests.filter((r) => r.method === 'PUT');
+    expect(puts).toHaveLength(2);
+    expect(puts[1].body.toString()).toBe(ndjson);
+    expect(opened).toBe(3); // validation pass + two upload attempts
+  });
+
+  test('a rejected PUT (403) is a PermissionDeniedError and is not retried', async () => {
+    serveUpload([403]);
+    await expect(nexus.datasets.create({ name: 'd', source: items })).rejects.toMatchObject({ status: 403 });
+    expect(server.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
   });
 });
 
