@@ -13,7 +13,7 @@ import {
 import { type NdjsonDescription, validateNdjson } from './ndjson';
 import { type PageParams, paginate } from './pagination';
 import { pollUntil, type WaitOptions } from './polling';
-import { checkId, checkIntInRange, checkName } from './request-validation';
+import { checkHttpUrl, checkId, checkIntInRange, checkName } from './request-validation';
 import { ApiResource, seg } from './resource';
 import type { RequestOptions } from './transport';
 
@@ -82,6 +82,7 @@ export class Datasets extends ApiResource {
     source: DatasetSourceInput,
     options: UploadOptions & { described?: NdjsonDescription } = {},
   ): Promise<void> {
+    checkHttpUrl('uploadUrl.url', uploadUrl.url);
     const described = options.described ?? (await validateNdjson(source));
     const open = sourceOpener(source);
     const total = described.sizeBytes;

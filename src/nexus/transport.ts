@@ -55,10 +55,6 @@ export class Transport {
     this.config = config;
   }
 
-  get baseUrl(): string {
-    return this.config.baseUrl;
-  }
-
   /** A JSON call to the API, authenticated with the secret key, parsed with `schema`. */
   async call<T extends z.ZodType>(call: ApiCall<T>, options: RequestOptions = {}): Promise<z.output<T>> {
     const url = new URL(this.config.baseUrl.replace(/\/+$/, '') + call.path);

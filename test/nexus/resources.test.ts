@@ -60,6 +60,11 @@ describe('request validation happens before any request and names the field', ()
     ['empty webhook id', () => nexus.webhooks.get(''), 'webhookId'],
     ['dataset name', () => nexus.datasets.create({ name: '', source: [] }), 'name'],
     ['dataset size', () => nexus.datasets.createRecord({ name: 'd', sizeBytes: 0, crc32c: 'AAAAAA==' }), 'sizeBytes'],
+    [
+      'redacted upload URL',
+      () => nexus.datasets.upload({ method: 'PUT', url: '', headers: [], expiresAtTime: 0 }, []),
+      'uploadUrl.url',
+    ],
     ...(
       [
         ['both deployment and artifact', { deploymentId: 'd', artifactId: 'a' }, 'deploymentId'],
