@@ -1,0 +1,101 @@
+import { type RunningEmulator, startEmulator } from '../../src/emulator';
+import {
+  type Api,
+  apiClient,
+  createJob,
+  createWebhook,
+  newSecret,
+  startImageServer,
+  startReceiver,
+  uploadDataset,
+  waitFor,
+  waitForJob,
+} from './helpers';
+
+const DAY = 24 * 3_600_000;
+
+describe('emulator job progress, cutoffs and log queries', () => {
+  let emulator: RunningEmulator;
+  let images: Awaited<ReturnType<typeof startImageServer>>;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let api: Api;
+  let webhookId: string;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ adminRoutes: true, tickIntervalMs: 20, modelLatencyMs: 40 });
+    images = await startImageServer();
+    receiver = await startReceiver();
+    api = apiClient(emulator.url, emulator.projectId, emulator.secretKey);
+    webhookId = (await createWebhook(api, receiver.url, newSecret())).id;
+  });
+  afterEach(() => api.call('POST', '/_emulator/clock', { offsetMs: 0 }));
+  afterAll(async () => {
+    await emulator.close();
+    await images.close();
+    await receiver.close();
+  });
+
+  const imageUrls = (count: number) => Array.from({ length: count }, (_, i) => `${images.url}/img/${i}.png`);
+
+  it('moves the counters while items move, and serves the API while several jobs run', async () => {
+    const dataset = await uploadDataset(api, imageUrls(200));
+    const jobs = await Promise.all(
+      [1, 2, 3].map(async () => (await createJob(api, dataset.id, webhookId, emulator.deploymentId)).body.id),
+    );
+    const midway = await waitFor('items in flight', async () => {
+      const got = await api.call('GET', `/batch/jobs/${jobs[0]}`);
+      const { items } = got.body.status;
+      return items.Gathered > items.Delivered && items.Delivered > 0 ? got.body : undefined;
+    });
+    expect(midway.status.overview).toBe('Running');
+    const started = performance.now();
+    for (let i = 0; i < 10; i++) expect((await api.call('GET', '/batch/jobs')).status).toBe(200);
+    expect((performance.now() - started) / 10).toBeLessThan(200);
+    for (const id of jobs) {
+      const done = await waitForJob(api, id);
+      expect(done.status.items).toMatchObject({ Gathered: 200, Preprocessed: 200, Predicted: 200, Delivered: 200 });
+    }
+  });
+
+  it('stops at stopAtTime: no new items, Reached with a message saying so', async () => {
+    const dataset = await uploadDataset(api, imageUrls(300));
+    const stopAtTime = Date.now() + DAY;
+    const job = (await createJob(api, dataset.id, webhookId, emulator.deploymentId, { stopAtTime })).body;
+    await waitFor('some delivered', async () => {
+      const got = await api.call('GET', `/batch/jobs/${job.id}`);
+      return got.body.status.items.Delivered > 0 ? true : undefined;
+    });
+    await api.call('POST', '/_emulator/clock', { offsetMs: DAY + 1000 });
+    const done = await waitForJob(api, job.id);
+    expect(done.status).toMatchObject({ overview: 'Reached', message: 'Stopped at stopAtTime' });
+    expect(done.status.cancelledAt).toBeUndefined();
+    expect(done.status.items.Delivered).toBeLessThan(300);
+  });
+
+  it('refuses a job on an expired dataset', async () => {
+    const dataset = await uploadDataset(api, imageUrls(1));
+    await api.call('POST', '/_emulator/clock', { offsetMs: 10 * DAY + 1000 });
+    const refused = await createJob(api, dataset.id, webhookId, emulator.deploymentId);
+    expect(refused).toMatchObject({ status: 409, body: { message: expect.stringMatching(/has expired/) } });
+  });
+
+  it('filters logs by time (exclusive bounds), level and count, newest first', async () => {
+    const dataset = await uploadDataset(api, [...imageUrls(30), `${images.url}/text/x.txt`]);
+    const job = (await createJob(api, dataset.id, webhookId, emulator.deploymentId)).body;
+    await waitForJob(api, job.id);
+    const all = (await api.call('GET', `/batch/jobs/${job.id}/logs`)).body.entries;
+    expect(all).toHaveLength(31);
+    const times = all.map((entry: { createTime: number }) => entry.createTime);
+    expect(new Set(times).size).toBe(31);
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    const pivot = times[10];
+    const before = (await api.call('GET', `/batch/jobs/${job.id}/logs?beforeTime=${pivot}`)).body.entries;
+    expect(before.map((entry: { createTime: number }) => entry.createTime)).toEqual(times.slice(11));
+    const after = (await api.call('GET', `/batch/jobs/${job.id}/logs?afterTime=${pivot}&maxEntries=3`)).body.entries;
+    expect(after.map((entry: { createTime: number }) => entry.createTime)).toEqual(times.slice(0, 3));
+    const errors = (await api.call('GET', `/batch/jobs/${job.id}/logs?minLevel=Error`)).body.entries;
+    expect(errors).toEqual([
+      expect.objectContaining({ level: 'Error', status: 'FailedProcess', item: `${images.url}/text/x.txt` }),
+    ]);
+  });
+});
