@@ -1,0 +1,153 @@
+// The worker process: `node -r tsx/cjs src/worker.ts` (env config) or `createWorker(...)` in-process.
+// Any number of these on one task queue share the work; a killed one's tasks move to the others.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Client } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { z } from 'zod';
+import { createActivities } from './activities';
+import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
+
+export interface DatatureApiConfig {
+  secretKey: string;
+  projectId: string;
+  baseUrl: string;
+}
+
+export interface CreateWorkerOptions {
+  /** An open connection, left open for its owner; or `address`, connected here and closed when the worker stops. */
+  connection?: NativeConnection;
+  address?: string;
+  namespace?: string;
+  taskQueue?: string;
+  datature?: DatatureApiConfig;
+  /** Same as `datature` (the name src/dev and src/schedules use). */
+  api?: DatatureApiConfig;
+  logsDir?: string;
+  /** Same as `logsDir` (the name src/dev and src/schedules use). */
+  logsDirectory?: string;
+}
+
+const repoRoot = resolve(__dirname, '..');
+const workflowsDir = join(__dirname, 'workflows');
+const bundleCacheDir = join(repoRoot, '.data', 'workflow-bundle');
+
+/**
+ * The workflow bundle, built once per (workflow sources, SDK version) and cached on disk: later starts
+ * (and every worker process of a test) skip the webpack build. The file is written whole, then renamed,
+ * so concurrent starts never read half a bundle.
+ */
+export async function workflowBundlePath(): Promise<string> {
+  const hash = createHash('sha256');
+  hash.update(require('@temporalio/workflow/package.json').version);
+  for (const file of readdirSync(workflowsDir).sort()) {
+    hash.update(file).update(readFileSync(join(workflowsDir, file)));
+  }
+  const codePath = join(bundleCacheDir, `${hash.digest('hex').slice(0, 16)}.js`);
+  if (existsSync(codePath)) return codePath;
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows') });
+  mkdirSync(bundleCacheDir, { recursive: true });
+  const partial = `${codePath}.${process.pid}.tmp`;
+  writeFileSync(partial, code);
+  renameSync(partial, codePath);
+  return codePath;
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const datature = options.datature ?? options.api;
+  if (!datature) throw new Error('createWorker: give the Datature API config as `datature`');
+  const namespace = options.namespace ?? 'default';
+  const ownsConnection = !options.connection;
+  const connection =
+    options.connection ?? (await NativeConnection.connect({ address: options.address ?? 'localhost:7233' }));
+  const worker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    workflowBundle: { codePath: await workflowBundlePath() },
+    activities: createActivities({
+      ...datature,
+      logsDir: resolve(options.logsDir ?? options.logsDirectory ?? join(repoRoot, '.data', 'logs')),
+      temporalClient: new Client({ connection, namespace }),
+    }),
+  });
+  if (ownsConnection) {
+    const run = worker.run.bind(worker);
+    worker.run = async () => {
+      try {
+        await run();
+      } finally {
+        await connection.close();
+      }
+    };
+  }
+  return worker;
+}
+
+const nonEmpty = (variable: string) => z.string({ error: `${variable} is required` }).min(1, `${variable} is empty`);
+
+const WorkerEnvSchema = z.object({
+  DATATURE_SECRET_KEY: nonEmpty('DATATURE_SECRET_KEY'),
+  DATATURE_PROJECT_ID: nonEmpty('DATATURE_PROJECT_ID'),
+  DATATURE_API_BASE_URL: z
+    .url({ error: 'DATATURE_API_BASE_URL is not an http(s) URL', protocol: /^https?$/ })
+    .default('https://api.datature.io'),
+  DATATURE_TASK_QUEUE: nonEmpty('DATATURE_TASK_QUEUE').default(DEFAULT_TASK_QUEUE),
+  DATATURE_LOGS_DIR: nonEmpty('DATATURE_LOGS_DIR').optional(),
+});
+
+/** Reads the worker's env; throws one line per problem, naming the variable and never showing a value. */
+export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env) {
+  const parsed = WorkerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid worker configuration: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);
+  }
+  const vars = parsed.data;
+  return {
+    taskQueue: vars.DATATURE_TASK_QUEUE,
+    datature: {
+      secretKey: vars.DATATURE_SECRET_KEY,
+      projectId: vars.DATATURE_PROJECT_ID,
+      baseUrl: vars.DATATURE_API_BASE_URL,
+    },
+    logsDir: vars.DATATURE_LOGS_DIR,
+  };
+}
+
+/**
+ * Runs a worker until SIGINT/SIGTERM (the SDK's runtime turns them into a graceful shutdown: no new tasks,
+ * in-flight activities cancelled, then exit). Temporal connection from `@temporalio/envconfig`
+ * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles); the rest from DATATURE_* env,
+ * unless the CLI passes its resolved config.
+ */
+export async function runWorker(resolved?: {
+  temporal?: { address: string; namespace: string; taskQueue: string };
+  api?: DatatureApiConfig;
+}): Promise<void> {
+  const fromEnv = resolved?.api ? undefined : workerConfigFromEnv();
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+  const connection = await NativeConnection.connect(
+    resolved?.temporal ? { ...connectionOptions, address: resolved.temporal.address } : connectionOptions,
+  );
+  try {
+    const worker = await createWorker({
+      connection,
+      namespace: resolved?.temporal?.namespace ?? namespace ?? 'default',
+      taskQueue: resolved?.temporal?.taskQueue ?? fromEnv?.taskQueue ?? process.env.DATATURE_TASK_QUEUE,
+      datature: resolved?.api ?? fromEnv!.datature,
+      logsDir: fromEnv?.logsDir ?? process.env.DATATURE_LOGS_DIR,
+    });
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  runWorker().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}
