@@ -1,5 +1,5 @@
 import type { Datasets } from './datasets';
-import { NexusValidationError, NexusWaitError } from './errors';
+import { NexusValidationError, NexusWaitError, NotFoundError } from './errors';
 import {
   DeleteResponseSchema,
   type Job,
@@ -160,7 +160,14 @@ export class Jobs extends ApiResource {
         }
         if (overview === 'Reached') return job;
         if (itemCount === undefined && job.spec.datasetId) {
-          itemCount = (await this.datasets.get(job.spec.datasetId, { signal: options.signal })).status.itemCount;
+          itemCount = await this.datasets.get(job.spec.datasetId, { signal: options.signal }).then(
+            (dataset) => dataset.status.itemCount,
+            // A deleted dataset cannot say how many items there are: only `Reached` can end the wait then.
+            (err: unknown) => {
+              if (err instanceof NotFoundError) return 0;
+              throw err;
+            },
+          );
         }
         const accounted =
           items.delivered + items.failedDeliver + items.failedGather + items.failedProcess + items.failedPredict;

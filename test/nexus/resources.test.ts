@@ -295,6 +295,18 @@ describe('waitUntilDone', () => {
     expect((await nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 })).status.overview).toBe('Reached');
   });
 
+  test('job: a deleted dataset leaves Reached as the only end, without failing the wait', async () => {
+    let jobReads = 0;
+    server.handle((req, res) => {
+      if (req.url.includes('/datasets/')) return json(res, 404, { message: 'dataset not found' });
+      jobReads++;
+      json(res, 200, job({ overview: jobReads < 3 ? 'Waiting' : 'Reached', items: { Delivered: 50 } }));
+    });
+    expect((await nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 })).status.overview).toBe('Reached');
+    expect(jobReads).toBe(3);
+    expect(server.requests.filter((r) => r.url.includes('/datasets/'))).toHaveLength(1);
+  });
+
   test('job: Failed throws NexusWaitError with the reason', async () => {
     serveSequence([job({ overview: 'Failed', message: 'Failed', reason: 'deployment crashed' })]);
     await expect(nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 })).rejects.toThrow(
