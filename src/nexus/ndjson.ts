@@ -166,6 +166,7 @@ class NdjsonChecker {
 }
 
 /** The shape nearly every line has, checked without JSON.parse (no escapes, so the capture is the URL). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: raw control characters make a JSON string invalid, so lines holding one must take the JSON.parse path
 const CANONICAL_ITEM = /^\s*\{\s*"kind"\s*:\s*"Image"\s*,\s*"url"\s*:\s*"([^"\\\x00-\x1f]*)"\s*\}\s*$/;
 
 const DUPLICATE_KEY_PATTERNS = [

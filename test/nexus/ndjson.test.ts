@@ -75,6 +75,11 @@ describe('validateNdjson rejects bad input with the line and the reason', () => 
       [{ line: 1, message: /must be http\(s\), got "ftp"/ }],
     ],
     ['relative url', '{"kind":"Image","url":"images/1.jpg"}\n', [{ line: 1, message: /not a valid URL/ }]],
+    [
+      'raw tab inside the url string',
+      '{"kind":"Image","url":"https://a.test/\t1.jpg"}\n',
+      [{ line: 1, message: /^not valid JSON/ }],
+    ],
     ['url not a string', '{"kind":"Image","url":42}\n', [{ line: 1, message: /"url" must be a string, got 42/ }]],
     [
       'array instead of object',
