@@ -1,5 +1,6 @@
 // Error mapping, retries, timeouts, aborts and secret hygiene, against a real loopback HTTP server.
 import { inspect } from 'node:util';
+import { Agent, type Dispatcher } from 'undici';
 import {
   AuthenticationError,
   BadRequestError,
@@ -83,6 +84,25 @@ describe('requests', () => {
       if (previous === undefined) delete process.env.DATATURE_API_BASE_URL;
       else process.env.DATATURE_API_BASE_URL = previous;
     }
+  });
+
+  test('requests go through the given undici dispatcher', async () => {
+    script([200, webhookWire]);
+    let dispatched = 0;
+    class CountingAgent extends Agent {
+      dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+        dispatched++;
+        return super.dispatch(options, handler);
+      }
+    }
+    const dispatcher = new CountingAgent();
+    try {
+      await client({ dispatcher }).webhooks.get('webhook_1');
+    } finally {
+      await dispatcher.close();
+    }
+    expect(dispatched).toBe(1);
+    expect(server.requests).toHaveLength(1);
   });
 
   test('a 2xx body of the wrong shape is a NexusResponseError naming the field', async () => {
