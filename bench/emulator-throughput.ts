@@ -1,5 +1,7 @@
 // 10,000-item job through the emulator: items from a loopback file server, an instant model, a 204 webhook.
-// Prints items/s and peak RSS. Usage: npx tsx bench/emulator-throughput.ts [items] [--memory]
+// Prints items/s and peak RSS, then streams a large dataset upload (default 256 MiB of 1 KiB lines) and
+// prints its speed and how much RSS grew meanwhile (upload and processing must stream, not buffer).
+// Usage: npx tsx bench/emulator-throughput.ts [items] [--memory] [--upload-mib N]
 // (--memory keeps state in memory; by default it uses a temporary SQLite file, as a persisted run would).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,8 +9,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { request } from 'undici';
 import { startEmulator } from '../src/emulator';
-import { crc32cBase64 } from '../src/nexus/crc32c';
+import { Crc32c, crc32cBase64 } from '../src/nexus/crc32c';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(2048)]);
 
@@ -17,9 +21,23 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
+/** `mib` MiB of NDJSON items of about 1 KiB each, generated 1 MiB at a time, never held in memory at once. */
+function* bigNdjson(mib: number): Generator<Buffer> {
+  const pad = 'a'.repeat(1024 - 64);
+  for (let chunk = 0; chunk < mib; chunk++) {
+    const lines = Array.from(
+      { length: 1024 },
+      (_, i) => `${JSON.stringify({ kind: 'Image', url: `http://127.0.0.1:9/${chunk}-${i}.png?${pad}` })}\n`,
+    );
+    yield Buffer.from(lines.join(''));
+  }
+}
+
 async function main() {
   const itemCount = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 10_000);
   const inMemory = process.argv.includes('--memory');
+  const uploadFlag = process.argv.indexOf('--upload-mib');
+  const uploadMiB = uploadFlag > 0 ? Number(process.argv[uploadFlag + 1]) : 256;
   const dir = mkdtempSync(join(tmpdir(), 'emulator-bench-'));
   const images = createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(PNG));
   let delivered = 0;
@@ -103,6 +121,47 @@ async function main() {
           itemsPerSecond: Math.round(itemCount / seconds),
           maxGetJobLatencyMs: Math.round(apiLatencyMax),
           peakRssMiB: Math.round(peakRss / 1024 / 1024),
+        },
+        null,
+        2,
+      ),
+    );
+
+    const crc = new Crc32c();
+    let sizeBytes = 0;
+    for (const chunk of bigNdjson(uploadMiB)) {
+      crc.update(chunk);
+      sizeBytes += chunk.length;
+    }
+    const big = await call('POST', '/batch/datasets', {
+      name: 'bench-big',
+      spec: { source: { kind: 'UploadedNewlineDelimitedJsonFile', sizeBytes, crc32c: crc.base64() } },
+    });
+    const rssBefore = process.memoryUsage().rss;
+    peakRss = rssBefore;
+    const uploadStartedAt = performance.now();
+    const put = await request(big.status.source.uploadUrl.url, {
+      method: 'PUT',
+      headers: big.status.source.uploadUrl.headers,
+      body: Readable.from(bigNdjson(uploadMiB)),
+    });
+    await put.body.dump();
+    const uploadSeconds = (performance.now() - uploadStartedAt) / 1000;
+    while ((await call('GET', `/batch/datasets/${big.id}`)).status.overview === 'Processing') {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const processed = await call('GET', `/batch/datasets/${big.id}`);
+    console.log(
+      JSON.stringify(
+        {
+          uploadMiB: Math.round(sizeBytes / 1024 / 1024),
+          uploadStatus: put.statusCode,
+          overview: processed.status.overview,
+          itemCount: processed.status.itemCount,
+          uploadMiBPerSecond: Math.round(sizeBytes / 1024 / 1024 / uploadSeconds),
+          uploadAndProcessingSeconds: Math.round((performance.now() - uploadStartedAt) / 10) / 100,
+          // Includes this process generating the file on the fly; the emulator shares the process.
+          rssGrowthDuringUploadAndProcessingMiB: Math.round((peakRss - rssBefore) / 1024 / 1024),
         },
         null,
         2,

@@ -12,7 +12,9 @@ import type { Clock } from './clock';
 import type { Store } from './store';
 import type { UploadSigner } from './upload-url';
 
+// Items are inserted in batches bounded by count and by bytes, so memory stays flat whatever the file size.
 const ITEM_BATCH = 1000;
+const ITEM_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** Answers like Google Cloud Storage does: an XML `<Error>` with a Code and a Message. */
 function sendGcsError(res: ServerResponse, status: number, code: string, message: string) {
@@ -139,6 +141,7 @@ export class DatasetFiles {
     let lineNumber = 0;
     let itemCount = 0;
     let batch: { kind: string; url: string }[] = [];
+    let batchBytes = 0;
     let failure: string | undefined;
     for await (const line of lines) {
       lineNumber += 1;
@@ -151,11 +154,13 @@ export class DatasetFiles {
       }
       const item = JSON.parse(line) as { kind: string; url: string };
       batch.push({ kind: item.kind, url: item.url });
-      if (batch.length === ITEM_BATCH) {
+      batchBytes += line.length;
+      if (batch.length === ITEM_BATCH || batchBytes >= ITEM_BATCH_BYTES) {
         if (!this.store.datasetById(datasetId)) return;
         this.store.insertDatasetItems(datasetId, itemCount, batch);
         itemCount += batch.length;
         batch = [];
+        batchBytes = 0;
         await yieldToEventLoop();
       }
     }
