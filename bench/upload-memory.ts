@@ -107,9 +107,9 @@ async function writeDataset(path: string, targetBytes: number): Promise<void> {
 async function main(): Promise<void> {
   const mode = process.argv.includes('--discard') ? 'discard' : 'emulator';
   const sizeMb = Number(process.env.BENCH_MB ?? 210);
+  const { child, info } = await startChild(mode);
   const dir = mkdtempSync(join(tmpdir(), 'nexus-upload-bench-'));
   const file = join(dir, 'bench.ndjson');
-  const { child, info } = await startChild(mode);
   try {
     await writeDataset(file, sizeMb * MB);
     const size = statSync(file).size;
