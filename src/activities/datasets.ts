@@ -8,6 +8,7 @@ import type { DatasetSnapshot, SourceSummary } from './types';
 
 /** An upload URL this close to expiry is not worth starting a (possibly long) upload with. */
 const URL_SAFETY_MARGIN_MS = 5 * 60_000;
+const UPLOAD_TIMEOUT_MS = 2 * 3_600_000;
 const FAILED = new Set(['FailedUpload', 'FailedProcessing']);
 
 function byteSource(source: DatasetSourceInput): ByteSource {
@@ -60,6 +61,8 @@ export function uploadDataset(
     heartbeat({ datasetId: dataset.id, sentBytes: 0, totalBytes: sizeBytes });
     await nexus.datasets.upload(dataset.status.source.uploadUrl, sourceOpener(source, signal), {
       signal,
+      // A big file may take long; the heartbeat timeout, not a request timeout, catches a stalled upload.
+      timeoutMs: UPLOAD_TIMEOUT_MS,
       described: { sizeBytes, crc32c, itemCount },
       onUploadProgress: (sentBytes, totalBytes) => heartbeat({ datasetId: dataset.id, sentBytes, totalBytes }),
     });

@@ -26,6 +26,8 @@ export function createActivities(config: ActivitiesConfig): BatchActivities {
     projectId: config.projectId,
     baseUrl: config.baseUrl,
     maxRetries: 0,
+    // Below the short activities' 30 s start-to-close, so a hung call fails here with a clear error first.
+    timeoutMs: 25_000,
   });
   return {
     validateSource,

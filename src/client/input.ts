@@ -27,7 +27,7 @@ const JobSchema = z
     deploymentId: z.string().min(1).optional(),
     artifactId: z.string().min(1).optional(),
     deploymentTemplate: z.record(z.string(), z.unknown()).optional(),
-    webhookIds: z.array(z.string().min(1)),
+    webhookIds: z.array(z.string().min(1)).min(1, 'the API needs at least one webhook'),
     startAtTime: epochMs.optional(),
     stopAtTime: epochMs.optional(),
   })

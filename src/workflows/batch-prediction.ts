@@ -39,11 +39,14 @@ const STOP_WAIT_MS = 120_000;
 const STOP_POLL_MS = 5_000;
 const KNOWN_JOB_OVERVIEWS = new Set(['Waiting', 'Running', 'Reached', 'Failed']);
 
+/** Long activities heartbeat on every chunk; a worker killed mid-transfer is noticed this fast. */
+const HEARTBEAT_TIMEOUT = '20 seconds';
+
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
 
 /** Short API calls: a few retries over minutes; a day-long outage is an incident, not something to wait out. */
 const api = proxyActivities<BatchActivities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '30 minutes',
   retry,
 });
@@ -51,14 +54,14 @@ const api = proxyActivities<BatchActivities>({
 /** Waiting for their cancellation to finish means a half-done create is always seen by the cleanup. */
 const creating = proxyActivities<Pick<BatchActivities, 'uploadDataset' | 'createJob'>>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { ...retry, maximumAttempts: 10 },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 const streaming = proxyActivities<Pick<BatchActivities, 'validateSource' | 'collectLogs'>>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { ...retry, maximumAttempts: 10 },
 });
 

@@ -12,7 +12,9 @@ const ELAPSED_FRACTION = 0.2;
 const REMAINING_FRACTION = 0.5;
 
 export function itemsAccountedFor(items: JobItemCounters): number {
-  return items.delivered + items.failedDeliver + items.failedGather + items.failedProcess + items.failedPredict;
+  // The SDK's completion test: a failing item is also counted in FailedDeliver, so adding the other failure
+  // counters would count it twice and end the wait early.
+  return items.delivered + items.failedDeliver;
 }
 
 /**

@@ -132,7 +132,7 @@ test('a startAtTime an hour ahead is waited with one timer before the first poll
   const startAtTime = (await env.currentTimeMs()) + HOUR;
   const { result, error, stats } = await runPipeline(
     api,
-    baseInput({ job: { deploymentId: 'deploy_1', webhookIds: [], startAtTime } }),
+    baseInput({ job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'], startAtTime } }),
   );
   expect(error).toBeUndefined();
   expect(result!.outcome).toBe('completed');

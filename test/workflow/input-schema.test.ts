@@ -18,7 +18,11 @@ test('a minimal input passes unchanged', () => {
 
 test.each([
   ['two dataset sources', { ...valid, dataset: { ndjsonPath: '/a', datasetId: 'd' } }, 'dataset'],
-  ['no deployment', { ...valid, job: { webhookIds: [] } }, 'job: give exactly one of deploymentId or artifactId'],
+  [
+    'no deployment',
+    { ...valid, job: { webhookIds: ['webhook_1'] } },
+    'job: give exactly one of deploymentId or artifactId',
+  ],
   [
     'too many inline items',
     { ...valid, dataset: { items: Array.from({ length: 1001 }, () => ({ kind: 'Image', url: 'http://x/a.jpg' })) } },

@@ -1,0 +1,139 @@
+// The real stack of the end-to-end tests, all on loopback: the Temporal dev server (search attributes
+// registered), the emulator with admin routes, a static file server for the sample images, the receiver
+// with a webhook pointing to it, and worker processes spawned like production ones.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { request } from 'undici';
+import { temporalCliPath } from '../../src/dev/binaries';
+import { type StaticFileServer, startStaticFileServer } from '../../src/dev/static-file-server';
+import { type RunningEmulator, startEmulator } from '../../src/emulator';
+import { generateWebhookSecret, NexusClient } from '../../src/nexus';
+import { type Receiver, startReceiver } from '../../src/receiver';
+import { workflowBundlePath } from '../../src/worker';
+import { BATCH_SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
+
+const repoRoot = resolve(__dirname, '..', '..');
+const imagesDir = join(repoRoot, 'samples', 'images');
+
+export interface E2eStack {
+  env: TestWorkflowEnvironment;
+  emulator: RunningEmulator;
+  files: StaticFileServer;
+  receiver: Receiver;
+  nexus: NexusClient;
+  webhookId: string;
+  dir: string;
+  /** Writes an NDJSON file of `count` sample image items; returns its path. */
+  writeDataset(name: string, count: number): string;
+  emulatorState(): Promise<EmulatorState>;
+  setFaults(faults: unknown): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface EmulatorState {
+  datasets: number;
+  jobs: number;
+  [key: string]: unknown;
+}
+
+export async function startE2eStack(): Promise<E2eStack> {
+  const dir = mkdtempSync(join(tmpdir(), 'batch-e2e-'));
+  // The bundle is cached on disk for the worker processes this suite spawns.
+  const [env, emulator, files] = await Promise.all([
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: temporalCliPath() },
+        ip: '127.0.0.1',
+        searchAttributes: BATCH_SEARCH_ATTRIBUTES,
+      },
+    }),
+    startEmulator({ port: 0, host: '127.0.0.1', adminRoutes: true, tickIntervalMs: 20 }),
+    startStaticFileServer({ root: imagesDir, port: 0 }),
+    workflowBundlePath(),
+  ]);
+  const secret = generateWebhookSecret();
+  const receiver = await startReceiver({ port: 0, secrets: [secret], outFile: join(dir, 'predictions.ndjson') });
+  const nexus = new NexusClient({
+    secretKey: emulator.secretKey,
+    projectId: emulator.projectId,
+    baseUrl: emulator.url,
+  });
+  const webhookId = (await nexus.webhooks.create({ name: 'e2e-receiver', endpoint: receiver.url, secret })).id;
+  const images = readdirSync(imagesDir).filter((name) => name.endsWith('.png'));
+
+  const admin = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
+    const response = await request(`${emulator.url}/_emulator/${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return response.body.json();
+  };
+
+  return {
+    env,
+    emulator,
+    files,
+    receiver,
+    nexus,
+    webhookId,
+    dir,
+    writeDataset(name, count) {
+      const path = join(dir, name);
+      const lines = Array.from({ length: count }, (_, i) =>
+        JSON.stringify({ kind: 'Image', url: `${files.url}/${images[i % images.length]}?n=${i}` }),
+      );
+      writeFileSync(path, lines.join('\n') + '\n');
+      return path;
+    },
+    emulatorState: async () => {
+      const state = (await admin('GET', 'state')) as Record<string, unknown>;
+      return { ...state, datasets: countOf(state.datasets), jobs: countOf(state.jobs) };
+    },
+    setFaults: async (faults) => {
+      await admin('POST', 'faults', faults);
+    },
+    async close() {
+      await Promise.allSettled([receiver.close(), files.close(), emulator.close()]);
+      await env.teardown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function countOf(value: unknown): number {
+  if (Array.isArray(value)) return value.length;
+  if (typeof value === 'number') return value;
+  return Number.NaN;
+}
+
+/** A worker as its own OS process (`node -r tsx/cjs src/worker.ts`), so a test can `kill -9` it. */
+export function spawnWorkerProcess(stack: E2eStack, taskQueue: string): ChildProcess {
+  const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(repoRoot, 'src', 'worker.ts')], {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TEMPORAL_ADDRESS: stack.env.address,
+      TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
+      DATATURE_TASK_QUEUE: taskQueue,
+      DATATURE_SECRET_KEY: stack.emulator.secretKey,
+      DATATURE_PROJECT_ID: stack.emulator.projectId,
+      DATATURE_API_BASE_URL: stack.emulator.url,
+      DATATURE_LOGS_DIR: join(stack.dir, 'logs'),
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', () => {});
+  return child;
+}
+
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((done) => child.once('exit', done));
+  child.kill(signal);
+  await exited;
+}

@@ -1,0 +1,197 @@
+// The whole pipeline on the real Temporal dev server, the real emulator and receiver, over loopback.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { Worker } from '@temporalio/worker';
+import { type BatchPredictionHandle, cancelBatchPrediction, getProgress, startBatchPrediction } from '../../src/client';
+import { createWorker } from '../../src/worker';
+import type { BatchPhase, BatchPredictionInput } from '../../src/workflows/definitions';
+import { datasetNameFor } from '../../src/workflows/resource-names';
+import { type E2eStack, startE2eStack } from './harness';
+
+const taskQueue = 'e2e-pipeline';
+let stack: E2eStack;
+let worker: Worker;
+let running: Promise<void>;
+let dataset50: string;
+
+beforeAll(async () => {
+  stack = await startE2eStack();
+  worker = await createWorker({
+    connection: stack.env.nativeConnection,
+    namespace: stack.env.namespace,
+    taskQueue,
+    datature: { secretKey: stack.emulator.secretKey, projectId: stack.emulator.projectId, baseUrl: stack.emulator.url },
+    logsDir: join(stack.dir, 'logs'),
+  });
+  running = worker.run();
+  dataset50 = stack.writeDataset('fifty.ndjson', 50);
+}, 120_000);
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await stack?.close();
+});
+
+afterEach(async () => {
+  await stack.setFaults({});
+});
+
+function input(overrides: Partial<BatchPredictionInput> = {}): BatchPredictionInput {
+  return {
+    dataset: { ndjsonPath: dataset50 },
+    job: { deploymentId: stack.emulator.deploymentId, webhookIds: [stack.webhookId] },
+    polling: { minIntervalMs: 1000, maxIntervalMs: 5000 },
+    logs: { collect: true },
+    ...overrides,
+  };
+}
+
+async function start(overrides: Partial<BatchPredictionInput> = {}, workflowId?: string) {
+  return startBatchPrediction(stack.env.client, input(overrides), { taskQueue, workflowId });
+}
+
+async function untilPhase(handle: BatchPredictionHandle, phase: BatchPhase, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const progress = await getProgress(handle).catch(() => undefined);
+    if (progress?.phase === phase) return progress;
+    if (Date.now() > deadline) throw new Error(`still ${progress?.phase} after ${timeoutMs} ms, wanted ${phase}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+async function failureOf(handle: BatchPredictionHandle): Promise<WorkflowFailedError> {
+  const error = await handle.result().then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  return error as WorkflowFailedError;
+}
+
+test('50 items: uploaded, predicted, delivered to the receiver, logs on disk, no secret in history', async () => {
+  const before = await stack.emulatorState();
+  const handle = await start({ receiverUrl: stack.receiver.url }, 'e2e-fifty-items');
+  const result = await handle.result();
+
+  expect(result.outcome).toBe('completed');
+  expect(result.itemCount).toBe(50);
+  expect(result.job?.overview).toBe('Reached');
+  expect(result.job?.items.delivered).toBe(50);
+  expect(result.receiver).toEqual({ predictions: 50, delivered: 50, matchesDelivered: true });
+  expect(result.logs?.entries).toBe(50);
+  expect(result.logs?.byStatus).toEqual({ Delivered: 50 });
+  expect(readFileSync(result.logs!.filePath, 'utf8').trim().split('\n')).toHaveLength(50);
+  for (const phase of ['validating', 'uploading', 'waiting-for-dataset', 'creating-job', 'waiting-for-job'] as const) {
+    expect(result.timings[phase]?.endedAt).toBeGreaterThanOrEqual(result.timings[phase]!.startedAt);
+  }
+
+  const after = await stack.emulatorState();
+  expect(after.datasets - before.datasets).toBe(1);
+  expect(after.jobs - before.jobs).toBe(1);
+
+  const description = await handle.describe();
+  expect(description.typedSearchAttributes.get({ name: 'BatchPhase', type: 'KEYWORD' } as never)).toBe('completed');
+  expect(description.typedSearchAttributes.get({ name: 'BatchJobId', type: 'KEYWORD' } as never)).toBe(result.jobId);
+
+  const history = await handle.fetchHistory();
+  const historyJson = JSON.stringify(history);
+  expect(historyJson).not.toContain(stack.emulator.secretKey);
+  // Payloads are base64 in the history: look there too.
+  expect(historyJson).not.toContain(Buffer.from(stack.emulator.secretKey).toString('base64').slice(0, 16));
+  if (process.env.UPDATE_HISTORY_FIXTURES) {
+    const fixture = join(__dirname, '..', 'fixtures', 'histories', 'batch-prediction-50-items.json');
+    writeFileSync(fixture, JSON.stringify(history, null, 2) + '\n');
+  }
+});
+
+test('bad NDJSON fails the run at validation, listing the lines, and creates nothing', async () => {
+  const before = await stack.emulatorState();
+  const path = join(stack.dir, 'bad.ndjson');
+  writeFileSync(path, '{"kind":"Image","url":"http://127.0.0.1/a.png"}\nnot json\n{"kind":"Video","url":"x"}\n');
+  const error = await failureOf(await start({ dataset: { ndjsonPath: path } }));
+  expect(error.cause).toBeInstanceOf(ActivityFailure);
+  const cause = error.cause!.cause as ApplicationFailure;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect(cause.type).toBe('NdjsonValidationError');
+  expect(cause.nonRetryable).toBe(true);
+  expect(cause.message).toContain('line 2');
+  expect(cause.message).toContain('line 3');
+  const after = await stack.emulatorState();
+  expect(after.datasets - before.datasets).toBe(0);
+});
+
+test('a 4xx from the API fails the run at once with the API error class as failure type', async () => {
+  const handle = await start({
+    job: { deploymentId: 'deploy_00000000-0000-4000-8000-0000000dead0', webhookIds: [stack.webhookId] },
+  });
+  const error = await failureOf(handle);
+  const cause = error.cause!.cause as ApplicationFailure;
+  expect(cause.type).toMatch(/^(NotFoundError|BadRequestError|UnprocessableEntityError)$/);
+  expect(cause.nonRetryable).toBe(true);
+  const progress = await getProgress(handle);
+  expect(progress.phase).toBe('creating-job');
+});
+
+test('injected 500/429/503 answers and a dropped upload connection are retried to success', async () => {
+  const before = await stack.emulatorState();
+  await stack.setFaults({
+    routes: [
+      { method: 'POST', path: '/projects/*/batch/datasets', status: 500, count: 1 },
+      { path: '/_uploads/**', drop: true, count: 1 },
+      { method: 'GET', path: '/projects/*/batch/jobs/*', status: 429, retryAfterSeconds: 1, count: 2 },
+      { method: 'GET', path: '/projects/*/batch/datasets/*', status: 503, count: 1 },
+    ],
+  });
+  const result = await (await start()).result();
+  expect(result.outcome).toBe('completed');
+  expect(result.job?.items.delivered).toBe(50);
+  const after = await stack.emulatorState();
+  expect(after.datasets - before.datasets).toBe(1);
+  expect(after.jobs - before.jobs).toBe(1);
+});
+
+async function expectCancelledInWaitPhase(cancel: (handle: BatchPredictionHandle) => Promise<void>) {
+  // Slow item downloads keep the job running long enough to be cancelled mid-way.
+  await stack.setFaults({ gather: { latencyMs: 400 } });
+  const handle = await start();
+  const progress = await untilPhase(handle, 'waiting-for-job');
+  await cancel(handle);
+  const error = await failureOf(handle);
+  expect(error.cause).toBeInstanceOf(CancelledFailure);
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+  const job = await stack.nexus.jobs.get(progress.jobId!);
+  expect(job.status.cancelledAt).toEqual(expect.any(Number));
+  expect(job.status.overview).toBe('Reached');
+  expect((await getProgress(handle)).phase).toBe('cancelled');
+}
+
+test('the cancel signal in the wait phase cancels the Datature job and ends the run Canceled', async () => {
+  await expectCancelledInWaitPhase((handle) => cancelBatchPrediction(handle, 'e2e says stop'));
+});
+
+test('handle.cancel() in the wait phase takes the same cleanup path', async () => {
+  await expectCancelledInWaitPhase(async (handle) => {
+    await handle.cancel();
+  });
+});
+
+test('cancelled before the job exists: no job is created and the uploaded dataset is deleted', async () => {
+  const before = await stack.emulatorState();
+  await stack.setFaults({ routes: [{ path: '/_uploads/**', latencyMs: 3000 }] });
+  const handle = await start();
+  await untilPhase(handle, 'uploading');
+  await handle.cancel();
+  const error = await failureOf(handle);
+  expect(error.cause).toBeInstanceOf(CancelledFailure);
+  expect((await handle.describe()).status.name).toBe('CANCELLED');
+  const after = await stack.emulatorState();
+  expect(after.jobs - before.jobs).toBe(0);
+  const name = datasetNameFor(handle.workflowId);
+  const live = [];
+  for await (const dataset of stack.nexus.datasets.list()) if (dataset.name === name) live.push(dataset);
+  expect(live).toHaveLength(0);
+}, 90_000);

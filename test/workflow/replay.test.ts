@@ -1,0 +1,31 @@
+// Replays committed histories of real runs (written by the e2e suite with UPDATE_HISTORY_FIXTURES=1)
+// against today's workflow code: a non-deterministic change to src/workflows fails here.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+
+const fixturesDir = join(__dirname, '..', 'fixtures', 'histories');
+const fixtures = readdirSync(fixturesDir).filter((name) => name.endsWith('.json'));
+
+let workflowBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows') });
+}, 60_000);
+
+test('there are committed histories to replay', () => {
+  expect(fixtures.length).toBeGreaterThan(0);
+});
+
+test.each(fixtures)('%s replays without non-determinism', async (name) => {
+  // The files are protobufjs' JSON of a History (what fetchHistory returns), read back with fromObject.
+  const history = temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(join(fixturesDir, name), 'utf8')));
+  const results = Worker.runReplayHistories({ workflowBundle }, [{ workflowId: name, history }]);
+  let replayed = 0;
+  for await (const result of results) {
+    expect(result.error).toBeUndefined();
+    replayed += 1;
+  }
+  expect(replayed).toBe(1);
+});
