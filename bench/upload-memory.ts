@@ -83,7 +83,12 @@ async function startChild(mode: string): Promise<{ child: ChildProcess; info: Se
     buffered += chunk;
     if (buffered.includes('\n')) break;
   }
-  return { child, info: JSON.parse(buffered.split('\n')[0]) as ServerInfo };
+  try {
+    return { child, info: JSON.parse(buffered.split('\n')[0]) as ServerInfo };
+  } catch (err) {
+    child.kill();
+    throw err;
+  }
 }
 
 async function writeDataset(path: string, targetBytes: number): Promise<void> {
