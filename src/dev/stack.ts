@@ -217,10 +217,26 @@ async function startReceiverInProcess(secretFile: string, outFile: string, port 
 /** Runs a worker until the returned stop function has shut it down (in-flight activities get cancelled). */
 async function startWorkerInProcess(config: Parameters<typeof import('../worker').createWorker>[0]) {
   const { createWorker } = require('../worker') as typeof import('../worker');
+  quietWorkerRuntime();
   const worker = await createWorker(config);
   const running = worker.run();
   return async () => {
-    worker.shutdown();
+    // The SDK runtime may already be shutting it down on the same Ctrl-C.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
     await running;
   };
+}
+
+/**
+ * The SDK runtime logs every worker state change at INFO on stderr, which would bury the demo's output;
+ * warnings still show. Its own signal handlers are off: the stack stops the worker on Ctrl-C itself.
+ * A runtime someone installed earlier in this process is left as it is.
+ */
+function quietWorkerRuntime(): void {
+  const { DefaultLogger, Runtime } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+  } catch {
+    // Already installed.
+  }
 }
