@@ -27,7 +27,9 @@ function sendGcsError(res: ServerResponse, status: number, code: string, message
 }
 
 export class DatasetFiles {
-  private readonly processing = new Set<Promise<void>>();
+  /** Uploads being received and files being processed, awaited by `close`. */
+  private readonly busy = new Set<Promise<void>>();
+  private closing = false;
 
   constructor(
     private readonly store: Store,
@@ -41,7 +43,11 @@ export class DatasetFiles {
   }
 
   /** PUT /_uploads/{datasetId}?expires=&signature= */
-  async handleUpload(req: IncomingMessage, res: ServerResponse, datasetId: string, search: URLSearchParams) {
+  handleUpload(req: IncomingMessage, res: ServerResponse, datasetId: string, search: URLSearchParams): Promise<void> {
+    return this.track(this.receive(req, res, datasetId, search));
+  }
+
+  private async receive(req: IncomingMessage, res: ServerResponse, datasetId: string, search: URLSearchParams) {
     const discardBody = () => req.resume();
     if (req.method !== 'PUT' || !this.signer.verify(datasetId, search.get('expires'), search.get('signature'))) {
       discardBody();
@@ -123,46 +129,53 @@ export class DatasetFiles {
     await rm(this.filePath(datasetId), { force: true });
   }
 
-  async idle(): Promise<void> {
-    await Promise.all(this.processing);
+  /** Stops processing (an unfinished dataset stays Processing and is redone on the next start). */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled(this.busy);
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    const tracked = work.finally(() => this.busy.delete(tracked));
+    this.busy.add(tracked);
+    return tracked;
   }
 
   private startProcessing(datasetId: string): void {
-    const run = this.process(datasetId).finally(() => this.processing.delete(run));
-    this.processing.add(run);
+    this.track(this.process(datasetId)).catch((error) => console.error('emulator: dataset processing failed', error));
   }
 
   private async process(datasetId: string): Promise<void> {
     this.store.deleteDatasetItems(datasetId);
-    const lines = createInterface({
-      input: createReadStream(this.filePath(datasetId)),
-      crlfDelay: Number.POSITIVE_INFINITY,
-    });
+    const input = createReadStream(this.filePath(datasetId));
+    const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
     let lineNumber = 0;
     let itemCount = 0;
-    let batch: { kind: string; url: string }[] = [];
+    let batch: DatasetItem[] = [];
     let batchBytes = 0;
     let failure: string | undefined;
-    for await (const line of lines) {
-      lineNumber += 1;
-      if (line.trim() === '') continue;
-      const problem = itemProblem(line);
-      if (problem) {
-        failure = `line ${lineNumber}: ${problem}`;
-        lines.close();
-        break;
+    try {
+      for await (const line of lines) {
+        lineNumber += 1;
+        if (line.trim() === '') continue;
+        const parsed = parseItem(line);
+        if (typeof parsed === 'string') {
+          failure = `line ${lineNumber}: ${parsed}`;
+          break;
+        }
+        batch.push(parsed);
+        batchBytes += line.length;
+        if (batch.length === ITEM_BATCH || batchBytes >= ITEM_BATCH_BYTES) {
+          if (this.closing || !this.store.datasetById(datasetId)) return;
+          this.store.insertDatasetItems(datasetId, itemCount, batch);
+          itemCount += batch.length;
+          batch = [];
+          batchBytes = 0;
+          await yieldToEventLoop();
+        }
       }
-      const item = JSON.parse(line) as { kind: string; url: string };
-      batch.push({ kind: item.kind, url: item.url });
-      batchBytes += line.length;
-      if (batch.length === ITEM_BATCH || batchBytes >= ITEM_BATCH_BYTES) {
-        if (!this.store.datasetById(datasetId)) return;
-        this.store.insertDatasetItems(datasetId, itemCount, batch);
-        itemCount += batch.length;
-        batch = [];
-        batchBytes = 0;
-        await yieldToEventLoop();
-      }
+    } finally {
+      input.destroy();
     }
     if (!this.store.datasetById(datasetId)) return;
     if (!failure && batch.length > 0) {
@@ -180,8 +193,13 @@ export class DatasetFiles {
   }
 }
 
-/** Why one NDJSON line is not a valid item, or undefined when it is `{"kind":"Image","url":"http(s)://..."}`. */
-export function itemProblem(line: string): string | undefined {
+export interface DatasetItem {
+  kind: string;
+  url: string;
+}
+
+/** The item of one NDJSON line `{"kind":"Image","url":"http(s)://..."}`, or why the line is not one. */
+export function parseItem(line: string): DatasetItem | string {
   let item: unknown;
   try {
     item = JSON.parse(line);
@@ -198,5 +216,5 @@ export function itemProblem(line: string): string | undefined {
   } catch {
     return 'url is not a valid URL';
   }
-  return undefined;
+  return { kind, url };
 }

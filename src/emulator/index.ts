@@ -83,7 +83,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         server.closeAllConnections();
         await stopped;
         await engine.close();
-        await files.idle();
+        await files.close();
         store.close();
         if (ownDataDir) await rm(dataDir, { recursive: true, force: true });
       })();
