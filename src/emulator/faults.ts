@@ -29,7 +29,7 @@ export const FaultSet = z.object({
 });
 export type FaultSet = z.infer<typeof FaultSet>;
 
-export type FaultAction =
+type FaultAction =
   | { kind: 'none'; latencyMs: number }
   | { kind: 'drop'; latencyMs: number }
   | { kind: 'status'; latencyMs: number; status: number; retryAfterSeconds?: number };

@@ -6,7 +6,6 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -59,14 +58,6 @@ export interface Route<C> {
   method: string;
   pattern: RegExp;
   handle: (context: C, params: string[]) => Promise<unknown> | unknown;
-}
-
-/** A handler result with a status other than 200. */
-export class Reply {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-  ) {}
 }
 
 /** Finds the route for a method + path; a known path with another method is a 405. */

@@ -45,7 +45,7 @@ export const DEV_PROJECT_ID = 'proj_00000000000000000000000000000001';
 export const DEV_SECRET_KEY = 'emulator-secret-key';
 export const DEV_DEPLOYMENT_ID = 'deploy_00000000-0000-4000-8000-000000000001';
 
-export const DEFAULT_PROJECTS: EmulatorProject[] = [
+const DEFAULT_PROJECTS: EmulatorProject[] = [
   {
     id: DEV_PROJECT_ID,
     secretKey: DEV_SECRET_KEY,

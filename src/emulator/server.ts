@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiRequest, App } from './app';
-import { ApiError, matchRoute, notFound, Reply, readJsonBody, sendJson } from './http';
+import { ApiError, matchRoute, notFound, readJsonBody, sendJson } from './http';
 import { type AdminRequest, adminRoutes } from './routes/admin';
 import { datasetRoutes } from './routes/datasets';
 import { deploymentRoutes } from './routes/deployments';
@@ -62,13 +62,11 @@ export function requestHandler(app: App) {
       }
       const upload = UPLOAD_PATH.exec(url.pathname);
       if (upload) return await app.files.handleUpload(req, res, upload[1], url.searchParams);
-      const result = await route(app, req, url);
-      if (result instanceof Reply) sendJson(res, result.status, result.body);
-      else sendJson(res, 200, result);
+      sendJson(res, 200, await route(app, req, url));
     } catch (error) {
       req.resume();
       if (res.headersSent) return void res.destroy();
-      if (error instanceof ApiError) return sendJson(res, error.status, { message: error.message }, error.headers);
+      if (error instanceof ApiError) return sendJson(res, error.status, { message: error.message });
       console.error('emulator: unexpected error', error);
       sendJson(res, 500, { message: 'internal emulator error' });
     }

@@ -249,12 +249,6 @@ export class Store {
     this.sql('DELETE FROM dataset_items WHERE dataset_id = ?').run(datasetId);
   }
 
-  datasetItems(datasetId: string, fromIndex: number, limit: number): { idx: number; kind: string; url: string }[] {
-    return this.db
-      .prepare('SELECT idx, kind, url FROM dataset_items WHERE dataset_id = ? AND idx >= ? ORDER BY idx LIMIT ?')
-      .all(datasetId, fromIndex, limit) as { idx: number; kind: string; url: string }[];
-  }
-
   datasetItem(datasetId: string, idx: number): { idx: number; kind: string; url: string } | undefined {
     return this.db
       .prepare('SELECT idx, kind, url FROM dataset_items WHERE dataset_id = ? AND idx = ?')
