@@ -140,13 +140,17 @@ export async function unpauseBatchSchedule(client: Client, scheduleId: string, n
   await client.schedule.getHandle(scheduleId).unpause(note);
 }
 
-/** Starts a run now. `overlap` overrides the schedule's policy for this run only. */
+/**
+ * Starts a run now, under the schedule's own overlap policy unless `overlap` overrides it for this run
+ * (the SDK's bare `trigger()` would use ALLOW_ALL, so a manual run could overlap a running one).
+ */
 export async function triggerBatchSchedule(
   client: Client,
   scheduleId: string,
   overlap?: ScheduleOverlapPolicy,
 ): Promise<void> {
-  await client.schedule.getHandle(scheduleId).trigger(overlap);
+  const handle = client.schedule.getHandle(scheduleId);
+  await handle.trigger(overlap ?? (await handle.describe()).policies.overlap);
 }
 
 /** Runs the actions the schedule would have taken between start and end (e.g. after an outage). */

@@ -200,7 +200,7 @@ export function register(program: Command): void {
     .command('trigger')
     .description('start a run now')
     .argument('<scheduleId>')
-    .option('--overlap <policy>', 'overlap policy for this run only', parseOverlap)
+    .option('--overlap <policy>', 'overlap policy for this run only (default: the schedule’s own)', parseOverlap)
     .action(async (scheduleId: string, flags: { overlap?: ScheduleOverlapPolicy }, command: Command) => {
       const output = Output.of(command);
       await withTemporal(command, (session) =>

@@ -1,0 +1,263 @@
+// Scheduled runs on the real Temporal dev server (the time-skipping server has no Schedules), executed by a
+// real worker against the real emulator, delivering into the real receiver.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporalCliPath } from '../../src/dev/binaries';
+import { type RunningEmulator, startEmulator } from '../../src/emulator';
+import { generateWebhookSecret, NexusClient } from '../../src/nexus';
+import { type Receiver, startReceiver } from '../../src/receiver';
+import {
+  backfillBatchSchedule,
+  createBatchSchedule,
+  deleteBatchSchedule,
+  describeBatchSchedule,
+  pauseBatchSchedule,
+  triggerBatchSchedule,
+  unpauseBatchSchedule,
+} from '../../src/schedules';
+import { createWorker } from '../../src/worker';
+import { BATCH_SEARCH_ATTRIBUTES, type BatchPredictionInput } from '../../src/workflows/definitions';
+import { readStored, tempDir } from '../receiver/helpers';
+import { startItemHost } from '../receiver/item-host';
+import { eventually, nthRunId, resultOf } from './helpers';
+
+let env: TestWorkflowEnvironment;
+
+beforeAll(async () => {
+  env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalCliPath() },
+      ip: '127.0.0.1',
+      searchAttributes: BATCH_SEARCH_ATTRIBUTES,
+    },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+describe('scheduled runs on a real worker, emulator and receiver', () => {
+  const taskQueue = 'schedules-test';
+  let emulator: RunningEmulator;
+  let nexus: NexusClient;
+  let itemHost: Awaited<ReturnType<typeof startItemHost>>;
+  let receiver: Receiver;
+  let tmp: ReturnType<typeof tempDir>;
+  let webhookId: string;
+  let stopWorker: () => Promise<void>;
+
+  beforeAll(async () => {
+    tmp = tempDir();
+    itemHost = await startItemHost();
+    emulator = await startEmulator({ port: 0, tickIntervalMs: 20 });
+    nexus = new NexusClient({ secretKey: emulator.secretKey, projectId: emulator.projectId, baseUrl: emulator.url });
+    const secret = generateWebhookSecret();
+    receiver = await startReceiver({ port: 0, secrets: [secret], outFile: join(tmp.dir, 'predictions.ndjson') });
+    webhookId = (await nexus.webhooks.create({ name: 'receiver', endpoint: receiver.url, secret })).id;
+    const worker = await createWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      api: { baseUrl: emulator.url, projectId: emulator.projectId, secretKey: emulator.secretKey },
+      logsDirectory: join(tmp.dir, 'logs'),
+    });
+    const running = worker.run();
+    stopWorker = async () => {
+      worker.shutdown();
+      await running;
+    };
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopWorker?.();
+    await receiver?.close();
+    await emulator?.close();
+    await itemHost?.close();
+    tmp?.remove();
+  });
+
+  const writeItems = (path: string, count: number, from = 0) =>
+    writeFileSync(
+      path,
+      Array.from(
+        { length: count },
+        (_, index) => `${JSON.stringify({ kind: 'Image', url: itemHost.itemUrl(from + index) })}\n`,
+      ).join(''),
+    );
+
+  const runInput = (ndjsonPath: string, job: Partial<BatchPredictionInput['job']> = {}): BatchPredictionInput => ({
+    dataset: { ndjsonPath },
+    job: { deploymentId: emulator.deploymentId, webhookIds: [webhookId], ...job },
+    polling: { minIntervalMs: 1000, maxIntervalMs: 1000 },
+    receiverUrl: receiver.url,
+  });
+
+  async function datasetCount(): Promise<number> {
+    let count = 0;
+    for await (const _ of nexus.datasets.list()) count++;
+    return count;
+  }
+
+  test('each trigger re-reads the file: two runs, two contents, two jobs; describe shows both results', async () => {
+    const { client } = env;
+    const source = join(tmp.dir, 'items.ndjson');
+    writeItems(source, 3);
+    // A cron far from now: only triggers start runs in this test.
+    await createBatchSchedule(client, { scheduleId: 'rereads', cron: '0 3 1 1 *', taskQueue, input: runInput(source) });
+
+    await triggerBatchSchedule(client, 'rereads');
+    const first = await resultOf(client, await nthRunId(client, 'rereads', 0));
+    expect(first).toMatchObject({
+      outcome: 'completed',
+      itemCount: 3,
+      receiver: { predictions: 3, matchesDelivered: true },
+    });
+
+    writeItems(source, 5, 100);
+    await triggerBatchSchedule(client, 'rereads');
+    const second = await resultOf(client, await nthRunId(client, 'rereads', 1));
+    expect(second).toMatchObject({
+      outcome: 'completed',
+      itemCount: 5,
+      receiver: { predictions: 5, matchesDelivered: true },
+    });
+    expect(second.jobId).not.toBe(first.jobId);
+    const secondJobItems = readStored(join(tmp.dir, 'predictions.ndjson'))
+      .filter((line) => line.jobId === second.jobId)
+      .map((line) => line.item.url)
+      .sort();
+    expect(secondJobItems).toEqual(Array.from({ length: 5 }, (_, index) => itemHost.itemUrl(100 + index)).sort());
+
+    const described = await describeBatchSchedule(client, 'rereads');
+    expect(described.recentRuns.map((run) => [run.status, run.result?.outcome, run.result?.itemCount])).toEqual([
+      ['COMPLETED', 'completed', 3],
+      ['COMPLETED', 'completed', 5],
+    ]);
+    expect(described.recentRuns[0].workflowId).toMatch(/^rereads-/);
+    await deleteBatchSchedule(client, 'rereads');
+  });
+
+  test('an empty source ends the run as a success with nothing to predict, creating no dataset', async () => {
+    const { client } = env;
+    const source = join(tmp.dir, 'empty-at-run-time.ndjson');
+    writeFileSync(source, '');
+    await createBatchSchedule(client, { scheduleId: 'empty', cron: '0 3 1 1 *', taskQueue, input: runInput(source) });
+    const datasetsBefore = await datasetCount();
+    await triggerBatchSchedule(client, 'empty');
+    const result = await resultOf(client, await nthRunId(client, 'empty', 0));
+    expect(result).toMatchObject({ outcome: 'nothing-to-predict', itemCount: 0 });
+    expect(result.jobId).toBeUndefined();
+    expect(await datasetCount()).toBe(datasetsBefore);
+    await deleteBatchSchedule(client, 'empty');
+  }, 30_000);
+
+  test('an unreadable source fails the run with the reason, and pauseOnFailure pauses the schedule', async () => {
+    const { client } = env;
+    const missing = join(tmp.dir, 'no-such-file.ndjson');
+    await createBatchSchedule(client, {
+      scheduleId: 'unreadable',
+      cron: '0 3 1 1 *',
+      taskQueue,
+      pauseOnFailure: true,
+      input: runInput(missing),
+    });
+    await triggerBatchSchedule(client, 'unreadable');
+    const workflowId = await nthRunId(client, 'unreadable', 0);
+    await expect(resultOf(client, workflowId)).rejects.toBeInstanceOf(WorkflowFailedError);
+
+    const described = await eventually('the schedule paused after the failure', async () => {
+      const details = await describeBatchSchedule(client, 'unreadable');
+      return details.paused ? details : undefined;
+    });
+    expect(described.recentRuns).toHaveLength(1);
+    expect(described.recentRuns[0].status).toBe('FAILED');
+    expect(described.recentRuns[0].failure).toMatch(/no-such-file\.ndjson|ENOENT|not found|cannot read/i);
+    await deleteBatchSchedule(client, 'unreadable');
+  }, 30_000);
+
+  test('overlap SKIP: a run due while the previous one is still going is not started', async () => {
+    const { client } = env;
+    const source = join(tmp.dir, 'slow.ndjson');
+    writeItems(source, 2, 200);
+    // The job's start time is an hour away, so the first run stays waiting for its job.
+    const input = runInput(source, { startAtTime: Date.now() + 3_600_000 });
+    await createBatchSchedule(client, { scheduleId: 'overlapping', cron: '0 3 1 1 *', taskQueue, input });
+
+    await triggerBatchSchedule(client, 'overlapping');
+    const firstRun = await nthRunId(client, 'overlapping', 0);
+    await eventually('the first run counted as running', async () =>
+      (await describeBatchSchedule(client, 'overlapping')).runningWorkflowIds.includes(firstRun) ? true : undefined,
+    );
+    // Run ids carry the scheduled time to the second: space the triggers so a start would get a new id.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await sleep(1100);
+      await triggerBatchSchedule(client, 'overlapping');
+    }
+    await sleep(1000);
+
+    const described = await describeBatchSchedule(client, 'overlapping');
+    expect(described.runningWorkflowIds).toEqual([firstRun]);
+    expect(described.recentRuns.map((run) => run.workflowId)).toEqual([firstRun]);
+    expect(described.runsTaken).toBe(1);
+    expect(described.runsSkippedForOverlap).toBe(2);
+    expect(described.recentRuns[0].status).toBe('RUNNING');
+
+    await deleteBatchSchedule(client, 'overlapping');
+    await client.workflow.getHandle(firstRun).terminate('test over');
+  });
+
+  test('pause stops automatic runs and unpause resumes them', async () => {
+    const { client } = env;
+    const source = join(tmp.dir, 'empty.ndjson');
+    writeFileSync(source, '');
+    await createBatchSchedule(client, {
+      scheduleId: 'ticking',
+      every: '1s',
+      paused: true,
+      taskQueue,
+      input: runInput(source),
+    });
+    await sleep(2500);
+    expect((await describeBatchSchedule(client, 'ticking')).runsTaken).toBe(0);
+
+    await unpauseBatchSchedule(client, 'ticking');
+    await eventually('two automatic runs', async () => {
+      const details = await describeBatchSchedule(client, 'ticking');
+      return details.runsTaken >= 2 ? details : undefined;
+    });
+    await pauseBatchSchedule(client, 'ticking', 'enough');
+    await sleep(500);
+    const takenWhenPaused = (await describeBatchSchedule(client, 'ticking')).runsTaken;
+    await sleep(2500);
+    const later = await describeBatchSchedule(client, 'ticking');
+    expect(later.runsTaken).toBe(takenWhenPaused);
+    expect(later).toMatchObject({ paused: true, note: 'enough' });
+    await deleteBatchSchedule(client, 'ticking');
+  });
+
+  test('backfill takes the runs a past window would have had', async () => {
+    const { client } = env;
+    const source = join(tmp.dir, 'backfill.ndjson');
+    writeItems(source, 1, 300);
+    await createBatchSchedule(client, { scheduleId: 'backfilled', every: '1h', taskQueue, input: runInput(source) });
+    const hour = 3_600_000;
+    const end = new Date(Math.floor(Date.now() / hour) * hour - hour / 2);
+    await backfillBatchSchedule(client, 'backfilled', {
+      start: new Date(end.getTime() - 3 * hour),
+      end,
+      overlap: 'ALLOW_ALL',
+    });
+    const details = await eventually('three backfilled runs', async () => {
+      const described = await describeBatchSchedule(client, 'backfilled');
+      return described.recentRuns.length >= 3 ? described : undefined;
+    });
+    expect(details.recentRuns.map((run) => run.scheduledAt.getTime() % hour)).toEqual([0, 0, 0]);
+    for (const run of details.recentRuns)
+      await expect(resultOf(client, run.workflowId)).resolves.toMatchObject({ outcome: 'completed', itemCount: 1 });
+    await deleteBatchSchedule(client, 'backfilled');
+  });
+});
