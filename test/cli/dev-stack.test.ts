@@ -87,15 +87,17 @@ describe('dev stack and the run commands', () => {
     );
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/delivered +\[#+\] 100% 4\/4/);
-    const result = JSON.parse(run.stdout);
-    expect(result.job.items.delivered).toBe(4);
+    expect(run.stdout).toMatch(/^run: +cli-run-wait: completed \(job Reached\)$/m);
+    expect(run.stdout).toContain('gathered 4, predicted 4, delivered 4');
 
     const status = await runCli(['--json', 'status', 'cli-run-wait'], env);
     expect(status.code).toBe(0);
     const parsed = JSON.parse(status.stdout);
     expect(parsed.status).toBe('COMPLETED');
-    expect(parsed.progress.jobId).toBe(result.jobId);
+    expect(parsed.progress.job.items.delivered).toBe(4);
     expect(parsed.uiUrl).toBe(`${stack.uiUrl}/namespaces/default/workflows/cli-run-wait`);
+    const result = await runCli(['--json', 'result', 'cli-run-wait'], env);
+    expect(JSON.parse(result.stdout).jobId).toBe(parsed.progress.jobId);
 
     const logsFile = join(dataDir, 'run.logs.ndjson');
     const logs = await runCli(['logs', 'cli-run-wait', '--output', logsFile], env);

@@ -102,7 +102,7 @@ describe('usage and configuration errors', () => {
     const dataset = join(dir, 'items.ndjson');
     writeFileSync(dataset, '{"kind":"Image","url":"http://127.0.0.1:9/a.png"}\n');
     const result = await runCli(
-      ['run', dataset, '--deployment', 'deploy_1', '--artifact', 'artifact_1'],
+      ['run', dataset, '--deployment', 'deploy_1', '--artifact', 'artifact_1', '--webhook', 'webhook_1'],
       cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:9' }),
     );
     expect(result.code).toBe(2);
@@ -112,7 +112,14 @@ describe('usage and configuration errors', () => {
   });
 
   test('run of a missing file is a usage error', async () => {
-    const result = await runCli(['run', '/nonexistent/items.ndjson', '--deployment', 'deploy_1']);
+    const result = await runCli([
+      'run',
+      '/nonexistent/items.ndjson',
+      '--deployment',
+      'deploy_1',
+      '--webhook',
+      'webhook_1',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe('error: dataset file not found: /nonexistent/items.ndjson');
   });

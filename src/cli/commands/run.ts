@@ -1,11 +1,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { BatchPredictionResult } from '../../workflows/definitions';
 import { collect, parseTimeFlag } from '../config';
 import { UsageError } from '../errors';
 import { Output } from '../output';
 import { examples } from '../program';
 import { watchRun } from '../run-progress';
+import { formatRunResult } from '../run-summary';
 import { checkRunRequest, type RunRequest, startRun } from '../start-run';
 import { workflowUiUrl } from '../temporal-client';
 import { awaitRun, withTemporal } from './runs';
@@ -29,7 +31,7 @@ export function register(program: Command): void {
     .argument('<dataset>', 'NDJSON file path or http(s) URL')
     .option('--deployment <deploymentId>', 'existing deployment to predict with')
     .option('--artifact <artifactId>', 'artifact to deploy for this run')
-    .option('--webhook <webhookId>', 'webhook receiving the predictions (repeatable)', collect)
+    .requiredOption('--webhook <webhookId>', 'webhook receiving the predictions (repeatable)', collect)
     .option('--start-at <time>', 'earliest start of the job (ISO-8601)', parseTimeFlag)
     .option('--stop-at <time>', 'stop time of the job (ISO-8601)', parseTimeFlag)
     .option('--name <name>', 'name of the dataset and job')
@@ -66,8 +68,10 @@ export function register(program: Command): void {
         }
         output.info(`started ${handle.workflowId}: ${uiUrl}`);
         if (!output.json) await watchRun(handle, { uploadBytes: isUrl ? undefined : statSync(dataset).size });
-        const result = await awaitRun(session, handle.workflowId);
-        output.result({ workflowId: handle.workflowId, uiUrl, result }, () => JSON.stringify(result, null, 2));
+        const result = (await awaitRun(session, handle.workflowId)) as BatchPredictionResult;
+        output.result({ workflowId: handle.workflowId, uiUrl, result }, () =>
+          formatRunResult(handle.workflowId, result, uiUrl),
+        );
       });
     });
 }

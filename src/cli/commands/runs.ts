@@ -1,8 +1,14 @@
 import type { Command } from 'commander';
-import { type BatchProgress, cancelSignal, progressQuery } from '../../workflows/definitions';
+import {
+  type BatchPredictionResult,
+  type BatchProgress,
+  cancelSignal,
+  progressQuery,
+} from '../../workflows/definitions';
 import { RunFailedError } from '../errors';
 import { Output } from '../output';
 import { examples } from '../program';
+import { formatRunResult } from '../run-summary';
 import { connectTemporal, type TemporalSession, workflowUiUrl } from '../temporal-client';
 import { streamJobLogs, withLogFlags } from './jobs';
 
@@ -50,8 +56,8 @@ export function register(program: Command): void {
     .action(async (workflowId: string, _opts: unknown, command: Command) => {
       const output = Output.of(command);
       await withTemporal(command, async (session) => {
-        const result = await awaitRun(session, workflowId);
-        output.result(result, () => JSON.stringify(result, null, 2));
+        const result = (await awaitRun(session, workflowId)) as BatchPredictionResult;
+        output.result(result, () => formatRunResult(workflowId, result, workflowUiUrl(session.config, workflowId)));
       });
     });
 
