@@ -9,7 +9,7 @@ import type { ItemPredictedDelivery } from '../webhook-delivery/payload';
 import type { Clock } from './clock';
 import { emulatedPredictions } from './emulated-model';
 import type { Faults } from './faults';
-import { newDeliveryId, newLogEntryId } from './ids';
+import { itemDeliveryId, newLogEntryId } from './ids';
 import { sniffImage } from './image-sniff';
 import {
   COUNTER_NAMES,
@@ -243,13 +243,16 @@ export class JobRunner {
   }
 
   /** Delivers to every destination; returns the log reason (retries, if any), throws FailedDeliver. */
-  private async deliver(item: { kind: string; url: string }, predictions: ItemPredictedDelivery['predictions']) {
+  private async deliver(
+    item: { idx: number; kind: string; url: string },
+    predictions: ItemPredictedDelivery['predictions'],
+  ) {
     const { store, clock, dispatcher, deliveryBaseBackoffMs, deliveryTimeoutMs } = this.settings;
     const notes: string[] = [];
     for (const destination of JSON.parse(this.job.destinations) as { webhookId: string }[]) {
       const webhook = store.webhookById(destination.webhookId);
       if (!webhook) throw new ItemFailure('FailedDeliver', `webhook ${destination.webhookId} no longer exists`);
-      const deliveryId = newDeliveryId();
+      const deliveryId = itemDeliveryId(this.job.id, item.idx, webhook.id);
       const payload: ItemPredictedDelivery = {
         type: 'batch.item.predicted',
         deliveryId,

@@ -95,6 +95,8 @@ describe('emulator state in SQLite', () => {
       // Never lost: every item reached the webhook at least once (in-flight ones maybe twice).
       const deliveredItems = new Set(receiver.received.map((delivery) => (delivery.json.item as { url: string }).url));
       expect(deliveredItems.size).toBe(itemCount);
+      // A redone item is sent with the same webhook-id, so a receiver de-duplicating on it sees each item once.
+      expect(new Set(receiver.received.map((delivery) => delivery.headers['webhook-id'])).size).toBe(itemCount);
     } finally {
       await kill(first.child);
       await images.close();
