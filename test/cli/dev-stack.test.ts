@@ -141,6 +141,33 @@ describe('dev stack and the run commands', () => {
     expect(result.stderr).toMatch(/cancel/i);
   });
 
+  test('cancel --hard sends a cancellation request; status shows the run cancelled', async () => {
+    const startAt = new Date(Date.now() + 3_600_000).toISOString();
+    const started = await runCli(
+      [
+        'run',
+        datasetFile,
+        '--deployment',
+        DEV_DEPLOYMENT_ID,
+        '--webhook',
+        webhookId,
+        '--start-at',
+        startAt,
+        '--workflow-id',
+        'cli-run-hard-cancel',
+      ],
+      env,
+    );
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain('started cli-run-hard-cancel');
+    const cancel = await runCli(['cancel', 'cli-run-hard-cancel', '--hard'], env);
+    expect(cancel.stdout.trim()).toBe('sent cancellation request to cli-run-hard-cancel');
+    expect((await runCli(['result', 'cli-run-hard-cancel'], env)).code).toBe(1);
+    const status = await runCli(['status', 'cli-run-hard-cancel'], env);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^status +CANCELLED$/m);
+  });
+
   test('a second dev reuses the running stack', async () => {
     const second = await runCli(['dev', '--json', '--data-dir', dataDir]);
     expect(second.code).toBe(0);
