@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import type { ReceiverOptions } from '../../src/receiver';
+import type { ChildProcess } from 'node:child_process';
+import { cleanEnv, spawnCli } from '../cli/run-cli';
 
 export interface ChildReceiver {
   url: string;
@@ -8,32 +7,56 @@ export interface ChildReceiver {
   process: ChildProcess;
   /** kill -9, and wait until the process is gone. */
   crash(): Promise<void>;
+  /** SIGTERM (a graceful stop), resolving with the exit code. */
+  stop(): Promise<number | null>;
 }
 
-/** Starts the receiver in a child process (tsx, no build step) and waits for it to listen. */
-export function startChildReceiver(options: ReceiverOptions): Promise<ChildReceiver> {
-  const child = spawn(
-    process.execPath,
-    ['-r', 'tsx/cjs', join(__dirname, 'fixtures', 'receiver-child.ts'), JSON.stringify(options)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+/** Runs `datature-batch --json receiver ...` as a user would, and waits for it to print its URL. */
+export function startChildReceiver(options: {
+  port: number;
+  secretFile: string;
+  outFile: string;
+}): Promise<ChildReceiver> {
+  const child = spawnCli(
+    [
+      '--json',
+      'receiver',
+      '--port',
+      String(options.port),
+      '--secret-file',
+      options.secretFile,
+      '--out',
+      options.outFile,
+    ],
+    cleanEnv(),
   );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     let output = '';
-    child.once('exit', (code) => reject(new Error(`receiver child exited with ${code} before listening`)));
+    let errors = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      errors += chunk.toString('utf8');
+    });
+    child.once('exit', (code) => reject(new Error(`receiver exited with ${code} before listening: ${errors}`)));
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8');
-      if (!output.includes('\n')) return;
-      const { url } = JSON.parse(output.split('\n')[0]) as { url: string };
+      let printed: { url: string };
+      try {
+        printed = JSON.parse(output) as { url: string };
+      } catch {
+        return; // the JSON is not complete yet
+      }
       resolve({
-        url,
-        port: Number(new URL(url).port),
+        url: printed.url,
+        port: Number(new URL(printed.url).port),
         process: child,
         crash: async () => {
           child.kill('SIGKILL');
           await exited;
+        },
+        stop: async () => {
+          child.kill('SIGTERM');
+          return exited;
         },
       });
     });

@@ -82,3 +82,15 @@ test('kill -9 mid-stream: every acknowledged prediction survives, redeliveries a
   expect(finalIds).toHaveLength(deliveries.length);
   expect(new Set(finalIds)).toEqual(new Set(deliveries.map((delivery) => delivery.deliveryId)));
 });
+
+test('the CLI receiver stops on SIGTERM with exit 0, keeping what it stored', async () => {
+  const outFile = join(tmp.dir, 'graceful.ndjson');
+  const secretFile = join(tmp.dir, 'secret-graceful');
+  writeFileSync(secretFile, secret);
+  const receiver = await startChildReceiver({ port: 0, secretFile, outFile });
+  child = receiver;
+  const delivery = itemDelivery({ jobId: 'job_graceful' });
+  expect((await postSigned(receiver.url, delivery, { secret })).status).toBe(200);
+  expect(await receiver.stop()).toBe(0);
+  expect(readStored(outFile).map((line) => line.deliveryId)).toEqual([delivery.deliveryId]);
+});
