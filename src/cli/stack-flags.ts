@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Stack, StackOptions } from '../dev/stack';
-import { parseIntFlag } from './config';
+import { type GlobalOptions, parseIntFlag } from './config';
 import { UsageError } from './errors';
 
 export interface StackFlags {
@@ -25,12 +25,19 @@ export function withStackFlags(command: Command): Command {
     .option('--file-server-port <port>', 'sample file server port', port);
 }
 
-/** The embedded stack only runs when no external Temporal or API is configured. */
-export function assertNothingExternal(env: Record<string, string | undefined> = process.env): void {
-  const external = ['TEMPORAL_ADDRESS', 'DATATURE_API_BASE_URL'].filter((name) => env[name]);
+/** The embedded stack only starts when no external Temporal or API is configured (flag or env). */
+export function assertNothingExternal(
+  opts: GlobalOptions,
+  env: Record<string, string | undefined> = process.env,
+): void {
+  const external = [
+    opts.temporalAddress || env.TEMPORAL_ADDRESS ? 'a Temporal address (TEMPORAL_ADDRESS)' : undefined,
+    opts.apiUrl || env.DATATURE_API_BASE_URL ? 'an API URL (DATATURE_API_BASE_URL)' : undefined,
+  ].filter((item): item is string => item !== undefined);
   if (external.length > 0) {
     throw new UsageError(
-      `${external.join(' and ')} set: the embedded stack does not start against external services; unset ${external.length > 1 ? 'them' : 'it'}`,
+      `${external.join(' and ')} given: the embedded stack starts nothing against external services; ` +
+        "unset it, or run 'datature-batch worker' and 'run' against them",
     );
   }
 }

@@ -91,10 +91,16 @@ describe('usage and configuration errors', () => {
     expect(result.stdout + result.stderr).not.toContain('sk-very-secret-value');
   });
 
+  test('`demo` with --api-url starts nothing and says why', async () => {
+    const result = await runCli(['demo', '--api-url', 'http://127.0.0.1:9']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('an API URL (DATATURE_API_BASE_URL) given');
+  });
+
   test('`dev` refuses to embed a stack when external services are configured', async () => {
     const result = await runCli(['dev'], cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:7233' }));
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('TEMPORAL_ADDRESS set');
+    expect(result.stderr).toContain('a Temporal address (TEMPORAL_ADDRESS) given');
   });
 
   test('a run input the schema rejects is a usage error, reported before connecting to Temporal', async () => {

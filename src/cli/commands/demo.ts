@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { Stack } from '../../dev/stack';
 import type { Job } from '../../nexus';
 import type { BatchPredictionResult } from '../../workflows/definitions';
+import type { GlobalOptions } from '../config';
 import { RunFailedError } from '../errors';
 import { fields, Output } from '../output';
 import { examples } from '../program';
@@ -39,7 +40,7 @@ export function register(program: Command): void {
     .addHelpText('after', examples('npm run demo', 'datature-batch demo --json'))
     .action(async (flags: StackFlags, command: Command) => {
       const output = Output.of(command);
-      assertNothingExternal();
+      assertNothingExternal(command.optsWithGlobals<GlobalOptions>());
       const startedAt = Date.now();
       const stack = await startStackFrom(flags, (message) => output.info(message));
       try {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { GlobalOptions } from '../config';
 import { Output } from '../output';
 import { examples } from '../program';
 import { assertNothingExternal, type StackFlags, stackEnv, startStackFrom, withStackFlags } from '../stack-flags';
@@ -14,7 +15,7 @@ export function register(program: Command): void {
     .addHelpText('after', examples('datature-batch dev', 'datature-batch dev --temporal-port 7233 --ui-port 8233'))
     .action(async (flags: StackFlags, command: Command) => {
       const output = Output.of(command);
-      assertNothingExternal();
+      assertNothingExternal(command.optsWithGlobals<GlobalOptions>());
       const stack = await startStackFrom(flags, (message) => output.info(message));
       const env = stackEnv(stack);
       output.result({ ...stack, env, secretKey: undefined }, () =>
