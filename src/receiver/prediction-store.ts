@@ -34,24 +34,30 @@ export class PredictionStore {
     private committedBytes: number,
   ) {}
 
-  /** Opens (or creates) the file and rebuilds the delivery-id index from it. */
+  /** Opens (or creates) the file and rebuilds the delivery-id index from it, streaming (never the whole file in memory). */
   static async open(path: string): Promise<PredictionStore> {
     const file = await open(path, 'a+');
     try {
-      const content = await file.readFile();
+      const store = new PredictionStore(file, 0);
+      let lineNumber = 0;
+      let completeBytes = 0;
+      let tail = '';
+      for await (const chunk of file.createReadStream({ start: 0, autoClose: false, encoding: 'utf8' })) {
+        const lines = (tail + chunk).split('\n');
+        tail = lines.pop() ?? '';
+        for (const line of lines) {
+          lineNumber++;
+          completeBytes += Buffer.byteLength(line) + 1;
+          if (line.trim() !== '') store.index(parseStoredLine(line, path, lineNumber));
+        }
+      }
       // A line without its newline can only be an append that was never acknowledged (killed
       // mid-write): drop it so the next append does not glue onto it.
-      const completeBytes = content.lastIndexOf(0x0a) + 1;
-      if (completeBytes < content.length) {
+      if (tail !== '') {
         await file.truncate(completeBytes);
         await file.datasync();
       }
-      const store = new PredictionStore(file, completeBytes);
-      const lines = content.subarray(0, completeBytes).toString('utf8').split('\n');
-      lines.forEach((line, index) => {
-        if (line.trim() === '') return;
-        store.index(parseStoredLine(line, path, index + 1));
-      });
+      store.committedBytes = completeBytes;
       return store;
     } catch (error) {
       await file.close();
@@ -130,8 +136,9 @@ function parseStoredLine(
   lineNumber: number,
 ): Pick<StoredPrediction, 'deliveryId' | 'jobId'> {
   try {
-    const parsed = JSON.parse(line) as Partial<StoredPrediction>;
-    if (typeof parsed.deliveryId === 'string' && typeof parsed.jobId === 'string') return parsed as StoredPrediction;
+    const { deliveryId, jobId } = JSON.parse(line) as Partial<StoredPrediction>;
+    // Only the two ids are kept: the index must not hold every stored prediction in memory.
+    if (typeof deliveryId === 'string' && typeof jobId === 'string') return { deliveryId, jobId };
   } catch {
     // reported below with the line number
   }
