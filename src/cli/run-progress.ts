@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { type BatchPhase, type BatchProgress, progressQuery } from '../workflows/definitions';
-import { formatBytes, ProgressBar } from './progress-bar';
+import { formatBytes, ProgressBoard } from './progress-bar';
 
 const uploadPhases: BatchPhase[] = ['validating', 'uploading', 'waiting-for-dataset'];
 const itemCounters = ['gathered', 'predicted', 'delivered'] as const;
@@ -16,35 +16,20 @@ export async function watchRun(
   handle: WorkflowHandle,
   options: { uploadBytes?: number; pollMs?: number } = {},
 ): Promise<void> {
-  const bars = new Map<string, ProgressBar>();
-  const show = (
-    label: string,
-    current: number,
-    total: number | undefined,
-    final: boolean,
-    format?: (v: number) => string,
-  ) => {
-    let bar = bars.get(label);
-    if (!bar) {
-      bar = new ProgressBar(label, { formatValue: format });
-      bars.set(label, bar);
-    }
-    if (final || (total !== undefined && current >= total)) bar.finish(current, total);
-    else bar.update(current, total);
-  };
+  const board = new ProgressBoard();
   const draw = (progress: BatchProgress, final: boolean) => {
     const uploadTotal = options.uploadBytes;
     if (uploadTotal) {
       const uploaded = !uploadPhases.includes(progress.phase);
-      show('upload', uploaded ? uploadTotal : 0, uploadTotal, uploaded, formatBytes);
+      board.set('upload', uploaded ? uploadTotal : 0, uploadTotal, formatBytes);
     }
     const items = progress.job?.items;
-    if (!items) return;
     for (const counter of itemCounters) {
       // A bar appears once its phase has started, so the display follows the pipeline.
-      if (items[counter] === 0 && !bars.has(counter) && !final) continue;
-      show(counter, items[counter], progress.itemCount, final);
+      if (!items || (items[counter] === 0 && !board.has(counter) && !final)) continue;
+      board.set(counter, items[counter], progress.itemCount);
     }
+    board.render(final);
   };
 
   let settled = false;

@@ -4,7 +4,7 @@ import { parseIntFlag } from '../config';
 import { nexusClientFor } from '../nexus-client';
 import { fields, Output, table } from '../output';
 import { examples } from '../program';
-import { formatBytes, ProgressBar } from '../progress-bar';
+import { formatBytes, ProgressBoard } from '../progress-bar';
 
 /** `datasets create|list|get|delete`, mirroring the Python SDK's `datature batch datasets`. */
 export function register(program: Command): void {
@@ -25,18 +25,16 @@ export function register(program: Command): void {
     .action(async (file: string, opts: { name: string; wait: boolean }, command: Command) => {
       const output = Output.of(command);
       const nexus = nexusClientFor(command);
-      const bar = output.json ? undefined : new ProgressBar('upload', { formatValue: formatBytes });
-      let uploaded: { sent: number; total: number } | undefined;
+      const board = output.json ? undefined : new ProgressBoard();
       const created = await nexus.datasets.create(
         { name: opts.name, source: file },
         {
           onUploadProgress: (sent: number, total: number) => {
-            uploaded = { sent, total };
-            bar?.update(sent, total);
+            board?.set('upload', sent, total, formatBytes);
+            board?.render(sent === total);
           },
         },
       );
-      if (uploaded) bar?.finish(uploaded.sent, uploaded.total);
       const dataset = opts.wait ? await nexus.datasets.waitUntilDone(created.id) : created;
       output.result(dataset, () => describeDataset(dataset));
     });
