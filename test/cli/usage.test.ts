@@ -89,6 +89,7 @@ describe('usage and configuration errors', () => {
     );
     expect(result.code).toBe(1);
     expect(result.stdout + result.stderr).not.toContain('sk-very-secret-value');
+    expect(result.stderr).toContain('/batch/jobs/*** failed');
   });
 
   test('`demo` with --api-url starts nothing and says why', async () => {

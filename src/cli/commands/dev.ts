@@ -18,12 +18,13 @@ export function register(program: Command): void {
       assertNothingExternal(command.optsWithGlobals<GlobalOptions>());
       const stack = await startStackFrom(flags, (message) => output.info(message));
       const env = stackEnv(stack);
-      output.result({ ...stack, env, secretKey: undefined }, () =>
+      const { DEV_DEPLOYMENT_ID } = require('../../emulator') as typeof import('../../emulator');
+      output.result({ ...stack, env, deploymentId: DEV_DEPLOYMENT_ID, secretKey: undefined }, () =>
         [
           stack.reused ? `a stack is already running (pid ${stack.ownerPid}); use it:` : 'stack running:',
           `  Temporal Web UI   ${stack.uiUrl}`,
           `  Temporal          ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
-          `  emulator          ${stack.emulatorUrl}`,
+          `  emulator          ${stack.emulatorUrl} (ready deployment ${DEV_DEPLOYMENT_ID})`,
           `  receiver          ${stack.receiverUrl ?? '(none)'} -> ${stack.predictionsFile ?? ''}`,
           `  sample files      ${stack.fileServerUrl}`,
           'export these in another shell to use the other commands:',
