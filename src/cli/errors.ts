@@ -1,3 +1,5 @@
+import { NdjsonValidationError, NexusValidationError } from '../nexus/errors';
+
 /** Exit codes of every command: the contract scripts rely on. */
 export const ExitCode = {
   ok: 0,
@@ -16,7 +18,10 @@ export class RunFailedError extends Error {
   readonly exitCode = ExitCode.failedRun;
 }
 
+/** Bad arguments or a bad input file, caught before any request (the client's own checks), are usage errors. */
 export function exitCodeOf(err: unknown): ExitCode {
-  if (err instanceof UsageError) return ExitCode.usage;
+  if (err instanceof UsageError || err instanceof NexusValidationError || err instanceof NdjsonValidationError) {
+    return ExitCode.usage;
+  }
   return ExitCode.failedRun;
 }

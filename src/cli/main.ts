@@ -39,6 +39,9 @@ export async function runCli(argv: string[]): Promise<number> {
 
 function printError(err: unknown, verbose: boolean): void {
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(redactSecrets(`error: ${message.split('\n')[0]}`) + '\n');
+  // One line: a multi-line message (e.g. NDJSON errors per line) keeps its first few lines, joined.
+  const lines = message.split('\n').map((line) => line.trim());
+  const oneLine = lines.slice(0, 4).join(' ') + (lines.length > 4 ? ' ...' : '');
+  process.stderr.write(redactSecrets(`error: ${oneLine}`) + '\n');
   if (verbose && err instanceof Error && err.stack) process.stderr.write(redactSecrets(err.stack) + '\n');
 }

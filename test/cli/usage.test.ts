@@ -130,4 +130,21 @@ describe('usage and configuration errors', () => {
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe('error: dataset file not found: /nonexistent/items.ndjson');
   });
+
+  test('an invalid NDJSON file is a usage error listing the bad lines on one line, before any request', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-usage-'));
+    const dataset = join(dir, 'bad.ndjson');
+    writeFileSync(dataset, 'not json\n{"kind":"Image"}\n');
+    const result = await runCli(
+      ['datasets', 'create', '--name', 'bad', dataset],
+      cleanEnv({
+        DATATURE_API_BASE_URL: 'http://127.0.0.1:9',
+        DATATURE_PROJECT_ID: 'proj_1',
+        DATATURE_SECRET_KEY: 'k1234',
+      }),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^error: invalid NDJSON dataset \(2 errors\): line 1: .* line 2: missing "url"$/m);
+  });
 });
