@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import {
+  BatchJobIdKey,
   type BatchPredictionResult,
   type BatchProgress,
   cancelSignal,
@@ -101,11 +102,13 @@ export async function awaitRun(session: TemporalSession, workflowId: string): Pr
   }
 }
 
+/** From the run's `BatchJobId` search attribute: answered by the server, even with no worker running. */
 async function jobIdOfRun(command: Command, workflowId: string): Promise<string> {
   return withTemporal(command, async (session) => {
-    const progress = await session.client.workflow.getHandle(workflowId).query(progressQuery);
-    if (!progress?.jobId) throw new RunFailedError(`run ${workflowId} has no batch job yet`);
-    return progress.jobId;
+    const description = await session.client.workflow.getHandle(workflowId).describe();
+    const jobId = description.typedSearchAttributes.get(BatchJobIdKey);
+    if (!jobId) throw new RunFailedError(`run ${workflowId} has no batch job yet`);
+    return jobId;
   });
 }
 
