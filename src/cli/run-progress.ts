@@ -7,6 +7,24 @@ const uploadPhases: BatchPhase[] = ['validating', 'uploading', 'waiting-for-data
 const itemCounters = ['gathered', 'predicted', 'delivered'] as const;
 
 /**
+ * The run's progress, or undefined when no worker answers within `timeoutMs`: a query needs a worker,
+ * and without one the server would hold the call for ~30 s.
+ */
+export async function queryProgress(handle: WorkflowHandle, timeoutMs = 3000): Promise<BatchProgress | undefined> {
+  const timeout = new AbortController();
+  try {
+    return await Promise.race([
+      handle.query(progressQuery),
+      sleep(timeoutMs, undefined, { signal: timeout.signal }).then(() => undefined),
+    ]);
+  } catch {
+    return undefined;
+  } finally {
+    timeout.abort();
+  }
+}
+
+/**
  * Polls the `progress` query and draws one bar per phase until the run ends: the dataset upload
  * (when the caller knows the file's size; the query tells only whether the upload is done, not bytes),
  * then items gathered, predicted and delivered against the dataset's item count. Resolves when the
@@ -43,18 +61,14 @@ export async function watchRun(
   );
   let last: BatchProgress | undefined;
   while (!settled) {
-    try {
-      last = await handle.query(progressQuery);
-      draw(last, false);
-    } catch {
-      // No worker has picked the run up yet; keep waiting.
+    const progress = await queryProgress(handle);
+    if (progress) {
+      last = progress;
+      draw(progress, false);
     }
     await Promise.race([ended, sleep(options.pollMs ?? 300)]);
   }
-  try {
-    last = await handle.query(progressQuery);
-  } catch {
-    // A finished run whose worker is gone cannot answer; keep the last view.
-  }
+  // A finished run whose worker is gone cannot answer; then the last view is final.
+  last = (await queryProgress(handle)) ?? last;
   if (last) draw(last, true);
 }

@@ -4,11 +4,11 @@ import {
   type BatchPredictionResult,
   type BatchProgress,
   cancelSignal,
-  progressQuery,
 } from '../../workflows/definitions';
 import { RunFailedError } from '../errors';
 import { Output } from '../output';
 import { examples } from '../program';
+import { queryProgress } from '../run-progress';
 import { formatRunResult } from '../run-summary';
 import { connectTemporal, type TemporalSession, workflowUiUrl } from '../temporal-client';
 import { streamJobLogs, withLogFlags } from './jobs';
@@ -25,7 +25,7 @@ export function register(program: Command): void {
       await withTemporal(command, async (session) => {
         const handle = session.client.workflow.getHandle(workflowId);
         const description = await handle.describe();
-        const progress = await handle.query(progressQuery).catch(() => undefined);
+        const progress = await queryProgress(handle);
         const status = description.status.name;
         const uiUrl = workflowUiUrl(session.config, workflowId);
         output.result({ workflowId, status, progress, uiUrl }, () => formatStatus(workflowId, status, progress, uiUrl));
@@ -114,6 +114,7 @@ async function jobIdOfRun(command: Command, workflowId: string): Promise<string>
 
 function formatStatus(workflowId: string, status: string, progress: BatchProgress | undefined, uiUrl: string): string {
   const lines = [`run       ${workflowId}`, `status    ${status}`];
+  if (!progress) lines.push('progress  (no worker answered the progress query)');
   if (progress) {
     lines.push(`phase     ${progress.phase}${progress.cancelReason ? ` (cancel: ${progress.cancelReason})` : ''}`);
     if (progress.datasetId) lines.push(`dataset   ${progress.datasetId} (${progress.itemCount ?? '?'} items)`);
