@@ -42,10 +42,13 @@ export function assertNothingExternal(
   }
 }
 
-export async function startStackFrom(flags: StackFlags, log: (message: string) => void): Promise<Stack> {
+export async function startStackFrom(
+  flags: StackFlags,
+  log: (message: string) => void,
+  options: Pick<StackOptions, 'shareable'> = {},
+): Promise<Stack> {
   const { startStack } = require('../dev/stack') as typeof import('../dev/stack');
-  const options: StackOptions = { ...flags, log };
-  return startStack(options);
+  return startStack({ ...flags, ...options, log });
 }
 
 /** The variables that point the other commands (and any client) at the stack. */

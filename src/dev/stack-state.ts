@@ -16,6 +16,8 @@ export interface StackState {
   receiverUrl?: string;
   predictionsFile?: string;
   webhookSecretFile: string;
+  /** False for a stack that ends with its command (the demo): others must not attach to it. */
+  shareable: boolean;
   startedAt: string;
 }
 

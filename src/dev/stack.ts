@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { findFreePort } from './free-port';
 import {
@@ -30,8 +30,11 @@ export interface StackOptions {
   taskQueue?: string;
   /** Run a worker in this process. Default true; false lets you run `datature-batch worker` yourself. */
   worker?: boolean;
-  /** Reuse a stack another process already runs for this data dir. Default true. */
-  reuse?: boolean;
+  /**
+   * Publish this stack for other runs to attach to (default true). A stack that ends with its command
+   * (the demo) is not shared: a second run on the same data dir is told to wait instead.
+   */
+  shareable?: boolean;
   /** Stop everything on SIGINT/SIGTERM and exit. Default true. */
   handleSignals?: boolean;
   log?: (message: string) => void;
@@ -56,12 +59,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   mkdirSync(dataDir, { recursive: true });
   const stateFile = join(dataDir, 'stack.json');
   const log = options.log ?? (() => {});
-  if (options.reuse ?? true) {
-    const running = await findRunningStack(stateFile);
-    if (running) {
-      log(`reusing the stack of pid ${running.ownerPid} (${stateFile})`);
-      return { ...running, reused: true, secretKey: devSecretKey(), stateFile, close: async () => {} };
-    }
+  const running = await findRunningStack(stateFile);
+  if (running) {
+    log(`reusing the stack of pid ${running.ownerPid} (${stateFile})`);
+    return { ...running, reused: true, secretKey: devSecretKey(), stateFile, close: async () => {} };
   }
   return startOwnStack(options, dataDir, stateFile, log);
 }
@@ -70,6 +71,12 @@ async function findRunningStack(stateFile: string): Promise<StackState | undefin
   const state = readStackState(stateFile);
   if (!state) return undefined;
   if (!processAlive(state.ownerPid) || state.ownerPid === process.pid) return undefined;
+  if (!state.shareable) {
+    throw new Error(
+      `pid ${state.ownerPid} runs a stack in ${dirname(stateFile)} that stops when its command ends; ` +
+        'wait for it, or use another --data-dir',
+    );
+  }
   const answering = (await tcpReachable(state.temporalAddress)) && (await tcpReachable(state.emulatorUrl));
   if (!answering) {
     throw new Error(
@@ -147,6 +154,7 @@ async function startOwnStack(
       receiverUrl: receiver?.url,
       predictionsFile: receiver ? predictionsFile : undefined,
       webhookSecretFile,
+      shareable: options.shareable ?? true,
       startedAt: new Date().toISOString(),
     };
     writeStackState(stateFile, state);

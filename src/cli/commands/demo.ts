@@ -42,7 +42,8 @@ export function register(program: Command): void {
       const output = Output.of(command);
       assertNothingExternal(command.optsWithGlobals<GlobalOptions>());
       const startedAt = Date.now();
-      const stack = await startStackFrom(flags, (message) => output.info(message));
+      // The demo's own stack stops when the demo ends; a running `dev` stack is reused.
+      const stack = await startStackFrom(flags, (message) => output.info(message), { shareable: false });
       try {
         const summary = await runDemo(stack, output, startedAt);
         output.result(summary, () => formatSummary(summary));
