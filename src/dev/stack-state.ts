@@ -13,8 +13,8 @@ export interface StackState {
   emulatorUrl: string;
   projectId: string;
   fileServerUrl: string;
-  receiverUrl?: string;
-  predictionsFile?: string;
+  receiverUrl: string;
+  predictionsFile: string;
   webhookSecretFile: string;
   /** False for a stack that ends with its command (the demo): others must not attach to it. */
   shareable: boolean;

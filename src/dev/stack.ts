@@ -104,21 +104,23 @@ async function startOwnStack(
     if (temporal) signalGroup(temporal.pid, 'SIGKILL');
   };
   process.once('exit', killTemporalOnExit);
+  const temporalStart = (async () => {
+    const port = options.temporalPort || (await findFreePort());
+    const uiPort = options.uiPort || (await findFreePort());
+    log(`starting the Temporal dev server on 127.0.0.1:${port} (UI ${uiPort})`);
+    temporal = await startTemporalDevServer({
+      port,
+      uiPort,
+      namespace,
+      dbFilename: join(dataDir, 'temporal.db'),
+      searchAttributes: searchAttributeFlags(),
+    });
+    stoppers.push(() => temporal!.stop());
+    return temporal;
+  })();
+  // Awaited below, after the in-process servers; until then a failed start must not count as unhandled.
+  temporalStart.catch(() => {});
   try {
-    const temporalStart = (async () => {
-      const port = options.temporalPort || (await findFreePort());
-      const uiPort = options.uiPort || (await findFreePort());
-      log(`starting the Temporal dev server on 127.0.0.1:${port} (UI ${uiPort})`);
-      temporal = await startTemporalDevServer({
-        port,
-        uiPort,
-        namespace,
-        dbFilename: join(dataDir, 'temporal.db'),
-        searchAttributes: searchAttributeFlags(),
-      });
-      stoppers.push(() => temporal!.stop());
-      return temporal;
-    })();
     const emulator = await startEmulatorInProcess(dataDir, options.emulatorPort);
     stoppers.push(() => emulator.close());
     const files = await startStaticFileServer({
@@ -129,7 +131,7 @@ async function startOwnStack(
     const webhookSecretFile = ensureWebhookSecretFile(dataDir);
     const predictionsFile = join(dataDir, 'predictions.ndjson');
     const receiver = await startReceiverInProcess(webhookSecretFile, predictionsFile, options.receiverPort);
-    if (receiver) stoppers.push(() => receiver.close());
+    stoppers.push(() => receiver.close());
     const server = await temporalStart;
     if (options.worker ?? true) {
       const stopWorker = await startWorkerInProcess({
@@ -151,8 +153,8 @@ async function startOwnStack(
       emulatorUrl: emulator.url,
       projectId: emulator.projectId,
       fileServerUrl: files.url,
-      receiverUrl: receiver?.url,
-      predictionsFile: receiver ? predictionsFile : undefined,
+      receiverUrl: receiver.url,
+      predictionsFile,
       webhookSecretFile,
       shareable: options.shareable ?? true,
       startedAt: new Date().toISOString(),
@@ -171,6 +173,7 @@ async function startOwnStack(
     const removeSignalHandlers = options.handleSignals === false ? () => {} : exitOnSignals(close, log);
     return { ...state, reused: false, secretKey: emulator.secretKey, stateFile, close };
   } catch (err) {
+    await temporalStart.catch(() => {}); // so its stopper is registered before everything stops
     await stopAll();
     process.removeListener('exit', killTemporalOnExit);
     throw err;

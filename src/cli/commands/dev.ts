@@ -25,7 +25,7 @@ export function register(program: Command): void {
           `  Temporal Web UI   ${stack.uiUrl}`,
           `  Temporal          ${stack.temporalAddress} (namespace ${stack.namespace}, task queue ${stack.taskQueue})`,
           `  emulator          ${stack.emulatorUrl} (ready deployment ${DEV_DEPLOYMENT_ID})`,
-          `  receiver          ${stack.receiverUrl ?? '(none)'} -> ${stack.predictionsFile ?? ''}`,
+          `  receiver          ${stack.receiverUrl} -> ${stack.predictionsFile}`,
           `  sample files      ${stack.fileServerUrl}`,
           'export these in another shell to use the other commands:',
           ...Object.entries(env).map(([name, value]) => `  export ${name}=${value}`),
