@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanEnv, runCli } from './run-cli';
@@ -146,5 +146,13 @@ describe('usage and configuration errors', () => {
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/^error: invalid NDJSON dataset \(2 errors\): line 1: .* line 2: missing "url"$/m);
+  });
+
+  test('a Temporal dev server that cannot start fails the demo in one line and leaves no state behind', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'cli-usage-'));
+    const result = await runCli(['demo', '--data-dir', dataDir], cleanEnv({ TEMPORAL_CLI_PATH: '/bin/false' }));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: temporal dev server exited during start: .*$/m);
+    expect(existsSync(join(dataDir, 'stack.json'))).toBe(false);
   });
 });
