@@ -54,6 +54,7 @@ export function register(program: Command): void {
     .command('result')
     .description('wait for a run to finish and print its result (exit 1 if it failed or was cancelled)')
     .argument('<workflowId>')
+    .addHelpText('after', examples('datature-batch result batch-nightly --json > result.json'))
     .action(async (workflowId: string, _opts: unknown, command: Command) => {
       const output = Output.of(command);
       await withTemporal(command, async (session) => {
