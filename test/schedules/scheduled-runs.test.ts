@@ -141,6 +141,7 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
     await deleteBatchSchedule(client, 'rereads');
   });
 
+  // Relies on the validateSource activity reporting an empty file as itemCount 0 (not an NDJSON error).
   test('an empty source ends the run as a success with nothing to predict, creating no dataset', async () => {
     const { client } = env;
     const source = join(tmp.dir, 'empty-at-run-time.ndjson');
@@ -155,6 +156,7 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
     await deleteBatchSchedule(client, 'empty');
   }, 30_000);
 
+  // Relies on the validateSource activity failing non-retryably on a missing file (ENOENT), within seconds.
   test('an unreadable source fails the run with the reason, and pauseOnFailure pauses the schedule', async () => {
     const { client } = env;
     const missing = join(tmp.dir, 'no-such-file.ndjson');
