@@ -47,6 +47,11 @@ export function register(program: Command): void {
       try {
         const summary = await runDemo(stack, output, startedAt);
         output.result(summary, () => formatSummary(summary));
+        if (!stack.reused) {
+          output.info(
+            "the stack stops with the demo: to keep the Web UI up, start 'datature-batch dev' first (the demo then reuses it)",
+          );
+        }
         const complete = summary.items.delivered === summary.itemCount && summary.receiverCount === summary.itemCount;
         if (!complete) {
           throw new RunFailedError(
