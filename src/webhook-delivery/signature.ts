@@ -23,10 +23,7 @@ function keyOf(secret: string): Buffer {
 }
 
 function hmac(secret: string, deliveryId: string, timestampSeconds: number, body: Buffer | string): string {
-  return createHmac('sha256', keyOf(secret))
-    .update(`${deliveryId}.${timestampSeconds}.`)
-    .update(body)
-    .digest('base64');
+  return createHmac('sha256', keyOf(secret)).update(`${deliveryId}.${timestampSeconds}.`).update(body).digest('base64');
 }
 
 export function signDelivery(
