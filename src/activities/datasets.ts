@@ -1,9 +1,9 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { type Dataset, type NexusClient, validateNdjson } from '../nexus';
+import { type Dataset, type NexusClient, NexusConnectionError, validateNdjson } from '../nexus';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { isConflict, mapped, toApplicationFailure } from './error-mapping';
-import { type ByteSource, sourceOpener } from './source-streams';
+import { type ByteSource, sourceOpener, sourceReadFailure } from './source-streams';
 import type { DatasetSnapshot, SourceSummary } from './types';
 
 /** An upload URL this close to expiry is not worth starting a (possibly long) upload with. */
@@ -19,10 +19,18 @@ function byteSource(source: DatasetSourceInput): ByteSource {
 }
 
 /** One streaming pass over the source: NDJSON check, size, CRC32C; heartbeats `{ readBytes }`. */
-export function validateSource(source: DatasetSourceInput): Promise<SourceSummary> {
+export async function validateSource(
+  source: DatasetSourceInput,
+  options: { allowEmpty?: boolean } = {},
+): Promise<SourceSummary> {
   const signal = Context.current().cancellationSignal;
-  const open = sourceOpener(byteSource(source), signal, (readBytes) => heartbeat({ readBytes }));
-  return mapped(() => validateNdjson(open));
+  const bytes = byteSource(source);
+  const open = sourceOpener(bytes, signal, (readBytes) => heartbeat({ readBytes }));
+  try {
+    return await mapped(() => validateNdjson(open, options));
+  } catch (err) {
+    throw sourceReadFailure(bytes, err);
+  }
 }
 
 async function liveDatasetsNamed(nexus: NexusClient, name: string, signal: AbortSignal): Promise<Dataset[]> {
@@ -59,13 +67,22 @@ export function uploadDataset(
     const dataset =
       reusable ?? (await nexus.datasets.createRecord({ name: request.name, sizeBytes, crc32c }, { signal }));
     heartbeat({ datasetId: dataset.id, sentBytes: 0, totalBytes: sizeBytes });
-    await nexus.datasets.upload(dataset.status.source.uploadUrl, sourceOpener(source, signal), {
-      signal,
-      // A big file may take long; the heartbeat timeout, not a request timeout, catches a stalled upload.
-      timeoutMs: UPLOAD_TIMEOUT_MS,
-      described: { sizeBytes, crc32c, itemCount },
-      onUploadProgress: (sentBytes, totalBytes) => heartbeat({ datasetId: dataset.id, sentBytes, totalBytes }),
-    });
+    try {
+      await nexus.datasets.upload(dataset.status.source.uploadUrl, sourceOpener(source, signal), {
+        signal,
+        // A big file may take long; the heartbeat timeout, not a request timeout, catches a stalled upload.
+        timeoutMs: UPLOAD_TIMEOUT_MS,
+        described: { sizeBytes, crc32c, itemCount },
+        onUploadProgress: (sentBytes, totalBytes) => heartbeat({ datasetId: dataset.id, sentBytes, totalBytes }),
+      });
+    } catch (err) {
+      // The request reports a source that vanished since validation as a connection error caused by it.
+      if (err instanceof NexusConnectionError) {
+        const failure = sourceReadFailure(source, err.cause);
+        if (failure !== err.cause) throw failure;
+      }
+      throw err;
+    }
     return { datasetId: dataset.id };
   });
 }

@@ -1,12 +1,53 @@
 // Opens the workflow's dataset source as fresh byte streams the Nexus client can read once per pass.
 import { createReadStream } from 'node:fs';
 import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
+import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
 import type { DatasetSourceInput } from '../workflows/definitions';
 
 const FILE_CHUNK_BYTES = 1024 * 1024;
 
 export type ByteSource = Exclude<DatasetSourceInput, { datasetId: string }>;
+
+/** File errors that another attempt will meet again. */
+const PERMANENT_FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'ENAMETOOLONG']);
+
+class SourceStatusError extends Error {
+  constructor(
+    url: string,
+    readonly statusCode: number,
+  ) {
+    super(`GET ${url} answered ${statusCode}`);
+  }
+}
+
+function locationOf(source: ByteSource): string {
+  if ('ndjsonPath' in source) return source.ndjsonPath;
+  if ('ndjsonUrl' in source) return source.ndjsonUrl;
+  return 'inline items';
+}
+
+/**
+ * A source that cannot be read fails the activity at once when retrying cannot help (a missing file, a 404);
+ * a 5xx, 408, 429 or network error stays retryable. Any other error is returned unchanged.
+ */
+export function sourceReadFailure(source: ByteSource, err: unknown): unknown {
+  const reason = `cannot read dataset source ${locationOf(source)}`;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && PERMANENT_FILE_ERRORS.has(code)) {
+    return ApplicationFailure.nonRetryable(`${reason}: ${code}`, 'SourceUnreadable');
+  }
+  if (err instanceof SourceStatusError) {
+    const { statusCode } = err;
+    const retryable = statusCode >= 500 || statusCode === 408 || statusCode === 429;
+    return ApplicationFailure.create({
+      message: `${reason}: HTTP ${statusCode}`,
+      type: 'SourceUnreadable',
+      nonRetryable: !retryable,
+    });
+  }
+  return err;
+}
 
 function openRaw(source: ByteSource, signal: AbortSignal): Readable {
   if ('ndjsonPath' in source) return createReadStream(source.ndjsonPath, { highWaterMark: FILE_CHUNK_BYTES, signal });
@@ -18,7 +59,7 @@ function openRaw(source: ByteSource, signal: AbortSignal): Readable {
     (response) => {
       if (response.statusCode !== 200) {
         response.body.dump().catch(() => {});
-        out.destroy(new Error(`GET ${source.ndjsonUrl} answered ${response.statusCode}`));
+        out.destroy(new SourceStatusError(source.ndjsonUrl, response.statusCode));
         return;
       }
       pipeline(response.body, out, () => {});

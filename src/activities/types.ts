@@ -15,7 +15,8 @@ export interface DatasetSnapshot {
 
 export interface BatchActivities {
   /** Reads the whole source once (NDJSON check, size, CRC32C); an existing dataset must be `Uploaded`. */
-  validateSource(source: DatasetSourceInput): Promise<SourceSummary>;
+  /** With `allowEmpty`, a source with no item describes `itemCount: 0` instead of failing. */
+  validateSource(source: DatasetSourceInput, options?: { allowEmpty?: boolean }): Promise<SourceSummary>;
   /** Finds or creates the dataset named `name` and uploads the source to it; never leaves two live datasets. */
   uploadDataset(request: { name: string; source: DatasetSourceInput; expected: SourceSummary }): Promise<{
     datasetId: string;

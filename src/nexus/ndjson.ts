@@ -29,9 +29,17 @@ const NEWLINE = 0x0a;
 const READ_CHUNK_BYTES = 1024 * 1024;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
+export interface NdjsonValidationOptions {
+  /** A source with no item (empty, or one blank line) describes `itemCount: 0` instead of being an error. */
+  allowEmpty?: boolean;
+}
+
 /** Reads the source once; throws NdjsonValidationError listing the first 100 bad lines. */
-export async function validateNdjson(source: NdjsonSource): Promise<NdjsonDescription> {
-  const checker = new NdjsonChecker();
+export async function validateNdjson(
+  source: NdjsonSource,
+  options: NdjsonValidationOptions = {},
+): Promise<NdjsonDescription> {
+  const checker = new NdjsonChecker(options.allowEmpty ?? false);
   const crc = new Crc32c();
   let sizeBytes = 0;
   try {
@@ -91,6 +99,8 @@ class NdjsonChecker {
   /** A blank line is only an error once another line follows it. */
   private blankLine = 0;
 
+  constructor(private readonly allowEmpty: boolean) {}
+
   push(chunk: Buffer): void {
     if (chunk.length > 0) this.sawBytes = true;
     let start = 0;
@@ -104,8 +114,10 @@ class NdjsonChecker {
   /** Returns the item count, or throws with every error found. */
   finish(): number {
     if (this.pendingBytes > 0 || this.pendingTooLong) this.endLine(Buffer.alloc(0));
-    if (!this.sawBytes) this.report(0, 'the file is empty: a dataset needs at least one item');
-    else if (this.itemCount === 0 && this.errorCount === 0) this.report(0, 'no items: the only line is blank');
+    if (!this.allowEmpty) {
+      if (!this.sawBytes) this.report(0, 'the file is empty: a dataset needs at least one item');
+      else if (this.itemCount === 0 && this.errorCount === 0) this.report(0, 'no items: the only line is blank');
+    }
     if (this.errorCount > 0) throw new NdjsonValidationError(this.errors, this.errorCount);
     return this.itemCount;
   }

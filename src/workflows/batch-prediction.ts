@@ -200,7 +200,7 @@ class PipelineRun {
       this.state.itemCount = dataset.itemCount;
       return dataset.itemCount;
     }
-    const summary = await streaming.validateSource(source);
+    const summary = await streaming.validateSource(source, { allowEmpty: this.input.allowEmptySource });
     if (summary.itemCount === 0) return 0;
 
     this.enterPhase('uploading');

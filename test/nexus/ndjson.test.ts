@@ -54,6 +54,19 @@ describe('validateNdjson accepts good files and describes them', () => {
     expect(described.crc32c).toBe(new Crc32c().update(Buffer.from(text)).base64());
   });
 
+  test.each([
+    ['an empty file', ''],
+    ['one blank line', '\n'],
+  ])('with allowEmpty, %s describes zero items', async (_name, text) => {
+    expect(await validateNdjson(Buffer.from(text), { allowEmpty: true })).toMatchObject({ itemCount: 0 });
+  });
+
+  test('allowEmpty still rejects a bad line', async () => {
+    await expect(validateNdjson(Buffer.from('{"kind":"Image"}\n'), { allowEmpty: true })).rejects.toThrow(
+      NdjsonValidationError,
+    );
+  });
+
   test('items given in memory', async () => {
     expect((await validateNdjson([{ kind: 'Image', url: 'https://a.test/1.jpg' }])).itemCount).toBe(1);
   });
