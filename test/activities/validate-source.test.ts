@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import type { SourceSummary } from '../../src/activities';
 import { validateSource } from '../../src/activities/datasets';
 import type { DatasetSourceInput } from '../../src/workflows/definitions';
 import { type LoopbackServer, startLoopbackServer } from '../nexus/helpers/loopback-server';
@@ -60,14 +61,14 @@ test.each([
 });
 
 test('a readable URL is described', async () => {
-  const summary = await new MockActivityEnvironment().run(validateSource, { ndjsonUrl: `${server.url}/200` });
+  const summary: SourceSummary = await new MockActivityEnvironment().run(validateSource, { ndjsonUrl: `${server.url}/200` });
   expect(summary.itemCount).toBe(1);
 });
 
 test('an empty file is zero items only when allowed', async () => {
   const ndjsonPath = join(dir, 'empty.ndjson');
   writeFileSync(ndjsonPath, '');
-  const summary = await new MockActivityEnvironment().run(validateSource, { ndjsonPath }, { allowEmpty: true });
+  const summary: SourceSummary = await new MockActivityEnvironment().run(validateSource, { ndjsonPath }, { allowEmpty: true });
   expect(summary.itemCount).toBe(0);
   expect((await failureOf({ ndjsonPath })).message).toMatch(/the file is empty/);
 });
