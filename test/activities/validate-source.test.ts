@@ -61,14 +61,20 @@ test.each([
 });
 
 test('a readable URL is described', async () => {
-  const summary: SourceSummary = await new MockActivityEnvironment().run(validateSource, { ndjsonUrl: `${server.url}/200` });
+  const summary: SourceSummary = await new MockActivityEnvironment().run(validateSource, {
+    ndjsonUrl: `${server.url}/200`,
+  });
   expect(summary.itemCount).toBe(1);
 });
 
 test('an empty file is zero items only when allowed', async () => {
   const ndjsonPath = join(dir, 'empty.ndjson');
   writeFileSync(ndjsonPath, '');
-  const summary: SourceSummary = await new MockActivityEnvironment().run(validateSource, { ndjsonPath }, { allowEmpty: true });
+  const summary: SourceSummary = await new MockActivityEnvironment().run(
+    validateSource,
+    { ndjsonPath },
+    { allowEmpty: true },
+  );
   expect(summary.itemCount).toBe(0);
   expect((await failureOf({ ndjsonPath })).message).toMatch(/the file is empty/);
 });
