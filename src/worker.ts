@@ -94,7 +94,7 @@ const WorkerEnvSchema = z.object({
   DATATURE_API_BASE_URL: z
     .url({ error: 'DATATURE_API_BASE_URL is not an http(s) URL', protocol: /^https?$/ })
     .default('https://api.datature.io'),
-  DATATURE_TASK_QUEUE: nonEmpty('DATATURE_TASK_QUEUE').default(DEFAULT_TASK_QUEUE),
+  TEMPORAL_TASK_QUEUE: nonEmpty('TEMPORAL_TASK_QUEUE').default(DEFAULT_TASK_QUEUE),
   DATATURE_LOGS_DIR: nonEmpty('DATATURE_LOGS_DIR').optional(),
 });
 
@@ -106,7 +106,7 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env) {
   }
   const vars = parsed.data;
   return {
-    taskQueue: vars.DATATURE_TASK_QUEUE,
+    taskQueue: vars.TEMPORAL_TASK_QUEUE,
     datature: {
       secretKey: vars.DATATURE_SECRET_KEY,
       projectId: vars.DATATURE_PROJECT_ID,
@@ -135,7 +135,7 @@ export async function runWorker(resolved?: {
     const worker = await createWorker({
       connection,
       namespace: resolved?.temporal?.namespace ?? namespace ?? 'default',
-      taskQueue: resolved?.temporal?.taskQueue ?? fromEnv?.taskQueue ?? process.env.DATATURE_TASK_QUEUE,
+      taskQueue: resolved?.temporal?.taskQueue ?? fromEnv?.taskQueue ?? process.env.TEMPORAL_TASK_QUEUE,
       datature: resolved?.api ?? fromEnv!.datature,
       logsDir: fromEnv?.logsDir ?? process.env.DATATURE_LOGS_DIR,
     });

@@ -119,7 +119,7 @@ export function spawnWorkerProcess(stack: E2eStack, taskQueue: string): ChildPro
       HOME: process.env.HOME,
       TEMPORAL_ADDRESS: stack.env.address,
       TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
-      DATATURE_TASK_QUEUE: taskQueue,
+      TEMPORAL_TASK_QUEUE: taskQueue,
       DATATURE_SECRET_KEY: stack.emulator.secretKey,
       DATATURE_PROJECT_ID: stack.emulator.projectId,
       DATATURE_API_BASE_URL: stack.emulator.url,
