@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
 import type { DatasetSourceInput } from '../workflows/definitions';
 
-const FILE_CHUNK_BYTES = 1024 * 1024;
+const FILE_CHUNK_BYTES = 256 * 1024;
 
 export type ByteSource = Exclude<DatasetSourceInput, { datasetId: string }>;
 
