@@ -16,6 +16,7 @@ import { UploadSigner } from './upload-url';
 
 export type { FaultSet, RouteFault } from './faults';
 export {
+  DEFAULT_RUNNING_JOB_OVERVIEW,
   DEV_DEPLOYMENT_ID,
   DEV_PROJECT_ID,
   DEV_SECRET_KEY,
@@ -32,6 +33,8 @@ export interface RunningEmulator {
   secretKey: string;
   /** The first deployment of that project. */
   deploymentId: string;
+  /** What a job whose items flow reports as `status.overview` (the `runningJobOverview` option). */
+  runningJobOverview: string;
   close(): Promise<void>;
 }
 
@@ -77,6 +80,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     projectId: project.id,
     secretKey: project.secretKey,
     deploymentId: project.deployments?.[0]?.id ?? DEV_DEPLOYMENT_ID,
+    runningJobOverview: resolved.runningJobOverview,
     close() {
       closed ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,7 +5,16 @@ import type { Clock } from './clock';
 import type { Faults } from './faults';
 import { JobRunner } from './job-runner';
 import type { ResolvedOptions } from './options';
-import type { Counters, JobRow, Store } from './store';
+import {
+  ACTIVE_JOB_STATES,
+  type Counters,
+  JOB_FAILED,
+  JOB_REACHED,
+  JOB_RUNNING,
+  JOB_WAITING,
+  type JobRow,
+  type Store,
+} from './store';
 
 export class JobEngine {
   private readonly runners = new Map<string, JobRunner>();
@@ -58,7 +67,7 @@ export class JobEngine {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      for (const job of this.store.jobsInStates(['Waiting', 'Running'])) this.advance(job);
+      for (const job of this.store.jobsInStates(ACTIVE_JOB_STATES)) this.advance(job);
     } finally {
       this.ticking = false;
     }
@@ -72,9 +81,9 @@ export class JobEngine {
       if (now >= job.stop_at) runner.stop();
       return;
     }
-    if (job.overview === 'Waiting' && now >= job.stop_at) {
+    if (job.overview === JOB_WAITING && now >= job.stop_at) {
       this.finish(job, job.cancelled_at !== null ? 'Cancelled' : 'Stopped at stopAtTime');
-    } else if (job.overview === 'Running' || now >= job.start_at) {
+    } else if (job.overview === JOB_RUNNING || now >= job.start_at) {
       this.launch(job);
     }
   }
@@ -90,9 +99,10 @@ export class JobEngine {
       this.fail(job, `dataset ${job.dataset_id} is not available`);
       return;
     }
-    if (job.overview === 'Waiting') {
+    if (job.overview === JOB_WAITING) {
       const now = this.clock.now();
-      this.store.updateJob(job.id, { overview: 'Running', message: 'Running', status_date: now, update_date: now });
+      // The internal state; the wire shows options.runningJobOverview for it (wire.ts).
+      this.store.updateJob(job.id, { overview: JOB_RUNNING, message: JOB_RUNNING, status_date: now, update_date: now });
     }
     const runner = new JobRunner(job, dataset.item_count, {
       store: this.store,
@@ -121,7 +131,7 @@ export class JobEngine {
     runner.flush();
     this.runners.delete(jobId);
     const job = this.store.jobById(jobId);
-    if (job?.overview !== 'Running') return;
+    if (job?.overview !== JOB_RUNNING) return;
     if (runner.accountedFor) this.finish(job, 'Finished');
     else this.finish(job, job.cancelled_at !== null ? 'Cancelled' : 'Stopped at stopAtTime');
   }
@@ -144,11 +154,17 @@ export class JobEngine {
 
   private finish(job: JobRow, message: string): void {
     const now = this.clock.now();
-    this.store.updateJob(job.id, { overview: 'Reached', message, status_date: now, update_date: now });
+    this.store.updateJob(job.id, { overview: JOB_REACHED, message, status_date: now, update_date: now });
   }
 
   private fail(job: JobRow, reason: string): void {
     const now = this.clock.now();
-    this.store.updateJob(job.id, { overview: 'Failed', message: 'Failed', reason, status_date: now, update_date: now });
+    this.store.updateJob(job.id, {
+      overview: JOB_FAILED,
+      message: JOB_FAILED,
+      reason,
+      status_date: now,
+      update_date: now,
+    });
   }
 }

@@ -39,6 +39,14 @@ export interface EmulatorOptions {
   /** Added to the wall clock for everything the emulator timestamps or schedules. */
   clockOffsetMs?: number;
   faults?: FaultSet;
+  /**
+   * `status.overview` and `status.message` a job reports while its items flow (after `startAtTime`, before it
+   * ends). The hosted API's value is unknown: the SDK's `JobStatusOverview` has only `Waiting`, `Reached` and
+   * `Failed`, and the docs show `Waiting` with items already gathered, hence the default `Waiting`. Pass
+   * `Running` (or any other string) to test a client's tolerance of an overview the SDK does not know.
+   * `Reached` and `Failed` are refused: they mean the job ended.
+   */
+  runningJobOverview?: string;
 }
 
 export const DEV_PROJECT_ID = 'proj_00000000000000000000000000000001';
@@ -67,12 +75,23 @@ export interface ResolvedOptions {
   deliveryTimeoutMs: number;
   clockOffsetMs: number;
   faults: FaultSet;
+  runningJobOverview: string;
 }
+
+/** The default of `runningJobOverview`: what the docs show for a job whose items already flow. */
+export const DEFAULT_RUNNING_JOB_OVERVIEW = 'Waiting';
+const ENDED_JOB_OVERVIEWS = ['Reached', 'Failed'];
 
 export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
   const projects = options.projects ?? DEFAULT_PROJECTS;
   for (const project of projects) {
     if (!/^proj_[0-9a-f]{32}$/.test(project.id)) throw new Error(`project id ${project.id} is not proj_<32 hex>`);
+  }
+  const runningJobOverview = options.runningJobOverview ?? DEFAULT_RUNNING_JOB_OVERVIEW;
+  if (runningJobOverview.trim() === '' || ENDED_JOB_OVERVIEWS.includes(runningJobOverview)) {
+    throw new Error(
+      `runningJobOverview ${JSON.stringify(runningJobOverview)} is not allowed: use a non-empty value other than ${ENDED_JOB_OVERVIEWS.join(' or ')}, which mean the job ended`,
+    );
   }
   return {
     host: options.host ?? '127.0.0.1',
@@ -88,5 +107,6 @@ export function resolveOptions(options: EmulatorOptions): ResolvedOptions {
     deliveryTimeoutMs: options.deliveryTimeoutMs ?? 10_000,
     clockOffsetMs: options.clockOffsetMs ?? 0,
     faults: options.faults ?? {},
+    runningJobOverview,
   };
 }

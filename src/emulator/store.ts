@@ -44,6 +44,18 @@ export interface DatasetRow {
   update_date: number;
 }
 
+/**
+ * Internal job states, stored in `jobs.overview` (the values existing database files hold). `Running`
+ * (items flow) is never sent as is: the wire shows `runningJobOverview` instead (see wire.ts).
+ */
+export const JOB_WAITING = 'Waiting';
+export const JOB_RUNNING = 'Running';
+export const JOB_REACHED = 'Reached';
+export const JOB_FAILED = 'Failed';
+/** States of a job that has not ended: it may be changed (cancel) and holds on to its dataset. */
+export const ACTIVE_JOB_STATES: readonly string[] = [JOB_WAITING, JOB_RUNNING];
+const ACTIVE_JOB_STATES_SQL = ACTIVE_JOB_STATES.map((state) => `'${state}'`).join(', ');
+
 export interface JobRow {
   id: string;
   project_id: string;
@@ -53,6 +65,7 @@ export interface JobRow {
   destinations: string;
   start_at: number;
   stop_at: number;
+  /** Internal state: one of JOB_WAITING, JOB_RUNNING, JOB_REACHED, JOB_FAILED. */
   overview: string;
   message: string;
   reason: string | null;
@@ -279,7 +292,7 @@ export class Store {
     });
   }
 
-  jobsInStates(overviews: string[]): JobRow[] {
+  jobsInStates(overviews: readonly string[]): JobRow[] {
     return this.db
       .prepare(`SELECT * FROM jobs WHERE overview IN (${overviews.map(() => '?').join(', ')}) ORDER BY seq`)
       .all(...overviews) as JobRow[];
@@ -287,7 +300,7 @@ export class Store {
 
   activeJobsOnDataset(datasetId: string): number {
     const row = this.db
-      .prepare("SELECT COUNT(*) AS n FROM jobs WHERE dataset_id = ? AND overview IN ('Waiting', 'Running')")
+      .prepare(`SELECT COUNT(*) AS n FROM jobs WHERE dataset_id = ? AND overview IN (${ACTIVE_JOB_STATES_SQL})`)
       .get(datasetId) as { n: number };
     return row.n;
   }
@@ -342,7 +355,7 @@ export class Store {
       webhooks: count('SELECT COUNT(*) AS n FROM webhooks'),
       datasets: count('SELECT COUNT(*) AS n FROM datasets'),
       jobs: count('SELECT COUNT(*) AS n FROM jobs'),
-      activeJobs: count("SELECT COUNT(*) AS n FROM jobs WHERE overview IN ('Waiting', 'Running')"),
+      activeJobs: count(`SELECT COUNT(*) AS n FROM jobs WHERE overview IN (${ACTIVE_JOB_STATES_SQL})`),
       logEntries: count('SELECT COUNT(*) AS n FROM job_logs'),
     };
   }

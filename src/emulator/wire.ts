@@ -1,6 +1,6 @@
 // Rows to the hosted API's JSON: camelCase, PascalCase item counters, every field the SDK's structs require.
 import { jobLogsId } from './ids';
-import type { Counters, DatasetRow, JobRow, LogRow, WebhookRow } from './store';
+import { type Counters, type DatasetRow, JOB_RUNNING, type JobRow, type LogRow, type WebhookRow } from './store';
 
 export function webhookJson(row: WebhookRow) {
   return {
@@ -37,7 +37,12 @@ export function datasetJson(row: DatasetRow, uploadUrl: { url: string; headers: 
   };
 }
 
-export function jobJson(row: JobRow, counters: Counters) {
+/**
+ * `runningOverview` replaces the internal state `Running` (a job whose items flow) on the wire, in both
+ * `overview` and `message`: the hosted API's value for that phase is unknown (see `runningJobOverview`).
+ */
+export function jobJson(row: JobRow, counters: Counters, runningOverview: string) {
+  const running = row.overview === JOB_RUNNING;
   return {
     id: row.id,
     object: 'batch_job',
@@ -51,8 +56,8 @@ export function jobJson(row: JobRow, counters: Counters) {
       resultDelivery: { destinations: JSON.parse(row.destinations) },
     },
     status: {
-      overview: row.overview,
-      message: row.message,
+      overview: running ? runningOverview : row.overview,
+      message: running ? runningOverview : row.message,
       updateDate: row.status_date,
       items: counters,
       ...(row.reason ? { reason: row.reason } : {}),

@@ -155,9 +155,10 @@ describe('emulator state machines', () => {
         Array.from({ length: 100 }, (_, i) => `${images.url}/img/${i}.png`),
       );
       const job = (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body;
+      // Running = items flow; the overview still says Waiting (the default runningJobOverview).
       await waitFor('running', async () => {
         const got = await api.call('GET', `/batch/jobs/${job.id}`);
-        return got.body.status.overview === 'Running' ? true : undefined;
+        return got.body.status.items.Gathered > 0 ? true : undefined;
       });
       const cancelled = await api.call('PATCH', `/batch/jobs/${job.id}`, { spec: { stopAtTime: Date.now() } });
       expect(cancelled.body.status.cancelledAt).toEqual(expect.any(Number));

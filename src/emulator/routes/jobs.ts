@@ -3,7 +3,15 @@ import { type ApiRequest, type ApiRoute, projectPath } from '../app';
 import { badRequest, conflict, notFound, parseBody } from '../http';
 import { newJobId } from '../ids';
 import { listPage } from '../pagination';
-import { COUNTER_NAMES, type Counters, type DatasetRow, type JobRow, zeroCounters } from '../store';
+import {
+  ACTIVE_JOB_STATES,
+  COUNTER_NAMES,
+  type Counters,
+  type DatasetRow,
+  JOB_WAITING,
+  type JobRow,
+  zeroCounters,
+} from '../store';
 import { jobJson, jobLogsJson } from '../wire';
 import { Name } from './webhooks';
 
@@ -56,7 +64,7 @@ function toJobJson(request: ApiRequest, row: JobRow) {
   const counters = JSON.parse(row.counters) as Counters;
   const live = request.app.engine.liveCounters(row.id);
   if (live) for (const name of COUNTER_NAMES) counters[name] += live[name];
-  return jobJson(row, counters);
+  return jobJson(row, counters, request.app.options.runningJobOverview);
 }
 
 function optionalInteger(params: URLSearchParams, name: string): number | undefined {
@@ -103,8 +111,8 @@ export const jobRoutes: ApiRoute[] = [
         destinations: JSON.stringify(spec.resultDelivery.destinations),
         start_at: startAt,
         stop_at: stopAt,
-        overview: 'Waiting',
-        message: 'Waiting',
+        overview: JOB_WAITING,
+        message: JOB_WAITING,
         reason: null,
         cancelled_at: null,
         status_date: now,
@@ -136,8 +144,8 @@ export const jobRoutes: ApiRoute[] = [
     async handle(request, [id]) {
       const row = findJob(request, id);
       const { spec } = parseBody(UpdateJob, await request.body());
-      if (row.overview !== 'Waiting' && row.overview !== 'Running') {
-        throw conflict(`job ${id} is ${row.overview}; only a Waiting or Running job can be changed`);
+      if (!ACTIVE_JOB_STATES.includes(row.overview)) {
+        throw conflict(`job ${id} is ${row.overview}; only a job that has not ended can be changed`);
       }
       const now = request.app.clock.now();
       // Moving the cutoff to now (or earlier) is how the SDK cancels a job.

@@ -1,0 +1,177 @@
+// What a job reports while its items flow: the hosted API's value is unknown (the SDK knows only Waiting,
+// Reached, Failed; the docs show Waiting with items gathered), so the emulator's choice is an option.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  DEFAULT_RUNNING_JOB_OVERVIEW,
+  DEV_PROJECT_ID,
+  DEV_SECRET_KEY,
+  type RunningEmulator,
+  startEmulator,
+} from '../../src/emulator';
+import {
+  type Api,
+  apiClient,
+  createJob,
+  createWebhook,
+  newSecret,
+  startImageServer,
+  startReceiver,
+  uploadDataset,
+  waitFor,
+  waitForJob,
+} from './helpers';
+
+type Images = Awaited<ReturnType<typeof startImageServer>>;
+type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+const imageUrls = (images: Images, count: number) =>
+  Array.from({ length: count }, (_, i) => `${images.url}/img/${i}.png`);
+
+/** Polls the job until some items were gathered and not all are accounted for; returns that snapshot. */
+async function midway(api: Api, jobId: string, itemCount: number) {
+  return waitFor('items in flight', async () => {
+    const got = await api.call('GET', `/batch/jobs/${jobId}`);
+    const { items } = got.body.status;
+    return items.Gathered > 0 && items.Delivered + items.FailedDeliver < itemCount ? got.body : undefined;
+  });
+}
+
+test('the default is Waiting, the docs example', () => {
+  expect(DEFAULT_RUNNING_JOB_OVERVIEW).toBe('Waiting');
+});
+
+describe.each([
+  { label: 'default', runningJobOverview: undefined, expected: 'Waiting' },
+  { label: 'runningJobOverview: Running', runningJobOverview: 'Running', expected: 'Running' },
+  { label: 'runningJobOverview: Gathering', runningJobOverview: 'Gathering', expected: 'Gathering' },
+])('a job whose items flow ($label)', ({ runningJobOverview, expected }) => {
+  let emulator: RunningEmulator;
+  let images: Images;
+  let receiver: Receiver;
+  let api: Api;
+  let webhookId: string;
+
+  beforeAll(async () => {
+    emulator = await startEmulator({ adminRoutes: true, tickIntervalMs: 20, runningJobOverview });
+    images = await startImageServer();
+    receiver = await startReceiver();
+    api = apiClient(emulator.url, emulator.projectId, emulator.secretKey);
+    webhookId = (await createWebhook(api, receiver.url, newSecret())).id;
+    // Slow downloads keep the job's items flowing long enough to look at it.
+    await api.call('POST', '/_emulator/faults', { gather: { latencyMs: 100 } });
+  });
+  afterAll(async () => {
+    await emulator.close();
+    await images.close();
+    await receiver.close();
+  });
+
+  it(`reports ${expected} (overview and message) while items flow, then Reached / Finished`, async () => {
+    expect(emulator.runningJobOverview).toBe(expected);
+    const dataset = await uploadDataset(api, imageUrls(images, 40));
+    const created = await createJob(api, dataset.id, webhookId, emulator.deploymentId);
+    expect(created.status).toBe(200);
+    // Before the engine picks it up the job is genuinely waiting, whatever the option.
+    expect(created.body.status).toMatchObject({ overview: 'Waiting', message: 'Waiting' });
+
+    const during = await midway(api, created.body.id, 40);
+    expect(during.status).toMatchObject({ overview: expected, message: expected });
+    const listed = (await api.call('GET', '/batch/jobs')).body.data.find(
+      (job: { id: string }) => job.id === created.body.id,
+    );
+    expect(listed.status).toMatchObject({ overview: expected, message: expected });
+    expect((await api.call('GET', '/_emulator/state')).body.activeJobs).toBe(1);
+
+    const done = await waitForJob(api, created.body.id);
+    expect(done.status).toMatchObject({ overview: 'Reached', message: 'Finished' });
+    expect(done.status.items).toMatchObject({ Gathered: 40, Delivered: 40, FailedDeliver: 0 });
+    expect((await api.call('GET', '/_emulator/state')).body.activeJobs).toBe(0);
+  });
+
+  it('still counts as not ended: its dataset cannot be deleted, a cancel is accepted', async () => {
+    const dataset = await uploadDataset(api, imageUrls(images, 100));
+    const job = (await createJob(api, dataset.id, webhookId, emulator.deploymentId)).body;
+    await midway(api, job.id, 100);
+
+    const deleteWhileRunning = await api.call('DELETE', `/batch/datasets/${dataset.id}`);
+    expect(deleteWhileRunning.status).toBe(409);
+
+    const cancelled = await api.call('PATCH', `/batch/jobs/${job.id}`, { spec: { stopAtTime: Date.now() } });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status.cancelledAt).toEqual(expect.any(Number));
+    const done = await waitForJob(api, job.id);
+    expect(done.status).toMatchObject({ overview: 'Reached', message: 'Cancelled' });
+    expect(done.status.items.Delivered + done.status.items.FailedDeliver).toBeLessThan(100);
+
+    expect((await api.call('PATCH', `/batch/jobs/${job.id}`, { spec: { stopAtTime: 1 } })).status).toBe(409);
+    expect((await api.call('DELETE', `/batch/datasets/${dataset.id}`)).status).toBe(200);
+  });
+});
+
+test.each(['Reached', 'Failed', '', ' '])(
+  'refuses runningJobOverview %j (it would look ended or empty)',
+  async (value) => {
+    await expect(startEmulator({ runningJobOverview: value })).rejects.toThrow(/runningJobOverview/);
+  },
+);
+
+describe('the CLI flag --running-job-overview', () => {
+  const bin = join(__dirname, '..', '..', 'bin', 'datature-batch.js');
+  let child: ChildProcess | undefined;
+
+  afterEach(async () => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  });
+
+  /** Starts `datature-batch --json emulator ...` and returns its parsed JSON result once printed. */
+  async function startCli(args: string[]): Promise<Record<string, unknown>> {
+    const env = { ...process.env };
+    for (const name of Object.keys(env)) if (name.startsWith('DATATURE_')) delete env[name];
+    child = spawn(process.execPath, [bin, '--json', 'emulator', '--port', '0', ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    return new Promise((resolve, reject) => {
+      child!.stdout!.on('data', (chunk) => {
+        stdout += chunk;
+        try {
+          resolve(JSON.parse(stdout));
+        } catch {}
+      });
+      child!.once('exit', (code) => reject(new Error(`emulator command exited with ${code}: ${stderr}`)));
+    });
+  }
+
+  it('makes a running job report that overview on the wire', async () => {
+    const images = await startImageServer();
+    const receiver = await startReceiver();
+    try {
+      const started = await startCli(['--admin', '--running-job-overview', 'Running']);
+      expect(started.runningJobOverview).toBe('Running');
+      const api = apiClient(started.url as string, DEV_PROJECT_ID, DEV_SECRET_KEY);
+      await api.call('POST', '/_emulator/faults', { gather: { latencyMs: 100 } });
+      const webhook = await createWebhook(api, receiver.url, newSecret());
+      const dataset = await uploadDataset(api, imageUrls(images, 40));
+      const job = (await createJob(api, dataset.id, webhook.id, started.deploymentId as string)).body;
+      expect((await midway(api, job.id, 40)).status).toMatchObject({ overview: 'Running', message: 'Running' });
+      expect((await waitForJob(api, job.id)).status).toMatchObject({ overview: 'Reached', message: 'Finished' });
+    } finally {
+      await images.close();
+      await receiver.close();
+    }
+  });
+
+  it('defaults to Waiting', async () => {
+    const started = await startCli([]);
+    expect(started.runningJobOverview).toBe('Waiting');
+  });
+});
