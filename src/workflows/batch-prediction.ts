@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
@@ -326,20 +327,34 @@ class PipelineRun {
     }
     if (jobId) {
       this.state.jobId = jobId;
-      this.state.job = await api.cancelJob(jobId);
+      this.state.job = await this.stopJob(jobId);
       const deadline = Date.now() + STOP_WAIT_MS;
       while (!isStopped(this.state.job) && Date.now() < deadline) {
         await sleep(STOP_POLL_MS);
         this.state.job = await api.getJob(jobId);
       }
       if (this.input.logs?.collect) await this.collectLogs();
-    } else {
-      const uploadMayHaveStarted = ['uploading', 'waiting-for-dataset', 'creating-job'].includes(interruptedPhase);
-      if (uploadMayHaveStarted && (this.input.cleanup?.deleteDatasetOnCancel ?? true)) {
-        await api.deleteDatasetsNamed(datasetNameFor(this.workflowId));
-      }
+    } else if (this.state.ownsDataset && (this.input.cleanup?.deleteDatasetOnCancel ?? true)) {
+      // Only a dataset this run uploaded (set before the upload starts); a given {datasetId} is never deleted,
+      // even when an earlier run with this workflow id uploaded it under the name derived from the id.
+      await api.deleteDatasetsNamed(datasetNameFor(this.workflowId));
     }
     this.enterPhase('cancelled');
+  }
+
+  /**
+   * Cancels the job unless it already ended: the API answers 409 to a change of a Reached or Failed job, and a
+   * job that ended on its own (cancelled while collecting logs, or between the last poll and now) is no reason
+   * to fail the cleanup.
+   */
+  private async stopJob(jobId: string): Promise<JobSnapshot> {
+    if (this.state.job && isStopped(this.state.job)) return this.state.job;
+    try {
+      return await api.cancelJob(jobId);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      return api.getJob(jobId);
+    }
   }
 
   private enterPhase(phase: BatchPhase): void {
@@ -359,6 +374,13 @@ class PipelineRun {
       ...(jobId ? [{ key: BatchJobIdKey, value: jobId }] : []),
     ]);
   }
+}
+
+/** The activity failed with the API's 409 (error-mapping keeps the error class as the failure type). */
+function isConflict(err: unknown): boolean {
+  return (
+    err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ConflictError'
+  );
 }
 
 function isStopped(job: JobSnapshot): boolean {
