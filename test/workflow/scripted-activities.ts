@@ -3,6 +3,7 @@
 // time, read from each activity's scheduled timestamp). Everything Temporal-side is real.
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { BatchActivities } from '../../src/activities/types';
 import type { JobItemCounters, JobSnapshot } from '../../src/workflows/definitions';
 
@@ -20,6 +21,41 @@ export interface ScriptedApi {
   activities: BatchActivities;
   jobs: ScriptedJob[];
   calls: Record<string, number>;
+  /** The names passed to `deleteDatasetsNamed`, in call order. */
+  deletedDatasetNames: string[];
+  /** Resolves once the activity named in `blockIn` has started its blocking attempt. */
+  blocked: Promise<void>;
+}
+
+/** The activities a test can hold open (heartbeating) until the workflow cancels them. */
+export type BlockableActivity = 'validateSource' | 'uploadDataset' | 'createJob' | 'collectLogs';
+
+export interface ScriptedOptions {
+  itemCount: number;
+  jobDurationMs: number;
+  client: Client;
+  /** The first call of this activity heartbeats until it is cancelled (then fails as cancelled). */
+  blockIn?: BlockableActivity;
+  /** With `blockIn: 'createJob'`: the job is created server-side before the activity blocks (answer lost). */
+  blockAfterCreatingJob?: boolean;
+  /** The job ends on its own just before the cancel reaches it (the race between the last poll and the cancel). */
+  jobEndsBeforeCancel?: boolean;
+  /** A new dataset reports `Waiting` for this long on the workflow clock before `Uploaded`. Default 0. */
+  datasetProcessingMs?: number;
+}
+
+/** Long enough for any cancellation to arrive; a blocked activity never outlives a test by more. */
+const MAX_BLOCK_MS = 60_000;
+
+/** Heartbeats until the activity is cancelled; `Context.sleep` then rejects with the cancellation. */
+async function heartbeatUntilCancelled(): Promise<never> {
+  const context = Context.current();
+  const deadline = Date.now() + MAX_BLOCK_MS;
+  while (Date.now() < deadline) {
+    context.heartbeat();
+    await context.sleep(50);
+  }
+  throw new Error(`blocked ${context.info.activityType} was never cancelled`);
 }
 
 function workflowClockNow(): number {
@@ -49,11 +85,27 @@ function snapshot(job: ScriptedJob, now: number): JobSnapshot {
   return { overview, message: overview, cancelledAt: job.cancelledAt ?? null, items };
 }
 
-export function scriptedApi(options: { itemCount: number; jobDurationMs: number; client: Client }): ScriptedApi {
+function isStopped(job: JobSnapshot): boolean {
+  return job.overview === 'Reached' || job.overview === 'Failed';
+}
+
+export function scriptedApi(options: ScriptedOptions): ScriptedApi {
   const jobs: ScriptedJob[] = [];
   const calls: Record<string, number> = {};
+  const deletedDatasetNames: string[] = [];
+  let datasetUploadedAt: number | undefined;
   const count = (name: string) => {
     calls[name] = (calls[name] ?? 0) + 1;
+  };
+  let markBlocked: () => void = () => {};
+  const blocked = new Promise<void>((resolve) => {
+    markBlocked = resolve;
+  });
+  /** True for the one call that should block (the first one of the activity named in `blockIn`). */
+  const blocks = (name: BlockableActivity) => {
+    if (options.blockIn !== name || calls[name] !== 1) return false;
+    markBlocked();
+    return true;
   };
   const findJob = (id: string) => {
     const job = jobs.find((candidate) => candidate.id === id);
@@ -63,22 +115,30 @@ export function scriptedApi(options: { itemCount: number; jobDurationMs: number;
   const activities: BatchActivities = {
     async validateSource() {
       count('validateSource');
+      if (blocks('validateSource')) await heartbeatUntilCancelled();
       return { itemCount: options.itemCount, sizeBytes: options.itemCount * 50, crc32c: 'AAAAAA==' };
     },
     async uploadDataset() {
       count('uploadDataset');
+      if (blocks('uploadDataset')) await heartbeatUntilCancelled();
+      datasetUploadedAt = workflowClockNow();
       return { datasetId: 'dataset_1' };
     },
     async getDataset() {
       count('getDataset');
+      const processing = workflowClockNow() < (datasetUploadedAt ?? 0) + (options.datasetProcessingMs ?? 0);
+      if (processing) return { overview: 'Waiting', message: 'Processing Dataset', itemCount: 0 };
       return { overview: 'Uploaded', message: 'Uploaded Dataset', itemCount: options.itemCount };
     },
-    async deleteDatasetsNamed() {
+    async deleteDatasetsNamed(name) {
       count('deleteDatasetsNamed');
+      deletedDatasetNames.push(name);
       return { deleted: 1 };
     },
     async createJob({ name, job }) {
       count('createJob');
+      const blocking = blocks('createJob');
+      if (blocking && !options.blockAfterCreatingJob) await heartbeatUntilCancelled();
       const now = workflowClockNow();
       const created: ScriptedJob = {
         id: `job_${jobs.length + 1}`,
@@ -89,6 +149,7 @@ export function scriptedApi(options: { itemCount: number; jobDurationMs: number;
         durationMs: options.jobDurationMs,
       };
       jobs.push(created);
+      if (blocking) await heartbeatUntilCancelled();
       return { jobId: created.id };
     },
     async findJobByName(name) {
@@ -103,11 +164,20 @@ export function scriptedApi(options: { itemCount: number; jobDurationMs: number;
     async cancelJob(jobId) {
       count('cancelJob');
       const job = findJob(jobId);
-      job.cancelledAt ??= workflowClockNow();
+      if (options.jobEndsBeforeCancel) job.durationMs = Math.max(1, workflowClockNow() - job.startAt);
+      // Like the API (and the emulator): only a Waiting or Running job can be changed; a 409 is non-retryable.
+      if (isStopped(snapshot(job, workflowClockNow()))) {
+        throw ApplicationFailure.nonRetryable(
+          `job ${jobId} is Reached; only a Waiting or Running job can be changed`,
+          'ConflictError',
+        );
+      }
+      job.cancelledAt = workflowClockNow();
       return snapshot(job, workflowClockNow());
     },
     async collectLogs({ fileName }) {
       count('collectLogs');
+      if (blocks('collectLogs')) await heartbeatUntilCancelled();
       return { filePath: `/scripted/${fileName}`, entries: 0, byStatus: {}, byLevel: {}, firstFailures: [] };
     },
     async countReceiverPredictions() {
@@ -119,5 +189,5 @@ export function scriptedApi(options: { itemCount: number; jobDurationMs: number;
       await options.client.workflow.getHandle(workflowId).cancel();
     },
   };
-  return { activities, jobs, calls };
+  return { activities, jobs, calls, deletedDatasetNames, blocked };
 }
