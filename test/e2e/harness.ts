@@ -1,6 +1,7 @@
 // The real stack of the end-to-end tests, all on loopback: the Temporal dev server (search attributes
 // registered), the emulator with admin routes, a static file server for the sample images, the receiver
-// with a webhook pointing to it, and worker processes spawned like production ones.
+// with a webhook pointing to it, a second one serving the test's own files (dataset sources given as
+// `ndjsonUrl`), and worker processes spawned like production ones.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,12 +23,16 @@ export interface E2eStack {
   env: TestWorkflowEnvironment;
   emulator: RunningEmulator;
   files: StaticFileServer;
+  /** Serves `dir` (the files `writeDataset` writes) over loopback. */
+  sources: StaticFileServer;
   receiver: Receiver;
   nexus: NexusClient;
   webhookId: string;
   dir: string;
   /** Writes an NDJSON file of `count` sample image items; returns its path. */
   writeDataset(name: string, count: number): string;
+  /** The loopback URL of a file in `dir` (whether or not it exists). */
+  sourceUrl(name: string): string;
   emulatorState(): Promise<EmulatorState>;
   setFaults(faults: unknown): Promise<void>;
   close(): Promise<void>;
@@ -54,6 +59,7 @@ export async function startE2eStack(): Promise<E2eStack> {
     startStaticFileServer({ root: imagesDir, port: 0 }),
     workflowBundlePath(),
   ]);
+  const sources = await startStaticFileServer({ root: dir, port: 0 });
   const secret = generateWebhookSecret();
   const receiver = await startReceiver({ port: 0, secrets: [secret], outFile: join(dir, 'predictions.ndjson') });
   const nexus = new NexusClient({
@@ -77,6 +83,7 @@ export async function startE2eStack(): Promise<E2eStack> {
     env,
     emulator,
     files,
+    sources,
     receiver,
     nexus,
     webhookId,
@@ -89,6 +96,7 @@ export async function startE2eStack(): Promise<E2eStack> {
       writeFileSync(path, lines.join('\n') + '\n');
       return path;
     },
+    sourceUrl: (name) => `${sources.url}/${encodeURIComponent(name)}`,
     emulatorState: async () => {
       const state = (await admin('GET', 'state')) as Record<string, unknown>;
       return { ...state, datasets: countOf(state.datasets), jobs: countOf(state.jobs) };
@@ -97,7 +105,7 @@ export async function startE2eStack(): Promise<E2eStack> {
       await admin('POST', 'faults', faults);
     },
     async close() {
-      await Promise.allSettled([receiver.close(), files.close(), emulator.close()]);
+      await Promise.allSettled([receiver.close(), files.close(), sources.close(), emulator.close()]);
       await env.teardown();
       rmSync(dir, { recursive: true, force: true });
     },

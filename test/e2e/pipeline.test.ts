@@ -124,6 +124,48 @@ test('bad NDJSON fails the run at validation, listing the lines, and creates not
   expect(after.datasets - before.datasets).toBe(0);
 });
 
+test('a dataset given as an ndjsonUrl is downloaded by the worker and runs to completion', async () => {
+  const before = await stack.emulatorState();
+  stack.writeDataset('by-url.ndjson', 20);
+  const result = await (await start({ dataset: { ndjsonUrl: stack.sourceUrl('by-url.ndjson') } })).result();
+
+  expect(result.outcome).toBe('completed');
+  expect(result.itemCount).toBe(20);
+  expect(result.job?.overview).toBe('Reached');
+  expect(result.job?.items.delivered).toBe(20);
+  expect(result.logs?.entries).toBe(20);
+  expect((await stack.nexus.datasets.get(result.datasetId!)).status.itemCount).toBe(20);
+  const after = await stack.emulatorState();
+  expect(after.datasets - before.datasets).toBe(1);
+  expect(after.jobs - before.jobs).toBe(1);
+});
+
+test('an ndjsonUrl answering 404 fails the run at once, non-retryably, naming the URL', async () => {
+  const before = await stack.emulatorState();
+  const ndjsonUrl = stack.sourceUrl('no-such-file.ndjson');
+  const startedAt = Date.now();
+  const handle = await start({ dataset: { ndjsonUrl } });
+  const error = await failureOf(handle);
+  // Fast: no retry backoff (the first retry alone would wait 1 s).
+  expect(Date.now() - startedAt).toBeLessThan(5_000);
+
+  expect(error.cause).toBeInstanceOf(ActivityFailure);
+  const cause = error.cause!.cause as ApplicationFailure;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect(cause.message).toBe(`cannot read dataset source ${ndjsonUrl}: HTTP 404`);
+  expect(cause.type).toBe('SourceUnreadable');
+  expect(cause.nonRetryable).toBe(true);
+  const { events } = await handle.fetchHistory();
+  const attempts = (events ?? []).flatMap((event) =>
+    event.activityTaskStartedEventAttributes ? [event.activityTaskStartedEventAttributes.attempt] : [],
+  );
+  expect(attempts).toEqual([1]);
+  expect((await getProgress(handle)).phase).toBe('validating');
+  const after = await stack.emulatorState();
+  expect(after.datasets - before.datasets).toBe(0);
+  expect(after.jobs - before.jobs).toBe(0);
+});
+
 test('a 4xx from the API fails the run at once with the API error class as failure type', async () => {
   const handle = await start({
     job: { deploymentId: 'deploy_00000000-0000-4000-8000-0000000dead0', webhookIds: [stack.webhookId] },
