@@ -1,15 +1,14 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { type Dataset, type NexusClient, NexusConnectionError, validateNdjson } from '../nexus';
+import { ConflictError, type Dataset, type NexusClient, NexusConnectionError, validateNdjson } from '../nexus';
 import type { DatasetSourceInput } from '../workflows/definitions';
-import { isConflict, mapped, toApplicationFailure } from './error-mapping';
+import { mapped } from './error-mapping';
 import { type ByteSource, sourceOpener, sourceReadFailure } from './source-streams';
 import type { DatasetSnapshot, SourceSummary } from './types';
 
-/** An upload URL this close to expiry is not worth starting a (possibly long) upload with. */
-const URL_SAFETY_MARGIN_MS = 5 * 60_000;
 const UPLOAD_TIMEOUT_MS = 2 * 3_600_000;
-const FAILED = new Set(['FailedUpload', 'FailedProcessing']);
+/** Past these, an earlier attempt's upload reached the server: the dataset is reused, not uploaded again. */
+const UPLOADED_OR_UPLOADING = new Set(['Uploading', 'Processing', 'Processed', 'Uploaded']);
 
 function byteSource(source: DatasetSourceInput): ByteSource {
   if ('datasetId' in source) {
@@ -39,16 +38,29 @@ async function liveDatasetsNamed(nexus: NexusClient, name: string, signal: Abort
   return found;
 }
 
-function isReusable(dataset: Dataset, now: number): boolean {
-  if (FAILED.has(dataset.status.overview)) return false;
-  if (dataset.status.overview !== 'Waiting') return true;
-  return dataset.status.source.uploadUrl.expiresAtTime > now + URL_SAFETY_MARGIN_MS;
+function reusable(dataset: Dataset, expected: SourceSummary): boolean {
+  if (!UPLOADED_OR_UPLOADING.has(dataset.status.overview)) return false;
+  return dataset.status.overview !== 'Uploaded' || dataset.status.itemCount === expected.itemCount;
+}
+
+/** A 409 on delete means "still uploading or processing": worth retrying later, unlike other 4xx. */
+function deleteConflictFailure(err: unknown): unknown {
+  if (!(err instanceof ConflictError)) return err;
+  return ApplicationFailure.create({ message: err.message, type: err.name, nextRetryDelay: 5000 });
+}
+
+async function deleteDataset(nexus: NexusClient, datasetId: string, signal: AbortSignal): Promise<void> {
+  try {
+    await nexus.datasets.delete(datasetId, { signal });
+  } catch (err) {
+    throw deleteConflictFailure(err);
+  }
 }
 
 /**
- * Idempotent by name: an earlier attempt's dataset is reused (re-uploaded if still Waiting with a valid URL,
- * left alone if already past the upload); failed or expired ones are deleted first, so at most one is live.
- * Heartbeats `{ datasetId, sentBytes, totalBytes }`.
+ * Idempotent by name: a dataset an earlier attempt already uploaded (or is uploading) is reused; any other
+ * dataset of that name (still Waiting, failed, expired, or holding other items) is deleted first, so at most
+ * one is live. Heartbeats `{ datasetId, sentBytes, totalBytes }`.
  */
 export function uploadDataset(
   nexus: NexusClient,
@@ -57,15 +69,14 @@ export function uploadDataset(
   const signal = Context.current().cancellationSignal;
   const source = byteSource(request.source);
   return mapped(async () => {
-    let reusable: Dataset | undefined;
+    let reused: Dataset | undefined;
     for (const dataset of await liveDatasetsNamed(nexus, request.name, signal)) {
-      if (!reusable && isReusable(dataset, Date.now())) reusable = dataset;
-      else await nexus.datasets.delete(dataset.id, { signal });
+      if (!reused && reusable(dataset, request.expected)) reused = dataset;
+      else await deleteDataset(nexus, dataset.id, signal);
     }
-    if (reusable && reusable.status.overview !== 'Waiting') return { datasetId: reusable.id };
+    if (reused) return { datasetId: reused.id };
     const { sizeBytes, crc32c, itemCount } = request.expected;
-    const dataset =
-      reusable ?? (await nexus.datasets.createRecord({ name: request.name, sizeBytes, crc32c }, { signal }));
+    const dataset = await nexus.datasets.createRecord({ name: request.name, sizeBytes, crc32c }, { signal });
     heartbeat({ datasetId: dataset.id, sentBytes: 0, totalBytes: sizeBytes });
     try {
       await nexus.datasets.upload(dataset.status.source.uploadUrl, sourceOpener(source, signal), {
@@ -96,18 +107,9 @@ export function getDataset(nexus: NexusClient, datasetId: string): Promise<Datas
 
 export async function deleteDatasetsNamed(nexus: NexusClient, name: string): Promise<{ deleted: number }> {
   const signal = Context.current().cancellationSignal;
-  try {
-    let deleted = 0;
-    for (const dataset of await liveDatasetsNamed(nexus, name, signal)) {
-      await nexus.datasets.delete(dataset.id, { signal });
-      deleted += 1;
-    }
-    return { deleted };
-  } catch (err) {
-    if (isConflict(err)) {
-      // Still uploading/processing server-side: it can be deleted once that ends.
-      throw ApplicationFailure.create({ message: (err as Error).message, type: 'ConflictError', nextRetryDelay: 5000 });
-    }
-    throw toApplicationFailure(err);
-  }
+  return mapped(async () => {
+    const datasets = await liveDatasetsNamed(nexus, name, signal);
+    for (const dataset of datasets) await deleteDataset(nexus, dataset.id, signal);
+    return { deleted: datasets.length };
+  });
 }

@@ -2,7 +2,6 @@
 // error class), 429/5xx/network problems will (retryable, honouring Retry-After).
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
-  ConflictError,
   NdjsonValidationError,
   NexusApiError,
   NexusConnectionError,
@@ -49,9 +48,4 @@ export async function mapped<T>(call: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw toApplicationFailure(err);
   }
-}
-
-/** A 409 on delete means "still processing": worth retrying later, unlike other 4xx. */
-export function isConflict(err: unknown): boolean {
-  return err instanceof ConflictError;
 }

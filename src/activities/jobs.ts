@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import type { DeploymentTemplate, Job, NexusClient } from '../nexus';
+import { ConflictError, type DeploymentTemplate, type Job, type NexusClient } from '../nexus';
 import type { JobInput, JobSnapshot } from '../workflows/definitions';
 import { mapped } from './error-mapping';
 
@@ -68,6 +68,14 @@ export function getJob(nexus: NexusClient, jobId: string): Promise<JobSnapshot> 
   return mapped(async () => toJobSnapshot(await nexus.jobs.get(jobId)));
 }
 
+/** A job that has already ended cannot be changed (409): then there is nothing to cancel, and its state is the answer. */
 export function cancelJob(nexus: NexusClient, jobId: string): Promise<JobSnapshot> {
-  return mapped(async () => toJobSnapshot(await nexus.jobs.cancel(jobId)));
+  return mapped(async () => {
+    try {
+      return toJobSnapshot(await nexus.jobs.cancel(jobId));
+    } catch (err) {
+      if (err instanceof ConflictError) return toJobSnapshot(await nexus.jobs.get(jobId));
+      throw err;
+    }
+  });
 }

@@ -17,13 +17,19 @@ class SourceStatusError extends Error {
     url: string,
     readonly statusCode: number,
   ) {
-    super(`GET ${url} answered ${statusCode}`);
+    super(`GET ${withoutQuery(url)} answered ${statusCode}`);
   }
+}
+
+/** A signed URL's query is a credential: messages end up in history, logs and CLI output. */
+function withoutQuery(url: string): string {
+  const parsed = new URL(url);
+  return parsed.origin + parsed.pathname;
 }
 
 function locationOf(source: ByteSource): string {
   if ('ndjsonPath' in source) return source.ndjsonPath;
-  if ('ndjsonUrl' in source) return source.ndjsonUrl;
+  if ('ndjsonUrl' in source) return withoutQuery(source.ndjsonUrl);
   return 'inline items';
 }
 

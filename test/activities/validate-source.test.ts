@@ -17,7 +17,7 @@ let server: LoopbackServer;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'validate-source-'));
   server = await startLoopbackServer((req, res) => {
-    const status = Number(req.url.slice(1));
+    const status = Number(new URL(req.url, 'http://x').pathname.slice(1));
     res.writeHead(status).end(status === 200 ? '{"kind":"Image","url":"https://a.test/1.png"}\n' : 'no');
   });
 });
@@ -58,6 +58,11 @@ test.each([
   const failure = await failureOf({ ndjsonUrl });
   expect(failure.message).toBe(`cannot read dataset source ${ndjsonUrl}: HTTP ${status}`);
   expect(failure.nonRetryable).toBe(nonRetryable);
+});
+
+test("a signed URL's query (a credential) stays out of the message", async () => {
+  const failure = await failureOf({ ndjsonUrl: `${server.url}/404?X-Goog-Signature=secret` });
+  expect(failure.message).toBe(`cannot read dataset source ${server.url}/404: HTTP 404`);
 });
 
 test('a readable URL is described', async () => {
