@@ -11,6 +11,7 @@ export {
   uploadHeaders,
 } from './datasets';
 export * from './errors';
+export { itemsAccountedFor } from './job-items';
 export {
   type AllLogsFilter,
   type DeploymentTemplate,

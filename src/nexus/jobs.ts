@@ -1,5 +1,6 @@
 import type { Datasets } from './datasets';
 import { NexusValidationError, NexusWaitError, NotFoundError } from './errors';
+import { itemsAccountedFor } from './job-items';
 import {
   DeleteResponseSchema,
   type Job,
@@ -145,8 +146,9 @@ export class Jobs extends ApiResource {
   }
 
   /**
-   * Polls until every dataset item is accounted for (delivered, or failed at any stage) or the overview
-   * is `Reached`; `Failed` throws NexusWaitError with the job's reason.
+   * Polls until every dataset item is accounted for (`itemsAccountedFor`: Delivered + FailedDeliver, the SDK's
+   * test) or the overview is `Reached` (which the SDK does not check: a job cut off by its stopAtTime or a
+   * cancel ends with items missing); `Failed` throws NexusWaitError with the job's reason.
    */
   async waitUntilDone(jobId: string, options: WaitOptions = {}): Promise<Job> {
     let itemCount: number | undefined;
@@ -169,9 +171,8 @@ export class Jobs extends ApiResource {
             },
           );
         }
-        const accounted =
-          items.delivered + items.failedDeliver + items.failedGather + items.failedProcess + items.failedPredict;
-        return itemCount !== undefined && itemCount > 0 && accounted >= itemCount ? job : undefined;
+        // `>=` where the SDK tests `==`: counters that ever overshoot must not turn into a wait until timeout.
+        return itemCount !== undefined && itemCount > 0 && itemsAccountedFor(items) >= itemCount ? job : undefined;
       },
       { ...options, intervalMs: options.intervalMs ?? 8_000 },
     );

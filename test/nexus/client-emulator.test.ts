@@ -4,10 +4,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
 import {
   type DatasetItem,
   generateWebhookSecret,
+  itemsAccountedFor,
+  type Job,
   type JobLogEntry,
   NexusClient,
   NotFoundError,
@@ -23,14 +26,20 @@ let outside: LoopbackServer;
 let nexus: NexusClient;
 let dir: string;
 
-const items = (n: number, from = 0): DatasetItem[] =>
-  Array.from({ length: n }, (_, i) => ({ kind: 'Image', url: `${outside.url}/img/${from + i}.png` }));
+/** `/img/` answers an image at once, `/slow/` after SLOW_IMAGE_MS, `/missing/` a 404 (a failed gather). */
+const items = (n: number, from = 0, dir = 'img'): DatasetItem[] =>
+  Array.from({ length: n }, (_, i) => ({ kind: 'Image', url: `${outside.url}/${dir}/${from + i}.png` }));
+const SLOW_IMAGE_MS = 400;
 
 beforeAll(async () => {
-  outside = await startLoopbackServer((req, res) => {
-    if (req.method === 'GET' && req.url.startsWith('/img/')) {
+  outside = await startLoopbackServer(async (req, res) => {
+    if (req.method === 'GET' && req.url.startsWith('/slow/')) await sleep(SLOW_IMAGE_MS);
+    if (req.method === 'GET' && (req.url.startsWith('/img/') || req.url.startsWith('/slow/'))) {
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': PNG.length });
       res.end(PNG);
+    } else if (req.method === 'GET' && req.url.startsWith('/missing/')) {
+      res.writeHead(404);
+      res.end();
     } else {
       res.writeHead(204);
       res.end();
@@ -218,6 +227,67 @@ describe('jobs', () => {
     const capped = await collect(nexus.jobs.allLogs(job.id, { maxEntries: 1001 }));
     expect(capped.map((e) => e.id)).toEqual(all.slice(0, 1001).map((e) => e.id));
   }, 120_000);
+
+  /** What waitUntilDone returned, checked against the job as it ends (the emulator's own end: Reached). */
+  async function expectWaitEndsWithTheJob(client: NexusClient, job: Job, itemCount: number) {
+    const done = await client.jobs.waitUntilDone(job.id, { intervalMs: 20, timeoutMs: 60_000 });
+    const { items } = done.status;
+    expect(itemsAccountedFor(items)).toBe(itemCount);
+    // Each failed item is in its stage's counter and in FailedDeliver, never delivered.
+    expect(items.delivered + items.failedDeliver).toBe(itemCount);
+    let ended = done;
+    while (ended.status.overview !== 'Reached') ended = await client.jobs.get(job.id);
+    expect(ended.status.items).toEqual(items);
+    return items;
+  }
+
+  test('waitUntilDone with failed gathers waits for the items still in flight', async () => {
+    // 4 gathers fail at once (404) while 4 slow items are still being fetched: counting the failures twice
+    // (FailedGather + FailedDeliver) would make 8 of 8 and end the wait with nothing delivered.
+    const dataset = await nexus.datasets.create({
+      name: 'some-fail',
+      source: [...items(4, 0, 'missing'), ...items(4, 0, 'slow')],
+    });
+    await nexus.datasets.waitUntilDone(dataset.id, { intervalMs: 50, timeoutMs: 30_000 });
+    const job = await nexus.jobs.create({
+      name: 'some-fail',
+      datasetId: dataset.id,
+      webhookIds: [webhookId],
+      deploymentId: emulator.deploymentId,
+    });
+    const counters = await expectWaitEndsWithTheJob(nexus, job, 8);
+    expect(counters).toMatchObject({ delivered: 4, failedGather: 4, failedDeliver: 4, failedPredict: 0 });
+  }, 60_000);
+
+  test('waitUntilDone with injected prediction failures (emulator faults) waits for every item', async () => {
+    // 4 items at a time, every prediction failing: after 2 of 3 rounds, FailedPredict + FailedDeliver = 16 >= 12.
+    const faulty = await startEmulator({
+      port: 0,
+      tickIntervalMs: 20,
+      concurrencyPerReplica: 1,
+      faults: { predict: { failRate: 1 } },
+    });
+    try {
+      const client = new NexusClient({ secretKey: faulty.secretKey, projectId: faulty.projectId, baseUrl: faulty.url });
+      const hook = await client.webhooks.create({
+        name: 'faulty-hook',
+        endpoint: `${outside.url}/deliveries`,
+        secret: generateWebhookSecret(),
+      });
+      const dataset = await client.datasets.create({ name: 'all-fail', source: items(12, 0, 'slow') });
+      await client.datasets.waitUntilDone(dataset.id, { intervalMs: 50, timeoutMs: 30_000 });
+      const job = await client.jobs.create({
+        name: 'all-fail',
+        datasetId: dataset.id,
+        webhookIds: [hook.id],
+        deploymentId: faulty.deploymentId,
+      });
+      const counters = await expectWaitEndsWithTheJob(client, job, 12);
+      expect(counters).toMatchObject({ delivered: 0, predicted: 0, failedPredict: 12, failedDeliver: 12 });
+    } finally {
+      await faulty.close();
+    }
+  }, 60_000);
 
   test('an ephemeral deployment from an artifact; cancel a scheduled job; get, list, listPage, delete', async () => {
     const dataset = await uploadedDataset(2);

@@ -2,6 +2,7 @@
 // list filtering), against a scripted loopback HTTP server.
 import { Readable } from 'node:stream';
 import {
+  itemsAccountedFor,
   type JobCreateParams,
   type JobLogEntry,
   NexusClient,
@@ -276,18 +277,27 @@ describe('waitUntilDone', () => {
     });
   }
 
-  test('job: done once delivered + failed at any stage account for every item, without Reached', async () => {
+  test('job: done once Delivered + FailedDeliver reach itemCount, without Reached (the SDK test)', async () => {
+    // A failed item also counts in FailedDeliver: the stage counters must not be added on top.
+    const failures = { FailedGather: 3, FailedProcess: 2, FailedPredict: 1, FailedDeliver: 6 };
     serveSequence([
-      job({ overview: 'Running', items: { Gathered: 50, Delivered: 10 } }),
-      job({
-        overview: 'Running',
-        items: { Delivered: 40, FailedGather: 3, FailedProcess: 2, FailedPredict: 1, FailedDeliver: 4 },
-      }),
+      job({ overview: 'Waiting', items: { Gathered: 50, Delivered: 10 } }),
+      // 40 + 6 = 46 of 50: adding the 6 stage failures again would make 52 and end the wait here.
+      job({ overview: 'Waiting', items: { Delivered: 40, ...failures } }),
+      job({ overview: 'Waiting', items: { Delivered: 44, ...failures } }),
     ]);
     const done = await nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 });
-    expect(done.status.items.delivered).toBe(40);
-    expect(server.requests.filter((r) => r.url.includes('/jobs/'))).toHaveLength(2);
+    expect(done.status.items.delivered).toBe(44);
+    expect(server.requests.filter((r) => r.url.includes('/jobs/'))).toHaveLength(3);
     expect(server.requests.filter((r) => r.url.includes('/datasets/'))).toHaveLength(1);
+  });
+
+  test('itemsAccountedFor is Delivered + FailedDeliver', () => {
+    expect(itemsAccountedFor({ delivered: 40, failedDeliver: 6 })).toBe(46);
+    const parsed = JobSchema.parse(
+      job({ items: { Delivered: 40, FailedGather: 3, FailedProcess: 2, FailedPredict: 1, FailedDeliver: 6 } }),
+    );
+    expect(itemsAccountedFor(parsed.status.items)).toBe(46);
   });
 
   test('job: Reached ends the wait even when items are missing (cutoff or cancel)', async () => {
