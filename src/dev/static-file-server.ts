@@ -2,6 +2,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
+import { sendJson } from '../http/json-response';
+import { decodePathPart, requestUrl } from '../http/request-url';
 
 export interface StaticFileServer {
   url: string;
@@ -24,7 +26,14 @@ export function startStaticFileServer(options: {
 }): Promise<StaticFileServer> {
   const root = normalize(options.root);
   const server = createServer((request, response) => {
-    const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+    // A bad request line (`GET //x:99999/`, `GET /%E0%A4%A`) must not throw out of this handler.
+    const url = requestUrl(request);
+    const pathname = url && decodePathPart(url.pathname);
+    if (pathname === undefined) {
+      request.resume();
+      sendJson(response, 400, { message: `the request URL ${JSON.stringify(request.url)} cannot be parsed` });
+      return;
+    }
     const filePath = normalize(join(root, pathname));
     const stat = filePath.startsWith(root + sep) ? statOrUndefined(filePath) : undefined;
     if (!stat?.isFile() || (request.method !== 'GET' && request.method !== 'HEAD')) {

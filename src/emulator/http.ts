@@ -1,5 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
+import { BodyTooLargeError, readBody } from '../http/read-body';
+import { decodePathPart } from '../http/request-url';
 
 /** An error answered as `{"message": ...}` with its HTTP status, the shape the official SDK reads. */
 export class ApiError extends Error {
@@ -15,28 +17,17 @@ export const badRequest = (message: string) => new ApiError(400, message);
 export const notFound = (message: string) => new ApiError(404, message);
 export const conflict = (message: string) => new ApiError(409, message);
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
-
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 /** The JSON body, or undefined when there is none (the SDK sends no body for `:test`). */
 export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_JSON_BODY_BYTES) throw new ApiError(413, 'request body is larger than 1 MiB');
-    chunks.push(chunk as Buffer);
+  let text: string;
+  try {
+    text = (await readBody(req, MAX_JSON_BODY_BYTES)).toString('utf8');
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) throw new ApiError(413, 'request body is larger than 1 MiB');
+    throw error;
   }
-  const text = Buffer.concat(chunks).toString('utf8');
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
@@ -60,6 +51,13 @@ export interface Route<C> {
   handle: (context: C, params: string[]) => Promise<unknown> | unknown;
 }
 
+/** A percent-decoded path segment; a malformed escape (e.g. `%E0%A4%A`) is the client's error, a 400. */
+export function decodeSegment(segment: string): string {
+  const decoded = decodePathPart(segment);
+  if (decoded === undefined) throw badRequest(`path segment ${segment} has a malformed percent escape`);
+  return decoded;
+}
+
 /** Finds the route for a method + path; a known path with another method is a 405. */
 export function matchRoute<C>(
   routes: Route<C>[],
@@ -71,7 +69,7 @@ export function matchRoute<C>(
     const match = route.pattern.exec(path);
     if (!match) continue;
     pathKnown = true;
-    if (route.method === method) return { route, params: match.slice(1).map(decodeURIComponent) };
+    if (route.method === method) return { route, params: match.slice(1).map(decodeSegment) };
   }
   if (pathKnown) throw new ApiError(405, `method ${method} is not allowed on ${path}`);
   return undefined;

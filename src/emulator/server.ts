@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sendJson } from '../http/json-response';
+import { requestUrl } from '../http/request-url';
 import type { ApiRequest, App } from './app';
-import { ApiError, matchRoute, notFound, readJsonBody, sendJson } from './http';
+import { ApiError, badRequest, decodeSegment, matchRoute, notFound, readJsonBody } from './http';
 import { type AdminRequest, adminRoutes } from './routes/admin';
 import { datasetRoutes } from './routes/datasets';
 import { deploymentRoutes } from './routes/deployments';
@@ -34,7 +36,7 @@ async function route(app: App, req: IncomingMessage, url: URL): Promise<unknown>
   }
   const projectMatch = PROJECT_PATH.exec(path);
   if (!projectMatch) throw notFound(`no route ${method} ${path}`);
-  const project = authenticate(app, req, decodeURIComponent(projectMatch[1]));
+  const project = authenticate(app, req, decodeSegment(projectMatch[1]));
   const found = matchRoute(apiRoutes, method, path);
   if (!found) throw notFound(`no route ${method} ${path}`);
   const request: ApiRequest = { app, project, url, body };
@@ -44,8 +46,10 @@ async function route(app: App, req: IncomingMessage, url: URL): Promise<unknown>
 /** Injected faults first, then the signed-upload endpoint, the admin routes and the API. */
 export function requestHandler(app: App) {
   return async (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://emulator');
     try {
+      // Inside the try: a request line no URL parser accepts (`GET //x:99999/`) is a 400, not a crash.
+      const url = requestUrl(req);
+      if (!url) throw badRequest(`the request URL ${JSON.stringify(req.url)} cannot be parsed`);
       if (!url.pathname.startsWith('/_emulator/')) {
         const fault = app.faults.forRequest(req.method ?? 'GET', url.pathname);
         if (fault.latencyMs > 0) await sleep(fault.latencyMs);

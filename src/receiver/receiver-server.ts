@@ -2,10 +2,12 @@
 // Checks run cheapest-first and nothing from the body is trusted before its signature is verified.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sendJson } from '../http/json-response';
+import { BodyTooLargeError, readBody } from '../http/read-body';
+import { requestUrl } from '../http/request-url';
 import { WebhookDelivery } from '../webhook-delivery/payload';
 import { verifyDelivery } from '../webhook-delivery/signature';
 import { PredictionStore } from './prediction-store';
-import { BodyTooLargeError, readBody } from './read-body';
 import { SecretKeyring } from './secret-keyring';
 
 export interface ReceiverOptions {
@@ -109,7 +111,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
   };
 
   const route = async (request: IncomingMessage, response: ServerResponse) => {
-    const url = new URL(request.url ?? '/', 'http://receiver');
+    const url = requestUrl(request);
+    if (!url) throw new HttpError(400, 'invalid-url', 'the request URL cannot be parsed');
     const allow = (methods: string) => {
       if (!methods.split(', ').includes(request.method ?? '')) {
         throw new HttpError(405, 'method-not-allowed', `use ${methods}`, { allow: methods });
@@ -161,16 +164,6 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       await store.close();
     },
   };
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    ...headers,
-  });
-  response.end(text);
 }
 
 function sendError(request: IncomingMessage, response: ServerResponse, error: unknown): void {

@@ -118,6 +118,7 @@ describe('emulator API surface', () => {
     const source = { kind: 'UploadedNewlineDelimitedJsonFile', sizeBytes: 10, crc32c: 'AAAAAA==' };
     const cases: [string, string, unknown, number, RegExp][] = [
       ['POST', '/batch/webhooks', '{not json', 400, /not valid JSON/],
+      ['POST', '/batch/webhooks', { name: 'x'.repeat(1024 * 1024), spec: validSpec }, 413, /larger than 1 MiB/],
       ['POST', '/batch/webhooks', undefined, 400, /^body: /],
       ['POST', '/batch/webhooks', { spec: validSpec }, 400, /^name: /],
       ['POST', '/batch/webhooks', { name: '', spec: validSpec }, 400, /^name: must not be empty/],

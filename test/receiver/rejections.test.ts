@@ -42,6 +42,13 @@ function rawHttp(port: number, head: string, body: Buffer): Promise<string> {
   });
 }
 
+/** A request line sent as written (HTTP clients refuse unparsable URLs), with an empty JSON body. */
+async function rawRequestLine(line: string) {
+  const head = `${line}\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 0\r\n\r\n`;
+  const text = await rawHttp(Number(new URL(receiver.url).port), head, Buffer.alloc(0));
+  return { status: Number(text.split(' ')[1]), text };
+}
+
 // Every tuple has all four elements: jest hands a shorter row's missing argument over as `done`.
 type Case = [
   name: string,
@@ -180,6 +187,8 @@ const cases: Case[] = [
   ],
   ['POST to /healthz', () => postSigned(receiver.url, itemDelivery(), { secret, path: '/healthz' }), 405, null],
   ['unknown path', () => postSigned(receiver.url, itemDelivery(), { secret, path: '/webhooks/other' }), 404, null],
+  ['unparsable URL (bad port in a //host path)', () => rawRequestLine('POST //x:99999/ HTTP/1.1'), 400, 'invalid-url'],
+  ['unparsable absolute-form URL', () => rawRequestLine('GET http://x:99999/counts HTTP/1.1'), 400, 'invalid-url'],
   [
     'counts without a jobId',
     () => postSigned(receiver.url, '', { method: 'GET', path: '/counts' }),
