@@ -43,6 +43,13 @@ function findWebhook(request: ApiRequest, id: string): WebhookRow {
   return row;
 }
 
+/** Stores `changes` to a webhook with a new update_date and answers its JSON (never the secret). */
+function saveWebhook(request: ApiRequest, row: WebhookRow, changes: Partial<WebhookRow>) {
+  const updated: WebhookRow = { ...row, ...changes, update_date: request.app.clock.now() };
+  request.app.store.updateWebhook(updated);
+  return webhookJson(updated);
+}
+
 export const webhookRoutes: ApiRoute[] = [
   {
     method: 'POST',
@@ -82,16 +89,12 @@ export const webhookRoutes: ApiRoute[] = [
     async handle(request, [id]) {
       const row = findWebhook(request, id);
       const { spec } = parseBody(UpdateWebhook, await request.body());
-      const updated: WebhookRow = {
-        ...row,
+      return saveWebhook(request, row, {
         endpoint: spec.endpoint ?? row.endpoint,
         secret: spec.secret?.contents ?? row.secret,
         max_retries: spec.retries?.maxRetries ?? row.max_retries,
         max_backoff_ms: spec.retries?.maxBackoffMs ?? row.max_backoff_ms,
-        update_date: request.app.clock.now(),
-      };
-      request.app.store.updateWebhook(updated);
-      return webhookJson(updated);
+      });
     },
   },
   {
@@ -99,10 +102,8 @@ export const webhookRoutes: ApiRoute[] = [
     pattern: projectPath('batch/webhooks/{id}/secret'),
     async handle(request, [id]) {
       const row = findWebhook(request, id);
-      const secret = parseBody(Secret, await request.body());
-      const updated = { ...row, secret: secret.contents, update_date: request.app.clock.now() };
-      request.app.store.updateWebhook(updated);
-      return webhookJson(updated);
+      const { contents } = parseBody(Secret, await request.body());
+      return saveWebhook(request, row, { secret: contents });
     },
   },
   {
