@@ -193,13 +193,13 @@ export class DatasetFiles {
   }
 }
 
-export interface DatasetItem {
+interface DatasetItem {
   kind: string;
   url: string;
 }
 
 /** The item of one NDJSON line `{"kind":"Image","url":"http(s)://..."}`, or why the line is not one. */
-export function parseItem(line: string): DatasetItem | string {
+function parseItem(line: string): DatasetItem | string {
   let item: unknown;
   try {
     item = JSON.parse(line);

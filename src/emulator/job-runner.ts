@@ -24,7 +24,7 @@ import { deliverWithRetries } from './webhook-sender';
 
 const MAX_IMAGE_BYTES = 64 * 1024 * 1024;
 
-export interface RunnerSettings {
+interface RunnerSettings {
   store: Store;
   clock: Clock;
   faults: Faults;

@@ -13,7 +13,7 @@ function decodeCursor(cursor: string): { direction: 'n' | 'p'; seq: number } {
   return { direction: match[1] as 'n' | 'p', seq: Number(match[2]) };
 }
 
-export function parseLimit(value: string | null): number {
+function parseLimit(value: string | null): number {
   if (value === null || value === '') return DEFAULT_LIMIT;
   if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_LIMIT) {
     throw badRequest(`limit: must be an integer from 1 to ${MAX_LIMIT}`);

@@ -127,7 +127,7 @@ export interface PageQuery {
   beforeSeq?: number;
 }
 
-export interface LogQuery {
+interface LogQuery {
   jobId: string;
   beforeTime?: number;
   afterTime?: number;

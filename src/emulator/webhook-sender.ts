@@ -3,21 +3,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
 import { signDelivery } from '../webhook-delivery/signature';
 
-export interface WebhookTarget {
+interface WebhookTarget {
   endpoint: string;
   secret: string;
   maxRetries: number;
   maxBackoffMs: number;
 }
 
-export interface SendSettings {
+interface SendSettings {
   dispatcher: Dispatcher;
   baseBackoffMs: number;
   timeoutMs: number;
   signal?: AbortSignal;
 }
 
-export interface AttemptResult {
+interface AttemptResult {
   ok: boolean;
   /** 0 when no HTTP response came back. */
   responseCode: number;
@@ -71,7 +71,7 @@ export async function attemptDelivery(
   }
 }
 
-export interface DeliveryOutcome {
+interface DeliveryOutcome {
   ok: boolean;
   attempts: AttemptResult[];
 }

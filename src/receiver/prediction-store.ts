@@ -13,7 +13,7 @@ export interface StoredPrediction {
   receivedAt: string;
 }
 
-export type AppendOutcome = 'stored' | 'duplicate';
+type AppendOutcome = 'stored' | 'duplicate';
 
 interface PendingAppend {
   record: StoredPrediction;

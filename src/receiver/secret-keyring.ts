@@ -8,7 +8,7 @@ interface RetiredSecret {
   acceptedUntilMs: number;
 }
 
-export interface SecretKeyringOptions {
+interface SecretKeyringOptions {
   secrets?: readonly string[];
   secretFile?: string;
   graceSeconds: number;

@@ -27,7 +27,7 @@ const CreateDataset = z.object({
   }),
 });
 
-export function toDatasetJson(request: ApiRequest, row: DatasetRow) {
+function toDatasetJson(request: ApiRequest, row: DatasetRow) {
   const { app } = request;
   return datasetJson(row, {
     url: app.signer.url(app.baseUrl(), row.id, row.upload_expires),
