@@ -24,6 +24,7 @@ export * from './models';
 export { MAX_LINE_BYTES, type NdjsonDescription, validateNdjson } from './ndjson';
 export type { PageParams } from './pagination';
 export type { WaitOptions } from './polling';
+export { redactSignedUrl } from './signed-url';
 export type { RequestOptions } from './transport';
 export { generateWebhookSecret } from './webhook-secret';
 export {

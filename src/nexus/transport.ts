@@ -5,6 +5,7 @@ import { type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
 import { NexusApiError, NexusConnectionError, NexusError, NexusResponseError, NexusTimeoutError } from './errors';
 import { parseRetryAfter, retryDelayMs, shouldRetry, sleep } from './retry-policy';
+import { redactSignedUrl } from './signed-url';
 
 /** Accepted by every client method as its last argument. */
 export interface RequestOptions {
@@ -158,7 +159,7 @@ export class Transport {
       if (signal?.aborted || err instanceof NexusError) throw err;
       const code = socketErrorCode(err);
       const detail = this.redact(err instanceof Error ? err.message : String(err));
-      throw new NexusConnectionError(`${method} ${redactUrl(url)} failed: ${detail}`, code, { cause: err });
+      throw new NexusConnectionError(`${method} ${redactSignedUrl(url)} failed: ${detail}`, code, { cause: err });
     }
     if (response.statusCode >= 200 && response.statusCode < 300) return text;
     const requestId = headerValue(response.headers['x-request-id']);
@@ -196,10 +197,4 @@ function socketErrorCode(err: unknown): string | undefined {
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** Signed URLs carry credentials in their query string: show only origin and path. */
-function redactUrl(url: string): string {
-  const parsed = new URL(url);
-  return parsed.origin + parsed.pathname;
 }

@@ -100,8 +100,24 @@ describe('webhooks, datasets and jobs commands', () => {
     );
     const dataset = await cli('datasets', 'create', '--name', 'three-cells', ndjson);
     expect(dataset.status.itemCount).toBe(3);
-    expect((await cli('datasets', 'list')).map((item: { id: string }) => item.id)).toContain(dataset.id);
-    expect((await cli('datasets', 'get', dataset.id)).name).toBe('three-cells');
+    const listed = await cli('datasets', 'list');
+    expect(listed.map((item: { id: string }) => item.id)).toContain(dataset.id);
+    const got = await cli('datasets', 'get', dataset.id);
+    expect(got.name).toBe('three-cells');
+
+    // The signed upload URL is a credential: its query never reaches the output, --json or not.
+    const signed = (await nexus.datasets.get(dataset.id)).status.source.uploadUrl.url;
+    expect(signed).toMatch(/\?.*signature=/);
+    const masked = `${signed.slice(0, signed.indexOf('?'))}?[REDACTED]`;
+    for (const printed of [dataset, got, listed.find((item: { id: string }) => item.id === dataset.id)]) {
+      expect(printed.status.source.uploadUrl.url).toBe(masked);
+    }
+    const human = await runCli(['datasets', 'get', dataset.id], env);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('three-cells');
+    for (const output of [human, await runCli(['--json', 'datasets', 'list'], env)]) {
+      expect(output.stdout).not.toContain('signature=');
+    }
 
     const webhook = await cli(
       'webhooks',

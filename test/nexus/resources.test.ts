@@ -6,9 +6,11 @@ import {
   type JobCreateParams,
   type JobLogEntry,
   NexusClient,
+  NexusConnectionError,
   NexusResponseError,
   NexusValidationError,
   NexusWaitError,
+  redactSignedUrl,
   toWireJob,
   uploadHeaders,
 } from '../../src/nexus';
@@ -476,6 +478,23 @@ describe('datasets.create upload', () => {
     expect(puts).toHaveLength(2);
     expect(puts[1].body.toString()).toBe(ndjson);
     expect(opened).toBe(3); // validation pass + two upload attempts
+  });
+
+  test('a PUT that fails on the socket names the upload URL without its signature', async () => {
+    serveUpload(['reset']);
+    const err = await nexus.datasets.create({ name: 'd', source: items }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NexusConnectionError);
+    expect((err as Error).message).toContain(`PUT ${server.url}/signed/upload?[REDACTED] failed`);
+    expect((err as Error).message).not.toContain('signature=abc');
+  });
+
+  test('redactSignedUrl keeps origin and path and masks the query', () => {
+    expect(redactSignedUrl('https://storage.test/b/o?X-Goog-Signature=abc&X-Goog-Expires=900')).toBe(
+      'https://storage.test/b/o?[REDACTED]',
+    );
+    expect(redactSignedUrl('https://user:pw@storage.test/b/o#frag')).toBe('https://storage.test/b/o');
+    expect(redactSignedUrl('https://storage.test/b/o')).toBe('https://storage.test/b/o');
+    expect(redactSignedUrl('not a url?signature=abc')).toBe('not a url?[REDACTED]');
   });
 
   test('a rejected PUT (403) is a PermissionDeniedError and is not retried', async () => {

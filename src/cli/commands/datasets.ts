@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { Dataset } from '../../nexus';
+// Dependency-free module: loaded with the command, not with the client.
+import { redactSignedUrl } from '../../nexus/signed-url';
 import { parseIntFlag } from '../config';
 import { nexusClientFor } from '../nexus-client';
 import { fields, Output, table } from '../output';
@@ -35,7 +37,7 @@ export function register(program: Command): void {
           },
         },
       );
-      const dataset = opts.wait ? await nexus.datasets.waitUntilDone(created.id) : created;
+      const dataset = printable(opts.wait ? await nexus.datasets.waitUntilDone(created.id) : created);
       output.result(dataset, () => describeDataset(dataset));
     });
 
@@ -49,7 +51,7 @@ export function register(program: Command): void {
       const nexus = nexusClientFor(command);
       const all: Dataset[] = [];
       for await (const dataset of nexus.datasets.list({ showExpired: opts.showExpired, limit: opts.limit }))
-        all.push(dataset);
+        all.push(printable(dataset));
       output.result(all, () =>
         table(
           ['ID', 'NAME', 'STATUS', 'ITEMS'],
@@ -69,7 +71,7 @@ export function register(program: Command): void {
     .argument('<datasetId>')
     .action(async (datasetId: string, _opts: unknown, command: Command) => {
       const output = Output.of(command);
-      const dataset = await nexusClientFor(command).datasets.get(datasetId);
+      const dataset = printable(await nexusClientFor(command).datasets.get(datasetId));
       output.result(dataset, () => describeDataset(dataset));
     });
 
@@ -82,6 +84,14 @@ export function register(program: Command): void {
       const deleted = await nexusClientFor(command).datasets.delete(datasetId);
       output.result(deleted, () => `deleted dataset ${datasetId}`);
     });
+}
+
+/** The dataset as printed: the query of its upload URL (the signature, a credential) is masked. */
+function printable(dataset: Dataset): Dataset {
+  const uploadUrl = dataset.status?.source?.uploadUrl;
+  if (typeof uploadUrl?.url !== 'string') return dataset;
+  const source = { ...dataset.status.source, uploadUrl: { ...uploadUrl, url: redactSignedUrl(uploadUrl.url) } };
+  return { ...dataset, status: { ...dataset.status, source } };
 }
 
 function describeDataset(dataset: {
