@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+// Dependency-free module: config is read before any command, the client is loaded only on use.
+import { DEFAULT_API_BASE_URL } from '../nexus/defaults';
 import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { UsageError } from './errors';
 import { registerSecret } from './secrets';
@@ -28,8 +30,7 @@ export interface TemporalConfig {
   taskQueue: string;
 }
 
-export const defaultApiBaseUrl = 'https://api.datature.io';
-export const defaultNamespace = 'default';
+const DEFAULT_NAMESPACE = 'default';
 
 type Env = Record<string, string | undefined>;
 
@@ -38,7 +39,7 @@ type Env = Record<string, string | undefined>;
  * or a file (`--secret-key-file`): a flag value would leak into shell history and `ps`.
  */
 export function resolveApiConfig(opts: GlobalOptions, env: Env = process.env): ApiConfig {
-  const baseUrl = opts.apiUrl ?? env.DATATURE_API_BASE_URL ?? defaultApiBaseUrl;
+  const baseUrl = opts.apiUrl ?? env.DATATURE_API_BASE_URL ?? DEFAULT_API_BASE_URL;
   const projectId = opts.project ?? env.DATATURE_PROJECT_ID;
   const secretKey = readSecretKey(opts, env);
   const missing = [
@@ -81,7 +82,7 @@ export function resolveTemporalConfig(opts: GlobalOptions, env: Env = process.en
   }
   return {
     address,
-    namespace: opts.namespace ?? env.TEMPORAL_NAMESPACE ?? defaultNamespace,
+    namespace: opts.namespace ?? env.TEMPORAL_NAMESPACE ?? DEFAULT_NAMESPACE,
     taskQueue: opts.taskQueue ?? env.TEMPORAL_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
   };
 }

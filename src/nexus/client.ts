@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import type { Dispatcher } from 'undici';
 import { version } from '../../package.json';
 import { Datasets } from './datasets';
+import { DEFAULT_API_BASE_URL } from './defaults';
 import { NexusValidationError } from './errors';
 import { Jobs } from './jobs';
 import { Transport } from './transport';
@@ -12,7 +13,7 @@ export interface NexusClientOptions {
   secretKey: string;
   /** With or without the `proj_` prefix. */
   projectId: string;
-  /** Default: env DATATURE_API_BASE_URL, else https://api.datature.io. */
+  /** Default: env DATATURE_API_BASE_URL, else DEFAULT_API_BASE_URL (https://api.datature.io). */
   baseUrl?: string;
   /** Per attempt; default 60 s (the signed-URL upload has no overall timeout unless one is given per call). */
   timeoutMs?: number;
@@ -21,9 +22,8 @@ export interface NexusClientOptions {
   dispatcher?: Dispatcher;
 }
 
-export const DEFAULT_BASE_URL = 'https://api.datature.io';
-export const DEFAULT_TIMEOUT_MS = 60_000;
-export const DEFAULT_MAX_RETRIES = 2;
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_RETRIES = 2;
 export const USER_AGENT = `datature-batch-worker/${version}`;
 
 /** The typed client of the Datature Nexus batch API. */
@@ -42,7 +42,7 @@ export class NexusClient {
       throw new NexusValidationError('projectId', 'is required');
     }
     this.projectId = options.projectId.startsWith('proj_') ? options.projectId : `proj_${options.projectId}`;
-    this.baseUrl = options.baseUrl || process.env.DATATURE_API_BASE_URL || DEFAULT_BASE_URL;
+    this.baseUrl = options.baseUrl || process.env.DATATURE_API_BASE_URL || DEFAULT_API_BASE_URL;
     if (!/^https?:\/\//.test(this.baseUrl)) throw new NexusValidationError('baseUrl', 'must be an http(s) URL');
     const transport = new Transport({
       baseUrl: this.baseUrl,

@@ -1,4 +1,4 @@
-export { DEFAULT_BASE_URL, NexusClient, type NexusClientOptions, USER_AGENT } from './client';
+export { NexusClient, type NexusClientOptions, USER_AGENT } from './client';
 export { Crc32c, crc32cBase64 } from './crc32c';
 export { type DatasetSourceInput, itemsToNdjson, type NdjsonSource } from './dataset-source';
 export {
@@ -10,6 +10,7 @@ export {
   type UploadOptions,
   uploadHeaders,
 } from './datasets';
+export { DEFAULT_API_BASE_URL } from './defaults';
 export * from './errors';
 export { itemsAccountedFor } from './job-items';
 export {
