@@ -41,7 +41,7 @@ export interface DatasetListParams {
 
 /** The only source kind the API knows. */
 export const NDJSON_SOURCE_KIND = 'UploadedNewlineDelimitedJsonFile';
-export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
+const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 
 const DatasetPageSchema = pageSchema(DatasetSchema);
 

@@ -262,9 +262,10 @@ export interface DatasetItem {
   url: string;
 }
 
-// Serializers back to wire JSON (round-trip tests, the emulator's fixtures, request bodies).
+// Serializers back to wire JSON, for the round-trip tests (test/nexus) that pin the renames above. Nothing
+// else uses them: request bodies are built by the resources, the emulator writes its own wire JSON (wire.ts).
 
-export function toWireWebhookRetries({ maxRetryDelay, ...rest }: WebhookRetries) {
+function toWireWebhookRetries({ maxRetryDelay, ...rest }: WebhookRetries) {
   return { ...rest, maxBackoffMs: maxRetryDelay };
 }
 
@@ -272,7 +273,7 @@ export function toWireWebhook(webhook: Webhook) {
   return { ...webhook, retries: toWireWebhookRetries(webhook.retries) };
 }
 
-export function toWireJobItemStatus(items: JobItemStatus) {
+function toWireJobItemStatus(items: JobItemStatus) {
   const wire: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(items)) {
     wire[key in JOB_ITEM_COUNTERS ? JOB_ITEM_COUNTERS[key as CounterName] : key] = value;

@@ -187,7 +187,7 @@ const DUPLICATE_KEY_PATTERNS = [
 ] as const;
 
 /** Why one non-blank line is not an item, or undefined when it is one. */
-export function itemProblem(text: string): string | undefined {
+function itemProblem(text: string): string | undefined {
   const canonical = CANONICAL_ITEM.exec(text);
   if (canonical) return urlProblem(canonical[1]);
   let value: unknown;

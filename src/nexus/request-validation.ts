@@ -3,10 +3,10 @@
 import { NexusValidationError } from './errors';
 
 export const MAX_NAME_LENGTH = 120;
-export const MAX_WEBHOOK_RETRIES = 5;
-export const MAX_WEBHOOK_RETRY_DELAY_MS = 60_000;
+const MAX_WEBHOOK_RETRIES = 5;
+const MAX_WEBHOOK_RETRY_DELAY_MS = 60_000;
 /** How far in the past a start time may be, for clocks slightly behind and slow prompts. */
-export const START_TIME_GRACE_MS = 60_000;
+const START_TIME_GRACE_MS = 60_000;
 
 export function checkName(field: string, name: unknown): void {
   if (typeof name !== 'string' || name.trim() === '')
