@@ -1,6 +1,6 @@
 // The three ways to give a dataset's items, reduced to one thing: a function opening a fresh byte stream.
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 import type { DatasetItem } from './models';
 
 /** A path to an NDJSON file, a function returning a new stream of its bytes, or items held in memory. */
@@ -21,4 +21,18 @@ export function sourceOpener(source: NdjsonSource): () => Readable {
 /** In-memory items to NDJSON bytes: meant for small batches, a large dataset belongs in a file. */
 export function itemsToNdjson(items: readonly DatasetItem[]): Buffer {
   return Buffer.from(items.map((item) => JSON.stringify(item)).join('\n') + (items.length ? '\n' : ''));
+}
+
+/** `source` passed through unchanged, `onBytes` seeing the running byte count; an error on either side ends both. */
+export function countingBytes(source: Readable, onBytes: (totalBytes: number) => void): Readable {
+  let total = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      total += chunk.length;
+      onBytes(total);
+      callback(null, chunk);
+    },
+  });
+  pipeline(source, counter, () => {});
+  return counter;
 }

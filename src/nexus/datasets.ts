@@ -1,5 +1,4 @@
-import { pipeline, Transform } from 'node:stream';
-import { type DatasetSourceInput, sourceOpener } from './dataset-source';
+import { countingBytes, type DatasetSourceInput, sourceOpener } from './dataset-source';
 import { NexusWaitError } from './errors';
 import {
   type Dataset,
@@ -91,19 +90,8 @@ export class Datasets extends ApiResource {
         method: uploadUrl.method || 'PUT',
         url: uploadUrl.url,
         headers: uploadHeaders(uploadUrl.headers, described),
-        body: () => {
-          let sent = 0;
-          const counter = new Transform({
-            transform(chunk: Buffer, _encoding, callback) {
-              sent += chunk.length;
-              options.onUploadProgress?.(sent, total);
-              callback(null, chunk);
-            },
-          });
-          // Errors of either side destroy the other; the request sees them through `counter`.
-          pipeline(open(), counter, () => {});
-          return counter;
-        },
+        // The request sees a source error through the counting stream.
+        body: () => countingBytes(open(), (sent) => options.onUploadProgress?.(sent, total)),
       },
       options,
     );

@@ -2,6 +2,7 @@
 // list filtering), against a scripted loopback HTTP server.
 import { Readable } from 'node:stream';
 import {
+  countingBytes,
   itemsAccountedFor,
   type JobCreateParams,
   type JobLogEntry,
@@ -502,6 +503,24 @@ describe('datasets.create upload', () => {
     await expect(nexus.datasets.create({ name: 'd', source: items })).rejects.toMatchObject({ status: 403 });
     expect(server.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
   });
+});
+
+test('countingBytes passes the bytes through with the running count, and a source error reaches the reader', async () => {
+  const counts: number[] = [];
+  const out = countingBytes(Readable.from([Buffer.from('ab'), Buffer.from('cde')]), (n) => counts.push(n));
+  const chunks: Buffer[] = [];
+  for await (const chunk of out) chunks.push(chunk as Buffer);
+  expect(Buffer.concat(chunks).toString()).toBe('abcde');
+  expect(counts).toEqual([2, 5]);
+
+  const failing = new Readable({ read() {} });
+  const reader = countingBytes(failing, () => {});
+  failing.destroy(new Error('disk gone'));
+  await expect(
+    (async () => {
+      for await (const _ of reader);
+    })(),
+  ).rejects.toThrow('disk gone');
 });
 
 describe('upload headers', () => {
