@@ -118,6 +118,23 @@ describe('usage and configuration errors', () => {
     );
   });
 
+  test('schedule create without --webhook is a usage error, reported before connecting to Temporal', async () => {
+    const result = await runCli(
+      ['schedule', 'create', 'nightly', 'items.ndjson', '--every', '1h', '--deployment', 'deploy_1'],
+      cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:9' }),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('error: give at least one --webhook (the API needs one)');
+  });
+
+  test.each(['run', 'schedule create'])('%s --help: --name names the job, not the dataset', async (cmd) => {
+    const result = await runCli([...cmd.split(' '), '--help']);
+    expect(result.code).toBe(0);
+    const help = result.stdout.replace(/\s+/g, ' ');
+    expect(help).toMatch(/--name <name> +(job name|job name of each run),/);
+    expect(help).not.toContain('dataset and job');
+  });
+
   test('run of a missing file is a usage error', async () => {
     const result = await runCli([
       'run',

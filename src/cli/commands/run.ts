@@ -34,7 +34,10 @@ export function register(program: Command): void {
     .requiredOption('--webhook <webhookId>', 'webhook receiving the predictions (repeatable)', collect)
     .option('--start-at <time>', 'earliest start of the job (ISO-8601)', parseTimeFlag)
     .option('--stop-at <time>', 'stop time of the job (ISO-8601)', parseTimeFlag)
-    .option('--name <name>', 'name of the dataset and job')
+    .option(
+      '--name <name>',
+      'job name, with a hash of the workflow id appended (default: from the workflow id; the dataset is named after the workflow id)',
+    )
     .option('--workflow-id <id>', 'workflow id (default: generated)')
     .option('--wait', 'show progress until the run ends; exit 1 if it fails')
     .addHelpText(

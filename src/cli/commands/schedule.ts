@@ -54,8 +54,24 @@ function withScheduleFlags(command: Command): Command {
     .option('--catchup-window <duration>', 'how far back missed runs still start after an outage')
     .option('--deployment <deploymentId>', 'existing deployment to predict with')
     .option('--artifact <artifactId>', 'artifact to deploy for each run')
-    .option('--webhook <webhookId>', 'webhook receiving the predictions (repeatable)', collect)
-    .option('--name <name>', 'name of each run’s dataset and job');
+    .option('--webhook <webhookId>', 'webhook receiving the predictions (repeatable; create needs one)', collect)
+    .option(
+      '--name <name>',
+      'job name of each run, with a hash of the run’s workflow id appended (datasets are named after the run)',
+    );
+}
+
+/** The timing and policy flags as src/schedules takes them, for `create` and `update`. */
+function timingAndPolicies(flags: TimingFlags) {
+  return {
+    cron: flags.cron,
+    every: flags.every as Duration | undefined,
+    timeZone: flags.timezone,
+    jitter: flags.jitter as Duration | undefined,
+    overlap: flags.overlap,
+    catchupWindow: flags.catchupWindow as Duration | undefined,
+    pauseOnFailure: flags.pauseOnFailure,
+  };
 }
 
 /** Usage mistakes found by src/schedules (a bad cron, two timings, a fixed dataset) exit 2. */
@@ -114,6 +130,8 @@ export function register(program: Command): void {
         if (Boolean(flags.deployment) === Boolean(flags.artifact)) {
           throw new UsageError('give exactly one of --deployment and --artifact');
         }
+        const webhookIds = flags.webhook ?? [];
+        if (webhookIds.length === 0) throw new UsageError('give at least one --webhook (the API needs one)');
         const path = datasetOf(dataset);
         if (!/^https?:/.test(path) && !existsSync(path))
           output.info(`note: ${path} does not exist yet; runs read it when they start`);
@@ -121,13 +139,7 @@ export function register(program: Command): void {
           asUsage(() =>
             schedules().createBatchSchedule(session.client, {
               scheduleId,
-              cron: flags.cron,
-              every: flags.every as Duration | undefined,
-              timeZone: flags.timezone,
-              jitter: flags.jitter as Duration | undefined,
-              overlap: flags.overlap,
-              catchupWindow: flags.catchupWindow as Duration | undefined,
-              pauseOnFailure: flags.pauseOnFailure,
+              ...timingAndPolicies(flags),
               paused: flags.paused,
               note: flags.note,
               taskQueue: session.config.taskQueue,
@@ -136,7 +148,7 @@ export function register(program: Command): void {
                 name: flags.name,
                 deploymentId: flags.deployment,
                 artifactId: flags.artifact,
-                webhookIds: flags.webhook ?? [],
+                webhookIds,
               }),
             }),
           ),
@@ -255,13 +267,7 @@ export function register(program: Command): void {
       await withTemporal(command, (session) =>
         asUsage(() =>
           schedules().updateBatchSchedule(session.client, scheduleId, {
-            cron: flags.cron,
-            every: flags.every as Duration | undefined,
-            timeZone: flags.timezone,
-            jitter: flags.jitter as Duration | undefined,
-            overlap: flags.overlap,
-            catchupWindow: flags.catchupWindow as Duration | undefined,
-            pauseOnFailure: flags.pauseOnFailure,
+            ...timingAndPolicies(flags),
             input: (current) => withJobChanges(current, flags),
           }),
         ),
