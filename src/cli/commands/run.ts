@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .option('--stop-at <time>', 'stop time of the job (ISO-8601)', parseTimeFlag)
     .option(
       '--name <name>',
-      'job name, with a hash of the workflow id appended (default: from the workflow id; the dataset is named after the workflow id)',
+      'job name, made unique per run by an appended hash (default: from the workflow id; the dataset is always named after the workflow id)',
     )
     .option('--workflow-id <id>', 'workflow id (default: generated)')
     .option('--wait', 'show progress until the run ends; exit 1 if it fails')

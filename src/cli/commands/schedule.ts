@@ -57,7 +57,7 @@ function withScheduleFlags(command: Command): Command {
     .option('--webhook <webhookId>', 'webhook receiving the predictions (repeatable; create needs one)', collect)
     .option(
       '--name <name>',
-      'job name of each run, with a hash of the run’s workflow id appended (datasets are named after the run)',
+      'job name of each run, made unique by an appended hash (datasets are always named after the run’s workflow id)',
     );
 }
 
