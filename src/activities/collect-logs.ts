@@ -3,8 +3,9 @@
 // on any worker truncates the partial tail and continues where the last heartbeat left off: no duplicates.
 
 import { mkdir, open } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type { JobLogEntry, NexusClient } from '../nexus';
 import type { LogsSummary } from '../workflows/definitions';
 import { mapped } from './error-mapping';
@@ -35,17 +36,27 @@ function emptyCursor(): LogCursor {
   return { bytes: 0, idsAtOldestTime: [], summary: { entries: 0, byStatus: {}, byLevel: {}, firstFailures: [] } };
 }
 
+/** Callers in other languages skip the input schema: the folder is checked again where it is used. */
+function insideLogsDirectory(logsDirectory: string, folder = ''): string {
+  const root = resolve(logsDirectory);
+  const directory = resolve(root, folder);
+  const fromRoot = relative(root, directory);
+  if (isAbsolute(folder) || fromRoot.startsWith('..') || isAbsolute(fromRoot)) {
+    throw ApplicationFailure.nonRetryable(
+      `logs.directory ${folder} is outside the worker's logs directory`,
+      'InvalidLogsDirectory',
+    );
+  }
+  return directory;
+}
+
 export async function collectLogs(
   nexus: NexusClient,
   defaultDirectory: string,
   request: CollectLogsRequest,
 ): Promise<LogsSummary> {
   const context = Context.current();
-  const directory = resolve(
-    request.directory && isAbsolute(request.directory)
-      ? request.directory
-      : join(defaultDirectory, request.directory ?? ''),
-  );
+  const directory = insideLogsDirectory(defaultDirectory, request.directory);
   const filePath = join(directory, request.fileName);
   const cursor = (context.info.heartbeatDetails as LogCursor | undefined) ?? emptyCursor();
   await mkdir(directory, { recursive: true });

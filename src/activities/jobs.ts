@@ -55,7 +55,8 @@ export function createJob(
         deploymentId,
         artifactId,
         deploymentTemplate: deploymentTemplate as DeploymentTemplate | undefined,
-        startAtTime,
+        // "Not before" is met once that time has passed (e.g. during a long upload): start now.
+        startAtTime: startAtTime !== undefined && startAtTime > Date.now() ? startAtTime : undefined,
         stopAtTime,
       },
       { signal },

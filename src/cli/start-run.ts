@@ -17,7 +17,7 @@ export interface RunRequest {
   stopAt?: string;
   /** Receiver the workflow asks for its count after the job (the demo's check). */
   receiverUrl?: string;
-  /** Where the worker writes the job's log entries (NDJSON); default: the worker's logs directory. */
+  /** A folder inside the worker's logs directory for the job's log entries (NDJSON); default: that directory. */
   logsDirectory?: string;
   /** Job polling bounds; the demo polls often so its progress bars move. */
   polling?: PollingInput;

@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { batchPrediction } from '../workflows';
 import {
   type BatchPredictionInput,
@@ -17,7 +17,7 @@ export async function startBatchPrediction(
   client: Client,
   input: BatchPredictionInput,
   options: { workflowId?: string; taskQueue?: string } = {},
-): Promise<BatchPredictionHandle> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof batchPrediction>> {
   const args: [BatchPredictionInput] = [parseBatchPredictionInput(input)];
   return client.workflow.start<typeof batchPrediction>(WORKFLOW_TYPE, {
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,

@@ -1,7 +1,7 @@
 // The zod schema of `batchPrediction`'s input: callers validate before starting a run, and the committed
 // JSON Schema (schemas/batch-prediction-input.schema.json) is generated from it for non-TS callers.
 import { z } from 'zod';
-import type { BatchPredictionInput } from '../workflows/definitions';
+import { type BatchPredictionInput, JOB_LOG_LEVELS } from '../workflows/definitions';
 
 /** Inline items travel in the workflow history: keep them small, use a file or URL for real batches. */
 export const MAX_INLINE_ITEMS = 1000;
@@ -51,15 +51,30 @@ const PollingSchema = z
     message: 'minIntervalMs must not exceed maxIntervalMs',
   });
 
+/** Whoever can start a run must not make the worker write outside its logs directory. */
+const LogsDirectorySchema = z
+  .string()
+  .min(1)
+  .regex(/^(?![/\\])(?![A-Za-z]:)(?!(.*[/\\])?\.\.([/\\]|$))/, 'must be a relative folder without ".." segments')
+  .describe("A folder inside the worker's logs directory");
+
 export const BatchPredictionInputSchema = z.strictObject({
   dataset: DatasetSourceSchema,
   job: JobSchema,
   polling: PollingSchema.optional(),
   logs: z
-    .strictObject({ collect: z.boolean(), minLevel: z.string().min(1).optional(), directory: z.string().optional() })
+    .strictObject({
+      collect: z.boolean(),
+      minLevel: z.enum(JOB_LOG_LEVELS).optional(),
+      directory: LogsDirectorySchema.optional(),
+    })
     .optional(),
   cleanup: z
-    .strictObject({ deleteDatasetOnSuccess: z.boolean().optional(), deleteDatasetOnCancel: z.boolean().optional() })
+    .strictObject({
+      deleteDatasetOnSuccess: z.boolean().optional(),
+      deleteDatasetOnCancel: z.boolean().optional(),
+      deleteDatasetOnFailure: z.boolean().optional(),
+    })
     .optional(),
   allowEmptySource: z.boolean().optional(),
   receiverUrl: httpUrl.optional(),
@@ -77,13 +92,22 @@ export class BatchInputError extends Error {
   }
 }
 
-/** Returns the input unchanged when valid; throws BatchInputError listing every problem with its path. */
-export function parseBatchPredictionInput(input: unknown): BatchPredictionInput {
+/**
+ * Returns the input unchanged when valid; throws BatchInputError listing every problem with its path.
+ * A `job.stopAtTime` already past is refused here, before anything is uploaded.
+ */
+export function parseBatchPredictionInput(input: unknown, now = Date.now()): BatchPredictionInput {
   const parsed = BatchPredictionInputSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  throw new BatchInputError(
-    parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`),
-  );
+  if (!parsed.success) {
+    throw new BatchInputError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`),
+    );
+  }
+  const { stopAtTime } = parsed.data.job;
+  if (stopAtTime !== undefined && stopAtTime <= now) {
+    throw new BatchInputError([`job.stopAtTime: is in the past (${new Date(stopAtTime).toISOString()})`]);
+  }
+  return parsed.data;
 }
 
 export function batchPredictionInputJsonSchema(): Record<string, unknown> {

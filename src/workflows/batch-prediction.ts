@@ -1,6 +1,5 @@
 import {
   ActivityCancellationType,
-  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
@@ -31,13 +30,14 @@ import {
   type ReceiverCheck,
 } from './definitions';
 import { itemsAccountedFor, nextPollDelayMs, type PollBounds } from './poll-interval';
-import { datasetNameFor, jobNameFor, logFileNameFor } from './resource-names';
+import { datasetNameFor, jobNameFor, logFileNameFor, type RunChain } from './resource-names';
 
 const DEFAULT_POLL_BOUNDS: PollBounds = { minIntervalMs: 5_000, maxIntervalMs: 600_000 };
 const DATASET_POLL_BOUNDS: PollBounds = { minIntervalMs: 2_000, maxIntervalMs: 60_000 };
 /** After cancelling a job, how long to wait for the API to report it stopped before collecting logs anyway. */
 const STOP_WAIT_MS = 120_000;
 const STOP_POLL_MS = 5_000;
+const UPLOAD_NOT_SEEN_MS = 30 * 60_000;
 const KNOWN_JOB_OVERVIEWS = new Set(['Waiting', 'Running', 'Reached', 'Failed']);
 
 /** Long activities heartbeat on every chunk; a worker killed mid-transfer is noticed this fast. */
@@ -104,7 +104,10 @@ export async function batchPrediction(
   try {
     return await pipeline.run(() => run.execute());
   } catch (err) {
-    if (!isCancellation(err)) throw err;
+    if (!isCancellation(err)) {
+      await CancellationScope.nonCancellable(() => run.cleanUpAfterFailure());
+      throw err;
+    }
     cancelReason ??= 'workflow cancellation requested';
     const reason = cancelReason;
     await CancellationScope.nonCancellable(async () => {
@@ -126,7 +129,10 @@ export async function batchPrediction(
 }
 
 class PipelineRun {
-  private readonly workflowId = workflowInfo().workflowId;
+  private readonly chain: RunChain = {
+    workflowId: workflowInfo().workflowId,
+    firstExecutionRunId: workflowInfo().firstExecutionRunId,
+  };
   private readonly pollBounds: PollBounds;
   private nextPollAt?: number;
   private loggedOverviews = new Set<string>();
@@ -167,7 +173,7 @@ class PipelineRun {
     const logs = this.input.logs?.collect ? await this.collectLogs() : undefined;
     const receiver = this.input.receiverUrl ? await this.checkReceiver(this.input.receiverUrl, job) : undefined;
     if (this.input.cleanup?.deleteDatasetOnSuccess && this.state.ownsDataset) {
-      await api.deleteDatasetsNamed(datasetNameFor(this.workflowId));
+      await api.deleteDatasetsNamed(datasetNameFor(this.chain));
     }
     this.enterPhase('completed');
     const { datasetId, jobId, itemCount, timings, polls, runs } = this.state;
@@ -207,7 +213,7 @@ class PipelineRun {
     this.enterPhase('uploading');
     this.state.ownsDataset = true;
     const { datasetId } = await creating.uploadDataset({
-      name: datasetNameFor(this.workflowId),
+      name: datasetNameFor(this.chain),
       source,
       expected: summary,
     });
@@ -225,6 +231,13 @@ class PipelineRun {
         throw ApplicationFailure.nonRetryable(
           `dataset ${datasetId} ended ${dataset.overview}: ${dataset.message}`,
           'DatasetFailed',
+        );
+      }
+      // The hosted API may take a moment to notice an upload; this long means the bytes never landed.
+      if (dataset.overview === 'Waiting' && Date.now() - startedAt > UPLOAD_NOT_SEEN_MS) {
+        throw ApplicationFailure.nonRetryable(
+          `dataset ${datasetId} is still Waiting ${UPLOAD_NOT_SEEN_MS / 60_000} min after its upload: the upload did not land`,
+          'DatasetUploadLost',
         );
       }
       await sleep(
@@ -245,7 +258,7 @@ class PipelineRun {
   private async createJob(): Promise<void> {
     this.enterPhase('creating-job');
     const { jobId } = await creating.createJob({
-      name: jobNameFor(this.workflowId, this.input.job.name),
+      name: jobNameFor(this.chain, this.input.job.name),
       datasetId: this.state.datasetId!,
       job: this.input.job,
     });
@@ -302,7 +315,7 @@ class PipelineRun {
     this.enterPhase('collecting-logs');
     return streaming.collectLogs({
       jobId: this.state.jobId!,
-      fileName: logFileNameFor(this.workflowId),
+      fileName: logFileNameFor(this.chain),
       directory: this.input.logs?.directory,
       minLevel: this.input.logs?.minLevel,
     });
@@ -323,7 +336,7 @@ class PipelineRun {
     this.enterPhase('cancelling');
     let jobId = this.state.jobId;
     if (!jobId && interruptedPhase === 'creating-job') {
-      jobId = (await api.findJobByName(jobNameFor(this.workflowId, this.input.job.name)))?.jobId;
+      jobId = (await api.findJobByName(jobNameFor(this.chain, this.input.job.name)))?.jobId;
     }
     if (jobId) {
       this.state.jobId = jobId;
@@ -337,24 +350,26 @@ class PipelineRun {
     } else if (this.state.ownsDataset && (this.input.cleanup?.deleteDatasetOnCancel ?? true)) {
       // Only a dataset this run uploaded (set before the upload starts); a given {datasetId} is never deleted,
       // even when an earlier run with this workflow id uploaded it under the name derived from the id.
-      await api.deleteDatasetsNamed(datasetNameFor(this.workflowId));
+      await api.deleteDatasetsNamed(datasetNameFor(this.chain));
     }
     this.enterPhase('cancelled');
   }
 
-  /**
-   * Cancels the job unless it already ended: the API answers 409 to a change of a Reached or Failed job, and a
-   * job that ended on its own (cancelled while collecting logs, or between the last poll and now) is no reason
-   * to fail the cleanup.
-   */
+  /** A run that failed before its job existed leaves no dataset behind (unless the policy keeps it). */
+  async cleanUpAfterFailure(): Promise<void> {
+    if (this.state.jobId || !this.state.ownsDataset || this.input.cleanup?.deleteDatasetOnFailure === false) return;
+    try {
+      await api.deleteDatasetsNamed(datasetNameFor(this.chain));
+    } catch (err) {
+      // The run's own failure is what the caller needs to see.
+      log.warn('could not delete the dataset of a failed run', { error: String(err) });
+    }
+  }
+
+  /** A job this run already saw end is not cancelled again (the activity also answers an ended job's state). */
   private async stopJob(jobId: string): Promise<JobSnapshot> {
     if (this.state.job && isStopped(this.state.job)) return this.state.job;
-    try {
-      return await api.cancelJob(jobId);
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-      return api.getJob(jobId);
-    }
+    return api.cancelJob(jobId);
   }
 
   private enterPhase(phase: BatchPhase): void {
@@ -374,13 +389,6 @@ class PipelineRun {
       ...(jobId ? [{ key: BatchJobIdKey, value: jobId }] : []),
     ]);
   }
-}
-
-/** The activity failed with the API's 409 (error-mapping keeps the error class as the failure type). */
-function isConflict(err: unknown): boolean {
-  return (
-    err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ConflictError'
-  );
 }
 
 function isStopped(job: JobSnapshot): boolean {

@@ -45,10 +45,14 @@ export interface PollingInput {
   maxHistoryEvents?: number;
 }
 
+/** The levels the emulator knows; the hosted API documents `Info` and `Error`. */
+export const JOB_LOG_LEVELS = ['Debug', 'Info', 'Warning', 'Error'] as const;
+export type JobLogLevel = (typeof JOB_LOG_LEVELS)[number];
+
 export interface LogsInput {
   collect: boolean;
-  minLevel?: string;
-  /** Where the worker writes the NDJSON file; default: the worker's configured logs directory. */
+  minLevel?: JobLogLevel;
+  /** A folder inside the worker's logs directory (`DATATURE_LOGS_DIR`) for the NDJSON file; default: that directory. */
   directory?: string;
 }
 
@@ -57,6 +61,8 @@ export interface CleanupInput {
   deleteDatasetOnSuccess?: boolean;
   /** Delete the dataset this run uploaded when cancelled before a job was created. Default true. */
   deleteDatasetOnCancel?: boolean;
+  /** Delete the dataset this run uploaded when the run fails before a job was created. Default true. */
+  deleteDatasetOnFailure?: boolean;
 }
 
 /** JSON-only input: no secrets (the worker holds the API key). Validated by `BatchPredictionInputSchema`. */

@@ -1,49 +1,59 @@
-// Names of the Datature resources a run creates, derived only from the workflow id so that every retry,
-// worker restart or continue-as-new finds the same dataset/job instead of creating a second one.
+// Names of the Datature resources a run creates. They are derived from the run chain (the workflow id and the
+// run id of its first execution), so every retry, worker restart or continue-as-new finds the same dataset/job
+// instead of creating a second one, while a new run that reuses a workflow id gets resources of its own.
 
 const MAX_NAME_LENGTH = 120;
 const PREFIX_LENGTH = 80;
+const HASH_LENGTH = 12;
+
+/** A workflow execution chain: the first run and the runs continuing it (continue-as-new, retries). */
+export interface RunChain {
+  workflowId: string;
+  firstExecutionRunId: string;
+}
 
 /** 64-bit FNV-1a as two 32-bit halves: pure arithmetic, so usable inside the workflow sandbox. */
-function fnv1a64Hex(text: string): string {
+export function fnv1a64Hex(text: string): string {
   let high = 0xcbf29ce4;
   let low = 0x84222325;
   for (let i = 0; i < text.length; i++) {
-    low ^= text.charCodeAt(i);
-    // Multiply by the FNV prime 0x100000001b3 = 2^40 + 0x1b3, in 16-bit limbs to stay exact.
+    low = (low ^ text.charCodeAt(i)) >>> 0;
+    // Multiply by the FNV prime 0x100000001b3 = 2^40 + 0x1b3; low * 0x1b3 < 2^41 stays exact in a double.
     const lowProduct = low * 0x1b3;
     const carry = Math.floor(lowProduct / 0x100000000);
-    const newLow = lowProduct >>> 0;
-    const newHigh = (high * 0x1b3 + carry + ((low << 8) >>> 0)) >>> 0;
-    low = newLow;
-    high = newHigh;
+    high = (Math.imul(high, 0x1b3) + carry + ((low << 8) >>> 0)) >>> 0;
+    low = lowProduct >>> 0;
   }
-  return (high >>> 0).toString(16).padStart(8, '0') + (low >>> 0).toString(16).padStart(8, '0');
+  return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
 }
 
-function readable(workflowId: string): string {
-  return workflowId
+function readable(text: string): string {
+  return text
     .replace(/[^A-Za-z0-9_.-]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, PREFIX_LENGTH);
 }
 
+function chainHash(chain: RunChain): string {
+  return fnv1a64Hex(`${chain.workflowId}\n${chain.firstExecutionRunId}`).slice(0, HASH_LENGTH);
+}
+
 /** The hash always survives the length cap: it is what makes the name unique. */
-function nameFor(label: string, workflowId: string): string {
-  const hash = fnv1a64Hex(workflowId).slice(0, 12);
+function nameFor(label: string, chain: RunChain): string {
+  const hash = chainHash(chain);
   return `${label.slice(0, MAX_NAME_LENGTH - hash.length - 1)}-${hash}`;
 }
 
-export function datasetNameFor(workflowId: string): string {
-  return nameFor(`wf-ds-${readable(workflowId)}`, workflowId);
+export function datasetNameFor(chain: RunChain): string {
+  return nameFor(`wf-ds-${readable(chain.workflowId)}`, chain);
 }
 
-/** A caller-chosen job name is kept readable; the workflow id's hash still makes it unique per run. */
-export function jobNameFor(workflowId: string, requestedName?: string): string {
-  return nameFor(requestedName ? readable(requestedName) : `wf-job-${readable(workflowId)}`, workflowId);
+/** A caller-chosen job name is kept readable; the run chain's hash still makes it unique. */
+export function jobNameFor(chain: RunChain, requestedName?: string): string {
+  return nameFor(requestedName ? readable(requestedName) : `wf-job-${readable(chain.workflowId)}`, chain);
 }
 
 /** File name (no directory) of the NDJSON log file of a run. */
-export function logFileNameFor(workflowId: string): string {
-  return `${readable(workflowId)}-${fnv1a64Hex(workflowId).slice(0, 12)}.logs.ndjson`;
+export function logFileNameFor(chain: RunChain): string {
+  return `${readable(chain.workflowId)}-${chainHash(chain)}.logs.ndjson`;
 }

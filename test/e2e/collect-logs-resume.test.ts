@@ -69,3 +69,15 @@ test('a retry resumes after the heartbeat cursor without duplicates', async () =
   expect(resumed.entries).toBe(30);
   expect(resumed.byStatus).toEqual(complete.byStatus);
 });
+
+test.each(['../escape', '/tmp'])(
+  'a logs folder outside the worker logs directory (%s) is refused',
+  async (directory) => {
+    const run = new MockActivityEnvironment().run(activities().collectLogs, {
+      jobId,
+      fileName: 'escape.logs.ndjson',
+      directory,
+    });
+    await expect(run).rejects.toThrow("is outside the worker's logs directory");
+  },
+);

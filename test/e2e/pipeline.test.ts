@@ -176,6 +176,10 @@ test('a 4xx from the API fails the run at once with the API error class as failu
   expect(cause.nonRetryable).toBe(true);
   const progress = await getProgress(handle);
   expect(progress.phase).toBe('creating-job');
+  // No job, so the dataset the run uploaded is of no use: the failure cleanup deleted it.
+  expect(progress.datasetId).toBeDefined();
+  const name = datasetNameFor({ workflowId: handle.workflowId, firstExecutionRunId: handle.firstExecutionRunId });
+  for await (const dataset of stack.nexus.datasets.list()) expect(dataset.name).not.toBe(name);
 });
 
 test('injected 500/429/503 answers and a dropped upload connection are retried to success', async () => {
@@ -232,7 +236,7 @@ test('cancelled before the job exists: no job is created and the uploaded datase
   expect((await handle.describe()).status.name).toBe('CANCELLED');
   const after = await stack.emulatorState();
   expect(after.jobs - before.jobs).toBe(0);
-  const name = datasetNameFor(handle.workflowId);
+  const name = datasetNameFor({ workflowId: handle.workflowId, firstExecutionRunId: handle.firstExecutionRunId });
   const live = [];
   for await (const dataset of stack.nexus.datasets.list()) if (dataset.name === name) live.push(dataset);
   expect(live).toHaveLength(0);

@@ -228,7 +228,11 @@ test.each(cases)(
       }
 
       // The dataset this run uploaded, by its deterministic name; nothing else.
-      expect(api.deletedDatasetNames).toEqual(testCase.datasetDeleted ? [datasetNameFor(workflowId)] : []);
+      expect(api.deletedDatasetNames).toEqual(
+        testCase.datasetDeleted
+          ? [datasetNameFor({ workflowId, firstExecutionRunId: handle.firstExecutionRunId })]
+          : [],
+      );
       if (testCase.phase === 'validating') expect(api.calls.uploadDataset).toBeUndefined();
     });
   },

@@ -30,7 +30,17 @@ test.each([
   ],
   ['a secret smuggled in', { ...valid, secretKey: 'oops' }, 'Unrecognized key'],
   ['start after stop', { ...valid, job: { ...valid.job, startAtTime: 20, stopAtTime: 10 } }, 'startAtTime must be'],
+  ['a stop time already past', { ...valid, job: { ...valid.job, stopAtTime: 10 } }, 'job.stopAtTime: is in the past'],
+  ['a misspelt log level', { ...valid, logs: { collect: true, minLevel: 'Eror' } }, 'logs.minLevel'],
+  ['an absolute logs folder', { ...valid, logs: { collect: true, directory: '/etc' } }, 'logs.directory: must be'],
+  ['a logs folder climbing out', { ...valid, logs: { collect: true, directory: 'a/../../b' } }, 'logs.directory'],
+  ['a Windows drive logs folder', { ...valid, logs: { collect: true, directory: 'C:\\x' } }, 'logs.directory'],
 ])('rejects %s', (_label, input, message) => {
   expect(() => parseBatchPredictionInput(input)).toThrow(BatchInputError);
   expect(() => parseBatchPredictionInput(input)).toThrow(message);
+});
+
+test('a relative logs folder and a known level pass', () => {
+  const input = { ...valid, logs: { collect: true, minLevel: 'Error', directory: 'nightly/2026..11' } };
+  expect(parseBatchPredictionInput(input)).toEqual(input);
 });

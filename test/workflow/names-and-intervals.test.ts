@@ -1,17 +1,40 @@
 import { nextPollDelayMs } from '../../src/workflows/poll-interval';
-import { datasetNameFor, jobNameFor, logFileNameFor } from '../../src/workflows/resource-names';
+import { datasetNameFor, fnv1a64Hex, jobNameFor, logFileNameFor } from '../../src/workflows/resource-names';
 
 const bounds = { minIntervalMs: 5_000, maxIntervalMs: 600_000 };
 
-test('resource names are deterministic, distinct per workflow id, readable and at most 120 chars', () => {
-  expect(datasetNameFor('nightly/2026-11-28')).toBe(datasetNameFor('nightly/2026-11-28'));
-  expect(datasetNameFor('nightly/2026-11-28')).toMatch(/^wf-ds-nightly-2026-11-28-[0-9a-f]{12}$/);
-  expect(datasetNameFor('a/b')).not.toBe(datasetNameFor('a-b'));
-  expect(jobNameFor('run-1', 'cells')).toMatch(/^cells-[0-9a-f]{12}$/);
+const chain = (workflowId: string, firstExecutionRunId = 'run-a') => ({ workflowId, firstExecutionRunId });
+
+test('resource names are deterministic per run chain, readable and at most 120 chars', () => {
+  expect(datasetNameFor(chain('nightly/2026-11-28'))).toBe(datasetNameFor(chain('nightly/2026-11-28')));
+  expect(datasetNameFor(chain('nightly/2026-11-28'))).toMatch(/^wf-ds-nightly-2026-11-28-[0-9a-f]{12}$/);
+  expect(datasetNameFor(chain('a/b'))).not.toBe(datasetNameFor(chain('a-b')));
+  expect(jobNameFor(chain('run-1'), 'cells')).toMatch(/^cells-[0-9a-f]{12}$/);
   const long = 'x'.repeat(500);
-  expect(datasetNameFor(long).length).toBeLessThanOrEqual(120);
-  expect(datasetNameFor(long)).not.toBe(datasetNameFor(long + 'y'));
-  expect(logFileNameFor('run/1')).toMatch(/^run-1-[0-9a-f]{12}\.logs\.ndjson$/);
+  expect(datasetNameFor(chain(long)).length).toBeLessThanOrEqual(120);
+  expect(datasetNameFor(chain(long))).not.toBe(datasetNameFor(chain(long + 'y')));
+  expect(logFileNameFor(chain('run/1'))).toMatch(/^run-1-[0-9a-f]{12}\.logs\.ndjson$/);
+});
+
+test('a new run reusing a workflow id gets names of its own', () => {
+  expect(datasetNameFor(chain('nightly', 'run-a'))).not.toBe(datasetNameFor(chain('nightly', 'run-b')));
+  expect(jobNameFor(chain('nightly', 'run-a'), 'cells')).not.toBe(jobNameFor(chain('nightly', 'run-b'), 'cells'));
+  expect(logFileNameFor(chain('nightly', 'run-a'))).not.toBe(logFileNameFor(chain('nightly', 'run-b')));
+});
+
+test('the name hash is 64-bit FNV-1a', () => {
+  const reference = (text: string) => {
+    let hash = 0xcbf29ce484222325n;
+    for (let i = 0; i < text.length; i++) {
+      hash = ((hash ^ BigInt(text.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffffffn;
+    }
+    return hash.toString(16).padStart(16, '0');
+  };
+  expect(fnv1a64Hex('')).toBe('cbf29ce484222325');
+  expect(fnv1a64Hex('a')).toBe('af63dc4c8601ec8c');
+  for (const text of ['a', 'foobar', 'nightly/2026-11-28\n0190-run', '\u00ff\u00fe\u00fd', 'x'.repeat(300)]) {
+    expect(fnv1a64Hex(text)).toBe(reference(text));
+  }
 });
 
 test('the poll delay grows with the time waited and is capped by the bounds', () => {

@@ -3,7 +3,6 @@
 // time, read from each activity's scheduled timestamp). Everything Temporal-side is real.
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { BatchActivities } from '../../src/activities/types';
 import type { JobItemCounters, JobSnapshot } from '../../src/workflows/definitions';
 
@@ -165,13 +164,8 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
       count('cancelJob');
       const job = findJob(jobId);
       if (options.jobEndsBeforeCancel) job.durationMs = Math.max(1, workflowClockNow() - job.startAt);
-      // Like the API (and the emulator): only a Waiting or Running job can be changed; a 409 is non-retryable.
-      if (isStopped(snapshot(job, workflowClockNow()))) {
-        throw ApplicationFailure.nonRetryable(
-          `job ${jobId} is Reached; only a Waiting or Running job can be changed`,
-          'ConflictError',
-        );
-      }
+      // Like the activity over the API: a job that already ended is left alone and its state answered.
+      if (isStopped(snapshot(job, workflowClockNow()))) return snapshot(job, workflowClockNow());
       job.cancelledAt = workflowClockNow();
       return snapshot(job, workflowClockNow());
     },

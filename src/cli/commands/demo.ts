@@ -92,7 +92,7 @@ async function runDemo(stack: Stack, output: Output, startedAt: number): Promise
       deploymentId: DEV_DEPLOYMENT_ID,
       webhookIds: [webhook.id],
       receiverUrl: stack.receiverUrl,
-      logsDirectory: demoDir,
+      logsDirectory: 'demo',
       polling: { minIntervalMs: 1000, maxIntervalMs: 2000 },
     });
     if (!output.json) await watchRun(handle, { uploadBytes: statSync(datasetFile).size });
