@@ -8,7 +8,8 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { createActivities } from './activities';
-import { DEFAULT_TASK_QUEUE } from './workflows/definitions';
+import { DEFAULT_API_BASE_URL } from './nexus';
+import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './workflows/definitions';
 
 export interface DatatureApiConfig {
   secretKey: string;
@@ -22,29 +23,31 @@ export interface CreateWorkerOptions {
   address?: string;
   namespace?: string;
   taskQueue?: string;
-  datature?: DatatureApiConfig;
-  /** Same as `datature` (the name src/dev and src/schedules use). */
-  api?: DatatureApiConfig;
+  datature: DatatureApiConfig;
+  /** Where job log files are written; a run's `logs.directory` is a folder inside it. Default `.data/logs`. */
   logsDir?: string;
-  /** Same as `logsDir` (the name src/dev and src/schedules use). */
-  logsDirectory?: string;
 }
 
 const repoRoot = resolve(__dirname, '..');
-const workflowsDir = join(__dirname, 'workflows');
 const bundleCacheDir = join(repoRoot, '.data', 'workflow-bundle');
 
+/** Every source file: the bundle holds what the workflows import, wherever it lives, so any change counts. */
+function sourceFiles(): string[] {
+  return readdirSync(__dirname, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .sort();
+}
+
 /**
- * The workflow bundle, built once per (workflow sources, SDK version) and cached on disk: later starts
+ * The workflow bundle, built once per (sources, SDK version) and cached on disk: later starts
  * (and every worker process of a test) skip the webpack build. The file is written whole, then renamed,
  * so concurrent starts never read half a bundle.
  */
 export async function workflowBundlePath(): Promise<string> {
   const hash = createHash('sha256');
   hash.update(require('@temporalio/workflow/package.json').version);
-  for (const file of readdirSync(workflowsDir).sort()) {
-    hash.update(file).update(readFileSync(join(workflowsDir, file)));
-  }
+  for (const file of sourceFiles()) hash.update(file).update(readFileSync(file));
   const codePath = join(bundleCacheDir, `${hash.digest('hex').slice(0, 16)}.js`);
   if (existsSync(codePath)) return codePath;
   const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows') });
@@ -56,9 +59,7 @@ export async function workflowBundlePath(): Promise<string> {
 }
 
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  const datature = options.datature ?? options.api;
-  if (!datature) throw new Error('createWorker: give the Datature API config as `datature`');
-  const namespace = options.namespace ?? 'default';
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const ownsConnection = !options.connection;
   const connection =
     options.connection ?? (await NativeConnection.connect({ address: options.address ?? 'localhost:7233' }));
@@ -68,8 +69,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowBundle: { codePath: await workflowBundlePath() },
     activities: createActivities({
-      ...datature,
-      logsDir: resolve(options.logsDir ?? options.logsDirectory ?? join(repoRoot, '.data', 'logs')),
+      ...options.datature,
+      logsDir: resolve(options.logsDir ?? join(repoRoot, '.data', 'logs')),
       temporalClient: new Client({ connection, namespace }),
     }),
   });
@@ -93,7 +94,7 @@ const WorkerEnvSchema = z.object({
   DATATURE_PROJECT_ID: nonEmpty('DATATURE_PROJECT_ID'),
   DATATURE_API_BASE_URL: z
     .url({ error: 'DATATURE_API_BASE_URL is not an http(s) URL', protocol: /^https?$/ })
-    .default('https://api.datature.io'),
+    .default(DEFAULT_API_BASE_URL),
   TEMPORAL_TASK_QUEUE: nonEmpty('TEMPORAL_TASK_QUEUE').default(DEFAULT_TASK_QUEUE),
   DATATURE_LOGS_DIR: nonEmpty('DATATURE_LOGS_DIR').optional(),
 });
@@ -134,9 +135,10 @@ export async function runWorker(resolved?: {
   try {
     const worker = await createWorker({
       connection,
-      namespace: resolved?.temporal?.namespace ?? namespace ?? 'default',
-      taskQueue: resolved?.temporal?.taskQueue ?? fromEnv?.taskQueue ?? process.env.TEMPORAL_TASK_QUEUE,
+      namespace: resolved?.temporal?.namespace ?? namespace ?? DEFAULT_NAMESPACE,
+      taskQueue: resolved?.temporal?.taskQueue ?? fromEnv?.taskQueue,
       datature: resolved?.api ?? fromEnv!.datature,
+      // The CLI resolves the API config itself but not the logs directory.
       logsDir: fromEnv?.logsDir ?? process.env.DATATURE_LOGS_DIR,
     });
     await worker.run();

@@ -1,8 +1,9 @@
 // Opens the workflow's dataset source as fresh byte streams the Nexus client can read once per pass.
 import { createReadStream } from 'node:fs';
-import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
+import { PassThrough, pipeline, Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
+import { countingBytes, redactSignedUrl } from '../nexus';
 import type { DatasetSourceInput } from '../workflows/definitions';
 
 const FILE_CHUNK_BYTES = 256 * 1024;
@@ -17,19 +18,13 @@ class SourceStatusError extends Error {
     url: string,
     readonly statusCode: number,
   ) {
-    super(`GET ${withoutQuery(url)} answered ${statusCode}`);
+    super(`GET ${redactSignedUrl(url)} answered ${statusCode}`);
   }
-}
-
-/** A signed URL's query is a credential: messages end up in history, logs and CLI output. */
-function withoutQuery(url: string): string {
-  const parsed = new URL(url);
-  return parsed.origin + parsed.pathname;
 }
 
 function locationOf(source: ByteSource): string {
   if ('ndjsonPath' in source) return source.ndjsonPath;
-  if ('ndjsonUrl' in source) return withoutQuery(source.ndjsonUrl);
+  if ('ndjsonUrl' in source) return redactSignedUrl(source.ndjsonUrl);
   return 'inline items';
 }
 
@@ -81,17 +76,5 @@ export function sourceOpener(
   signal: AbortSignal,
   onRead?: (readBytes: number) => void,
 ): () => Readable {
-  return () => {
-    if (!onRead) return openRaw(source, signal);
-    let readBytes = 0;
-    const counting = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        readBytes += chunk.length;
-        onRead(readBytes);
-        callback(null, chunk);
-      },
-    });
-    pipeline(openRaw(source, signal), counting, () => {});
-    return counting;
-  };
+  return () => (onRead ? countingBytes(openRaw(source, signal), onRead) : openRaw(source, signal));
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 // Dependency-free module: config is read before any command, the client is loaded only on use.
 import { DEFAULT_API_BASE_URL } from '../nexus/defaults';
-import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
+import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { UsageError } from './errors';
 import { registerSecret } from './secrets';
 
@@ -29,8 +29,6 @@ export interface TemporalConfig {
   namespace: string;
   taskQueue: string;
 }
-
-const DEFAULT_NAMESPACE = 'default';
 
 type Env = Record<string, string | undefined>;
 

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_TASK_QUEUE } from '../workflows/definitions';
+import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { findFreePort } from './free-port';
 import {
   processAlive,
@@ -92,7 +92,7 @@ async function startOwnStack(
   stateFile: string,
   log: (message: string) => void,
 ): Promise<Stack> {
-  const namespace = options.namespace ?? 'default';
+  const namespace = options.namespace ?? DEFAULT_NAMESPACE;
   const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
   const stoppers: (() => Promise<void>)[] = [];
   let temporal: TemporalDevServer | undefined;
@@ -138,8 +138,8 @@ async function startOwnStack(
         address: server.address,
         namespace,
         taskQueue,
-        api: { baseUrl: emulator.url, projectId: emulator.projectId, secretKey: emulator.secretKey },
-        logsDirectory: join(dataDir, 'logs'),
+        datature: { baseUrl: emulator.url, projectId: emulator.projectId, secretKey: emulator.secretKey },
+        logsDir: join(dataDir, 'logs'),
       });
       stoppers.push(stopWorker);
     }

@@ -14,6 +14,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/types';
+// The nexus room's index would pull undici and zod into the sandbox; this file imports nothing.
+import { itemsAccountedFor } from '../nexus/job-items';
 import {
   BatchDatasetIdKey,
   BatchJobIdKey,
@@ -29,7 +31,7 @@ import {
   progressQuery,
   type ReceiverCheck,
 } from './definitions';
-import { itemsAccountedFor, nextPollDelayMs, type PollBounds } from './poll-interval';
+import { nextPollDelayMs, type PollBounds } from './poll-interval';
 import { datasetNameFor, jobNameFor, logFileNameFor, type RunChain } from './resource-names';
 
 const DEFAULT_POLL_BOUNDS: PollBounds = { minIntervalMs: 5_000, maxIntervalMs: 600_000 };

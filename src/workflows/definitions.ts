@@ -5,6 +5,7 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const WORKFLOW_TYPE = 'batchPrediction';
 export const DEFAULT_TASK_QUEUE = 'datature-batch';
+export const DEFAULT_NAMESPACE = 'default';
 
 export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
 export const progressQuery = defineQuery<BatchProgress>('progress');

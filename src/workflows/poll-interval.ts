@@ -1,5 +1,4 @@
 // How long to sleep before the next look at a running job. Pure: the workflow calls it with its own clock.
-import type { JobItemCounters } from './definitions';
 
 export interface PollBounds {
   minIntervalMs: number;
@@ -10,12 +9,6 @@ export interface PollBounds {
 const ELAPSED_FRACTION = 0.2;
 /** Sleep at most half the estimated time left, so the end is seen soon after it happens. */
 const REMAINING_FRACTION = 0.5;
-
-export function itemsAccountedFor(items: JobItemCounters): number {
-  // The SDK's completion test: a failing item is also counted in FailedDeliver, so adding the other failure
-  // counters would count it twice and end the wait early.
-  return items.delivered + items.failedDeliver;
-}
 
 /**
  * `elapsedMs` is the time since the job started running (after its startAtTime). The estimate of the time

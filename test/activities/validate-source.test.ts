@@ -62,7 +62,7 @@ test.each([
 
 test("a signed URL's query (a credential) stays out of the message", async () => {
   const failure = await failureOf({ ndjsonUrl: `${server.url}/404?X-Goog-Signature=secret` });
-  expect(failure.message).toBe(`cannot read dataset source ${server.url}/404: HTTP 404`);
+  expect(failure.message).toBe(`cannot read dataset source ${server.url}/404?[REDACTED]: HTTP 404`);
 });
 
 test('a readable URL is described', async () => {

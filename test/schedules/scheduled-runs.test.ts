@@ -62,8 +62,8 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue,
-      api: { baseUrl: emulator.url, projectId: emulator.projectId, secretKey: emulator.secretKey },
-      logsDirectory: join(tmp.dir, 'logs'),
+      datature: { baseUrl: emulator.url, projectId: emulator.projectId, secretKey: emulator.secretKey },
+      logsDir: join(tmp.dir, 'logs'),
     });
     const running = worker.run();
     stopWorker = async () => {

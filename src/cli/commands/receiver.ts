@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       examples(
-        'datature-batch receiver --port 4020 --secret-file .data/webhook-secret --out results.ndjson --grace 300',
+        'datature-batch receiver --port 4020 --secret-file .data/webhook.secret --out results.ndjson --grace 300',
       ),
     )
     .action(async (flags: ReceiverFlags, command: Command) => {
