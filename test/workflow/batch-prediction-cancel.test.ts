@@ -6,18 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { temporalTestServerPath } from '../../src/dev/binaries';
-import {
-  BATCH_SEARCH_ATTRIBUTES,
-  type BatchPhase,
-  type BatchPredictionInput,
-  type BatchProgress,
-} from '../../src/workflows/definitions';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { BatchPhase, BatchPredictionInput, BatchProgress } from '../../src/workflows/definitions';
 import { datasetNameFor } from '../../src/workflows/resource-names';
 import { type BlockableActivity, type ScriptedOptions, scriptedApi } from './scripted-activities';
+import { startTimeSkipping } from './time-skipping-env';
 
 const HOUR = 3_600_000;
 
@@ -25,21 +19,7 @@ let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  [env, workflowBundle] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
-    }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: new DefaultLogger('WARN') }),
-  ]);
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      BATCH_SEARCH_ATTRIBUTES.map((key) => [
-        key.name,
-        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-      ]),
-    ),
-  });
+  ({ env, workflowBundle } = await startTimeSkipping());
 }, 120_000);
 
 afterAll(async () => {

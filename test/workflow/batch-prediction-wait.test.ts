@@ -4,17 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { temporalTestServerPath } from '../../src/dev/binaries';
-import {
-  BATCH_SEARCH_ATTRIBUTES,
-  type BatchPredictionInput,
-  type BatchProgress,
-} from '../../src/workflows/definitions';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { BatchPredictionInput, BatchProgress } from '../../src/workflows/definitions';
 import { type ExecutionStats, executionStats } from './history-stats';
 import { type ScriptedApi, scriptedApi } from './scripted-activities';
+import { startTimeSkipping } from './time-skipping-env';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -23,32 +18,12 @@ let env: TestWorkflowEnvironment;
 let workflowBundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
-  [env, workflowBundle] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping({
-      server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
-    }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows'), logger: quietLogger() }),
-  ]);
-  // The time-skipping server takes no --search-attribute flag: register them through its operator service.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(
-      BATCH_SEARCH_ATTRIBUTES.map((key) => [
-        key.name,
-        temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-      ]),
-    ),
-  });
+  ({ env, workflowBundle } = await startTimeSkipping());
 }, 120_000);
 
 afterAll(async () => {
   await env?.teardown();
 });
-
-function quietLogger() {
-  const { DefaultLogger } = require('@temporalio/worker') as typeof import('@temporalio/worker');
-  return new DefaultLogger('WARN');
-}
 
 function baseInput(overrides: Partial<BatchPredictionInput> = {}): BatchPredictionInput {
   return {
