@@ -10,7 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { BatchPhase, BatchPredictionInput, BatchProgress } from '../../src/workflows/definitions';
 import { datasetNameFor } from '../../src/workflows/resource-names';
-import { type BlockableActivity, type ScriptedOptions, scriptedApi } from './scripted-activities';
+import { type BlockableActivity, type ScriptedOptions, scriptedApi, scriptedInput } from './scripted-activities';
 import { startTimeSkipping } from './time-skipping-env';
 
 const HOUR = 3_600_000;
@@ -100,15 +100,6 @@ const phaseCases: PhaseCase[] = [
 
 const cases = phaseCases.flatMap((phaseCase) => mechanisms.map((mechanism) => ({ ...phaseCase, mechanism })));
 
-function baseInput(overrides: Partial<BatchPredictionInput> = {}): BatchPredictionInput {
-  return {
-    dataset: { items: [{ kind: 'Image', url: 'http://127.0.0.1:1/a.jpg' }] },
-    job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'] },
-    logs: { collect: true },
-    ...overrides,
-  };
-}
-
 async function untilProgress(
   handle: WorkflowHandle,
   done: (progress: BatchProgress) => boolean,
@@ -144,7 +135,7 @@ test.each(cases)(
       defaultHeartbeatThrottleInterval: '50 ms',
     });
     const workflowId = `batch-cancel-${randomUUID()}`;
-    const input = baseInput(testCase.input);
+    const input = scriptedInput(testCase.input);
 
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('batchPrediction', { taskQueue, workflowId, args: [input] });

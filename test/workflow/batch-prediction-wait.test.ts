@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { BatchPredictionInput, BatchProgress } from '../../src/workflows/definitions';
 import { type ExecutionStats, executionStats } from './history-stats';
-import { type ScriptedApi, scriptedApi } from './scripted-activities';
+import { type ScriptedApi, scriptedApi, scriptedInput } from './scripted-activities';
 import { startTimeSkipping } from './time-skipping-env';
 
 const HOUR = 3_600_000;
@@ -24,15 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.teardown();
 });
-
-function baseInput(overrides: Partial<BatchPredictionInput> = {}): BatchPredictionInput {
-  return {
-    dataset: { items: [{ kind: 'Image', url: 'http://127.0.0.1:1/a.jpg' }] },
-    job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'] },
-    logs: { collect: true },
-    ...overrides,
-  };
-}
 
 async function runPipeline(
   api: ScriptedApi,
@@ -69,7 +60,7 @@ function report(label: string, polls: number, stats: ExecutionStats) {
 
 test('a 2 hour job completes with a bounded number of polls, actions and events', async () => {
   const api = scriptedApi({ itemCount: 1000, jobDurationMs: 2 * HOUR, client: env.client });
-  const { result, error, stats } = await runPipeline(api, baseInput());
+  const { result, error, stats } = await runPipeline(api, scriptedInput());
   expect(error).toBeUndefined();
   expect(result).toMatchObject({ outcome: 'completed', jobId: 'job_1', itemCount: 1000 });
   expect(result!.job!.items.delivered).toBe(1000);
@@ -89,7 +80,7 @@ test('a 2 hour job completes with a bounded number of polls, actions and events'
 
 test('a 3 day job completes with polls capped at the max interval', async () => {
   const api = scriptedApi({ itemCount: 50_000, jobDurationMs: 3 * DAY, client: env.client });
-  const { result, error, stats } = await runPipeline(api, baseInput());
+  const { result, error, stats } = await runPipeline(api, scriptedInput());
   expect(error).toBeUndefined();
   expect(result).toMatchObject({ outcome: 'completed', itemCount: 50_000 });
   report('3 day job', result!.polls, stats);
@@ -107,7 +98,7 @@ test('a startAtTime an hour ahead is waited with one timer before the first poll
   const startAtTime = (await env.currentTimeMs()) + HOUR;
   const { result, error, stats } = await runPipeline(
     api,
-    baseInput({ job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'], startAtTime } }),
+    scriptedInput({ job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'], startAtTime } }),
   );
   expect(error).toBeUndefined();
   expect(result!.outcome).toBe('completed');
@@ -119,7 +110,7 @@ test('a startAtTime an hour ahead is waited with one timer before the first poll
 
 test('continue-as-new keeps ids, timings and counts across runs', async () => {
   const api = scriptedApi({ itemCount: 500, jobDurationMs: 6 * HOUR, client: env.client });
-  const { result, error, stats } = await runPipeline(api, baseInput({ polling: { maxHistoryEvents: 60 } }));
+  const { result, error, stats } = await runPipeline(api, scriptedInput({ polling: { maxHistoryEvents: 60 } }));
   expect(error).toBeUndefined();
   expect(result!.runs).toBeGreaterThan(2);
   expect(stats.runs).toBe(result!.runs);
@@ -133,7 +124,7 @@ test('continue-as-new keeps ids, timings and counts across runs', async () => {
 
 test('a cancel signal during the wait cancels the job, collects logs and ends the run as Canceled', async () => {
   const api = scriptedApi({ itemCount: 100, jobDurationMs: 10 * HOUR, client: env.client });
-  const { error, workflowId } = await runPipeline(api, baseInput(), async (id) => {
+  const { error, workflowId } = await runPipeline(api, scriptedInput(), async (id) => {
     const handle = env.client.workflow.getHandle(id);
     // Let the job run a while (skipping time), then ask for the cancel like an operator would.
     await env.sleep(HOUR);

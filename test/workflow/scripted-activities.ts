@@ -4,7 +4,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { BatchActivities } from '../../src/activities/types';
-import type { JobItemCounters, JobSnapshot } from '../../src/workflows/definitions';
+import type { BatchPredictionInput, JobItemCounters, JobSnapshot } from '../../src/workflows/definitions';
 
 export interface ScriptedJob {
   id: string;
@@ -184,4 +184,14 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
     },
   };
   return { activities, jobs, calls, deletedDatasetNames, blocked };
+}
+
+/** A one-item run on the scripted API; the item URL is never fetched. */
+export function scriptedInput(overrides: Partial<BatchPredictionInput> = {}): BatchPredictionInput {
+  return {
+    dataset: { items: [{ kind: 'Image', url: 'http://127.0.0.1:1/a.jpg' }] },
+    job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'] },
+    logs: { collect: true },
+    ...overrides,
+  };
 }
