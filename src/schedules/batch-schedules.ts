@@ -121,7 +121,7 @@ export async function describeBatchSchedule(client: Client, scheduleId: string):
     nextRunTimes: description.info.nextActionTimes,
     recentRuns: await Promise.all(
       description.info.recentActions.map((action) =>
-        runOf(client, action.action.workflow.workflowId, action.scheduledAt, action.takenAt),
+        runOf(client, action.action.workflow, action.scheduledAt, action.takenAt),
       ),
     ),
     runningWorkflowIds: description.info.runningActions.map((action) => action.workflow.workflowId),
@@ -205,12 +205,25 @@ function memoOf(description: Pick<ScheduleDescription, 'action'>): BatchSchedule
   return (description.action.memo?.[MEMO_KEY] ?? {}) as BatchScheduleMemo;
 }
 
-async function runOf(client: Client, workflowId: string, scheduledAt: Date, startedAt: Date): Promise<ScheduledRun> {
+/**
+ * Two runs of a schedule can share a workflow id (manual triggers within one second of each other), so a run
+ * is read by its first run id. A run that continued as new is followed to the latest run of its id.
+ */
+async function runOf(
+  client: Client,
+  { workflowId, firstExecutionRunId }: { workflowId: string; firstExecutionRunId: string },
+  scheduledAt: Date,
+  startedAt: Date,
+): Promise<ScheduledRun> {
   const run: ScheduledRun = { workflowId, scheduledAt, startedAt, status: 'UNKNOWN' };
-  // The latest run of the id: continue-as-new keeps the id, and each scheduled run has its own id.
-  const handle = client.workflow.getHandle<(input: BatchPredictionInput) => Promise<BatchPredictionResult>>(workflowId);
-  const { status } = await handle.describe();
-  run.status = (status.name === 'CONTINUED_AS_NEW' ? 'RUNNING' : status.name) as RunStatus;
+  type Run = (input: BatchPredictionInput) => Promise<BatchPredictionResult>;
+  let handle = client.workflow.getHandle<Run>(workflowId, firstExecutionRunId);
+  let { status } = await handle.describe();
+  if (status.name === 'CONTINUED_AS_NEW') {
+    handle = client.workflow.getHandle<Run>(workflowId);
+    ({ status } = await handle.describe());
+  }
+  run.status = status.name as RunStatus;
   if (run.status === 'COMPLETED') run.result = await handle.result();
   if (run.status === 'FAILED') {
     run.failure = await handle.result().then(
