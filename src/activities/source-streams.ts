@@ -34,7 +34,7 @@ function locationOf(source: ByteSource): string {
  */
 export function sourceReadFailure(source: ByteSource, err: unknown): unknown {
   const reason = `cannot read dataset source ${locationOf(source)}`;
-  const code = (err as { code?: unknown }).code;
+  const code = typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined;
   if (typeof code === 'string' && PERMANENT_FILE_ERRORS.has(code)) {
     return ApplicationFailure.nonRetryable(`${reason}: ${code}`, 'SourceUnreadable');
   }
