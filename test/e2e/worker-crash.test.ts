@@ -14,7 +14,7 @@ const workers: ChildProcess[] = [];
 beforeAll(async () => {
   stack = await startE2eStack();
   dataset50 = stack.writeDataset('fifty.ndjson', 50);
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await Promise.all(workers.map((worker) => stopProcess(worker, 'SIGKILL')));
@@ -31,7 +31,7 @@ function startWorker(): ChildProcess {
   return worker;
 }
 
-async function untilPhase(handle: BatchPredictionHandle, phase: BatchPhase, timeoutMs = 60_000) {
+async function untilPhase(handle: BatchPredictionHandle, phase: BatchPhase, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const progress = await getProgress(handle).catch(() => undefined);
@@ -96,11 +96,11 @@ async function crashDuring(phase: BatchPhase, faults: unknown, retriedActivity?:
 
 test('kill -9 during the upload', async () => {
   await crashDuring('uploading', { routes: [{ path: '/_uploads/**', latencyMs: 5000 }] }, 'uploadDataset');
-}, 120_000);
+}, 180_000);
 
 test('kill -9 during the wait for the job', async () => {
   await crashDuring('waiting-for-job', { gather: { latencyMs: 300 } });
-}, 120_000);
+}, 180_000);
 
 test('kill -9 during log collection', async () => {
   await crashDuring(
@@ -110,4 +110,4 @@ test('kill -9 during log collection', async () => {
     },
     'collectLogs',
   );
-}, 120_000);
+}, 180_000);
