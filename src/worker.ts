@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join, resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { createActivities } from './activities';
 import { DEFAULT_API_BASE_URL } from './nexus';
@@ -50,7 +50,11 @@ export async function workflowBundlePath(): Promise<string> {
   for (const file of sourceFiles()) hash.update(file).update(readFileSync(file));
   const codePath = join(bundleCacheDir, `${hash.digest('hex').slice(0, 16)}.js`);
   if (existsSync(codePath)) return codePath;
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows') });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    // The build is an implementation detail of starting a worker: only its problems are worth printing.
+    logger: new DefaultLogger('WARN'),
+  });
   mkdirSync(bundleCacheDir, { recursive: true });
   const partial = `${codePath}.${process.pid}.tmp`;
   writeFileSync(partial, code);
