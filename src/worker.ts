@@ -104,7 +104,7 @@ const WorkerEnvSchema = z.object({
 });
 
 /** Reads the worker's env; throws one line per problem, naming the variable and never showing a value. */
-export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env) {
+function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env) {
   const parsed = WorkerEnvSchema.safeParse(env);
   if (!parsed.success) {
     throw new Error(`invalid worker configuration: ${parsed.error.issues.map((issue) => issue.message).join('; ')}`);

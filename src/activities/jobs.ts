@@ -4,7 +4,7 @@ import type { JobInput, JobSnapshot } from '../workflows/definitions';
 import { mapped } from './error-mapping';
 
 /** Only what the workflow needs goes into history: overview, message, reason and the eight counters. */
-export function toJobSnapshot(job: Job): JobSnapshot {
+function toJobSnapshot(job: Job): JobSnapshot {
   const { overview, message, reason, cancelledAt, items } = job.status;
   return {
     overview,

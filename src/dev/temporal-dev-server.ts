@@ -100,7 +100,7 @@ function lastLine(text: string): string {
 }
 
 /** SIGTERM to the whole group (the server flushes its sqlite file), SIGKILL what is left after a grace period. */
-export async function killProcessGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
+async function killProcessGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
   const groupLeaderPid = child.pid!;
   signalGroup(groupLeaderPid, 'SIGTERM');
   const deadline = Date.now() + graceMs;

@@ -94,7 +94,7 @@ export function toPolicies(policies: BatchSchedulePolicies) {
 }
 
 /** The input every scheduled run gets: valid, a source re-read at run time, and an empty source is not an error. */
-export function scheduledInput(input: BatchPredictionInput): BatchPredictionInput {
+function scheduledInput(input: BatchPredictionInput): BatchPredictionInput {
   const source = input.dataset;
   if (!('ndjsonPath' in source) && !('ndjsonUrl' in source)) {
     throw new BatchScheduleError(
