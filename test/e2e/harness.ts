@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { request } from 'undici';
+import { type BatchPredictionHandle, getProgress } from '../../src/client';
 import { temporalCliPath } from '../../src/dev/binaries';
 import { type StaticFileServer, startStaticFileServer } from '../../src/dev/static-file-server';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
 import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import { type Receiver, startReceiver } from '../../src/receiver';
 import { workflowBundlePath } from '../../src/worker';
-import { BATCH_SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
+import { BATCH_SEARCH_ATTRIBUTES, type BatchPhase } from '../../src/workflows/definitions';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const imagesDir = join(repoRoot, 'samples', 'images');
@@ -137,6 +138,17 @@ export function spawnWorkerProcess(stack: E2eStack, taskQueue: string): ChildPro
   });
   child.stderr?.on('data', () => {});
   return child;
+}
+
+/** Polls the run's progress query; the default leaves a slow machine room to restart a killed worker. */
+export async function untilPhase(handle: BatchPredictionHandle, phase: BatchPhase, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const progress = await getProgress(handle).catch(() => undefined);
+    if (progress?.phase === phase) return progress;
+    if (Date.now() > deadline) throw new Error(`still ${progress?.phase} after ${timeoutMs} ms, wanted ${phase}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
 }
 
 export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

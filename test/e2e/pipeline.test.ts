@@ -6,9 +6,9 @@ import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporal
 import type { Worker } from '@temporalio/worker';
 import { type BatchPredictionHandle, cancelBatchPrediction, getProgress, startBatchPrediction } from '../../src/client';
 import { createWorker } from '../../src/worker';
-import type { BatchPhase, BatchPredictionInput } from '../../src/workflows/definitions';
+import type { BatchPredictionInput } from '../../src/workflows/definitions';
 import { datasetNameFor } from '../../src/workflows/resource-names';
-import { type E2eStack, startE2eStack } from './harness';
+import { type E2eStack, startE2eStack, untilPhase } from './harness';
 
 const taskQueue = 'e2e-pipeline';
 let stack: E2eStack;
@@ -51,16 +51,6 @@ function input(overrides: Partial<BatchPredictionInput> = {}): BatchPredictionIn
 
 async function start(overrides: Partial<BatchPredictionInput> = {}, workflowId?: string) {
   return startBatchPrediction(stack.env.client, input(overrides), { taskQueue, workflowId });
-}
-
-async function untilPhase(handle: BatchPredictionHandle, phase: BatchPhase, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const progress = await getProgress(handle).catch(() => undefined);
-    if (progress?.phase === phase) return progress;
-    if (Date.now() > deadline) throw new Error(`still ${progress?.phase} after ${timeoutMs} ms, wanted ${phase}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
 }
 
 async function failureOf(handle: BatchPredictionHandle): Promise<WorkflowFailedError> {

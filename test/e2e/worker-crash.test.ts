@@ -2,9 +2,9 @@
 // one dataset and one job on the emulator and a log file without duplicates.
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { type BatchPredictionHandle, getProgress, startBatchPrediction } from '../../src/client';
+import { type BatchPredictionHandle, startBatchPrediction } from '../../src/client';
 import type { BatchPhase } from '../../src/workflows/definitions';
-import { type E2eStack, spawnWorkerProcess, startE2eStack, stopProcess } from './harness';
+import { type E2eStack, spawnWorkerProcess, startE2eStack, stopProcess, untilPhase } from './harness';
 
 const taskQueue = 'e2e-crash';
 let stack: E2eStack;
@@ -29,16 +29,6 @@ function startWorker(): ChildProcess {
   const worker = spawnWorkerProcess(stack, taskQueue);
   workers.push(worker);
   return worker;
-}
-
-async function untilPhase(handle: BatchPredictionHandle, phase: BatchPhase, timeoutMs = 90_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const progress = await getProgress(handle).catch(() => undefined);
-    if (progress?.phase === phase) return progress;
-    if (Date.now() > deadline) throw new Error(`still ${progress?.phase} after ${timeoutMs} ms, wanted ${phase}`);
-    await new Promise((done) => setTimeout(done, 100));
-  }
 }
 
 /** The attempt number of each activity's last start, by activity type (a retry after the crash shows as 2+). */

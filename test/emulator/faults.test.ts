@@ -4,8 +4,9 @@ import {
   apiClient,
   createJob,
   createWebhook,
+  type ImageServer,
   newSecret,
-  startImageServer,
+  startEmulatorFixture,
   startReceiver,
   uploadDataset,
   waitForJob,
@@ -13,19 +14,19 @@ import {
 
 describe('emulator fault injection', () => {
   let emulator: RunningEmulator;
-  let images: Awaited<ReturnType<typeof startImageServer>>;
+  let images: ImageServer;
   let api: Api;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ adminRoutes: true, tickIntervalMs: 20, gatherTimeoutMs: 300 });
-    images = await startImageServer();
-    api = apiClient(emulator.url, emulator.projectId, emulator.secretKey);
+    ({ emulator, images, api, close } = await startEmulatorFixture({
+      adminRoutes: true,
+      tickIntervalMs: 20,
+      gatherTimeoutMs: 300,
+    }));
   });
   afterEach(() => api.call('DELETE', '/_emulator/faults'));
-  afterAll(async () => {
-    await emulator.close();
-    await images.close();
-  });
+  afterAll(() => close());
 
   const setFaults = async (faults: object) => {
     const response = await api.call('POST', '/_emulator/faults', faults);

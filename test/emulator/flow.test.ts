@@ -1,11 +1,11 @@
-import { type RunningEmulator, startEmulator } from '../../src/emulator';
+import type { RunningEmulator } from '../../src/emulator';
 import {
   type Api,
-  apiClient,
   createJob,
   createWebhook,
+  type ImageServer,
   newSecret,
-  startImageServer,
+  startEmulatorFixture,
   startReceiver,
   uploadDataset,
   verify,
@@ -14,18 +14,18 @@ import {
 
 describe('emulator item flow', () => {
   let emulator: RunningEmulator;
-  let images: Awaited<ReturnType<typeof startImageServer>>;
+  let images: ImageServer;
   let api: Api;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ adminRoutes: true, tickIntervalMs: 20, deliveryBaseBackoffMs: 20 });
-    images = await startImageServer();
-    api = apiClient(emulator.url, emulator.projectId, emulator.secretKey);
+    ({ emulator, images, api, close } = await startEmulatorFixture({
+      adminRoutes: true,
+      tickIntervalMs: 20,
+      deliveryBaseBackoffMs: 20,
+    }));
   });
-  afterAll(async () => {
-    await emulator.close();
-    await images.close();
-  });
+  afterAll(() => close());
 
   it('runs items through gather, preprocess, predict and deliver with signed deliveries', async () => {
     const secret = newSecret();

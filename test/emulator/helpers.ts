@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync } from 'node:zlib';
+import { type EmulatorOptions, startEmulator } from '../../src/emulator';
 import { crc32cBase64 } from '../../src/nexus/crc32c';
 import { verifyDelivery } from '../../src/webhook-delivery/signature';
 
@@ -70,6 +71,8 @@ export async function startImageServer() {
   return { url, requests: () => requests, close: () => closeServer(server) };
 }
 
+export type ImageServer = Awaited<ReturnType<typeof startImageServer>>;
+
 export interface ReceivedDelivery {
   headers: IncomingMessage['headers'];
   body: Buffer;
@@ -134,6 +137,18 @@ export function apiClient(baseUrl: string, projectId: string, secretKey: string)
 
 export type Api = ReturnType<typeof apiClient>;
 
+/** The in-process emulator most suites share across a describe block, with item images to feed its jobs. */
+export async function startEmulatorFixture(options: EmulatorOptions) {
+  const emulator = await startEmulator(options);
+  const images = await startImageServer();
+  const api = apiClient(emulator.url, emulator.projectId, emulator.secretKey);
+  const close = async () => {
+    await emulator.close();
+    await images.close();
+  };
+  return { emulator, images, api, close };
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -174,6 +189,13 @@ export async function createWebhook(
   });
   if (created.status !== 200) throw new Error(`webhook create: ${created.status} ${JSON.stringify(created.body)}`);
   return created.body;
+}
+
+/** For suites whose jobs need somewhere to deliver but never look at the deliveries. */
+export async function startWebhookSink(api: Api) {
+  const receiver = await startReceiver();
+  const webhookId = (await createWebhook(api, receiver.url, newSecret())).id as string;
+  return { webhookId, close: receiver.close };
 }
 
 export async function createJob(api: Api, datasetId: string, webhookId: string, deploymentId: string, extra = {}) {

@@ -1,12 +1,10 @@
-import { type RunningEmulator, startEmulator } from '../../src/emulator';
+import type { RunningEmulator } from '../../src/emulator';
 import {
   type Api,
-  apiClient,
   createJob,
-  createWebhook,
-  newSecret,
-  startImageServer,
-  startReceiver,
+  type ImageServer,
+  startEmulatorFixture,
+  startWebhookSink,
   uploadDataset,
   waitFor,
   waitForJob,
@@ -16,23 +14,24 @@ const DAY = 24 * 3_600_000;
 
 describe('emulator job progress, cutoffs and log queries', () => {
   let emulator: RunningEmulator;
-  let images: Awaited<ReturnType<typeof startImageServer>>;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let images: ImageServer;
   let api: Api;
+  let close: () => Promise<void>;
   let webhookId: string;
+  let closeSink: () => Promise<void>;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ adminRoutes: true, tickIntervalMs: 20, modelLatencyMs: 40 });
-    images = await startImageServer();
-    receiver = await startReceiver();
-    api = apiClient(emulator.url, emulator.projectId, emulator.secretKey);
-    webhookId = (await createWebhook(api, receiver.url, newSecret())).id;
+    ({ emulator, images, api, close } = await startEmulatorFixture({
+      adminRoutes: true,
+      tickIntervalMs: 20,
+      modelLatencyMs: 40,
+    }));
+    ({ webhookId, close: closeSink } = await startWebhookSink(api));
   });
   afterEach(() => api.call('POST', '/_emulator/clock', { offsetMs: 0 }));
   afterAll(async () => {
-    await emulator.close();
-    await images.close();
-    await receiver.close();
+    await close();
+    await closeSink();
   });
 
   const imageUrls = (count: number) => Array.from({ length: count }, (_, i) => `${images.url}/img/${i}.png`);

@@ -1,13 +1,13 @@
-import { DEV_PROJECT_ID, DEV_SECRET_KEY, type RunningEmulator, startEmulator } from '../../src/emulator';
+import { DEV_PROJECT_ID, DEV_SECRET_KEY, type RunningEmulator } from '../../src/emulator';
 import { crc32cBase64 } from '../../src/nexus/crc32c';
 import {
   type Api,
-  apiClient,
   createJob,
   createWebhook,
+  type ImageServer,
   ndjson,
   newSecret,
-  startImageServer,
+  startEmulatorFixture,
   startReceiver,
   uploadDataset,
   verify,
@@ -20,11 +20,12 @@ const HOUR = 3_600_000;
 
 describe('emulator state machines', () => {
   let emulator: RunningEmulator;
-  let images: Awaited<ReturnType<typeof startImageServer>>;
+  let images: ImageServer;
   let api: Api;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    emulator = await startEmulator({
+    ({ emulator, images, api, close } = await startEmulatorFixture({
       adminRoutes: true,
       tickIntervalMs: 20,
       deliveryBaseBackoffMs: 30,
@@ -38,15 +39,10 @@ describe('emulator state machines', () => {
           ],
         },
       ],
-    });
-    images = await startImageServer();
-    api = apiClient(emulator.url, emulator.projectId, emulator.secretKey);
+    }));
   });
   afterEach(() => api.call('POST', '/_emulator/clock', { offsetMs: 0 }));
-  afterAll(async () => {
-    await emulator.close();
-    await images.close();
-  });
+  afterAll(() => close());
 
   async function createDataset(file: Buffer) {
     const created = await api.call('POST', '/batch/datasets', {

@@ -14,18 +14,18 @@ import {
   apiClient,
   createJob,
   createWebhook,
+  type ImageServer,
   newSecret,
+  startEmulatorFixture,
   startImageServer,
   startReceiver,
+  startWebhookSink,
   uploadDataset,
   waitFor,
   waitForJob,
 } from './helpers';
 
-type Images = Awaited<ReturnType<typeof startImageServer>>;
-type Receiver = Awaited<ReturnType<typeof startReceiver>>;
-
-const imageUrls = (images: Images, count: number) =>
+const imageUrls = (images: ImageServer, count: number) =>
   Array.from({ length: count }, (_, i) => `${images.url}/img/${i}.png`);
 
 /** Polls the job until some items were gathered and not all are accounted for; returns that snapshot. */
@@ -47,24 +47,25 @@ describe.each([
   { label: 'runningJobOverview: Gathering', runningJobOverview: 'Gathering', expected: 'Gathering' },
 ])('a job whose items flow ($label)', ({ runningJobOverview, expected }) => {
   let emulator: RunningEmulator;
-  let images: Images;
-  let receiver: Receiver;
+  let images: ImageServer;
   let api: Api;
+  let close: () => Promise<void>;
   let webhookId: string;
+  let closeSink: () => Promise<void>;
 
   beforeAll(async () => {
-    emulator = await startEmulator({ adminRoutes: true, tickIntervalMs: 20, runningJobOverview });
-    images = await startImageServer();
-    receiver = await startReceiver();
-    api = apiClient(emulator.url, emulator.projectId, emulator.secretKey);
-    webhookId = (await createWebhook(api, receiver.url, newSecret())).id;
+    ({ emulator, images, api, close } = await startEmulatorFixture({
+      adminRoutes: true,
+      tickIntervalMs: 20,
+      runningJobOverview,
+    }));
+    ({ webhookId, close: closeSink } = await startWebhookSink(api));
     // Slow downloads keep the job's items flowing long enough to look at it.
     await api.call('POST', '/_emulator/faults', { gather: { latencyMs: 100 } });
   });
   afterAll(async () => {
-    await emulator.close();
-    await images.close();
-    await receiver.close();
+    await close();
+    await closeSink();
   });
 
   it(`reports ${expected} (overview and message) while items flow, then Reached / Finished`, async () => {

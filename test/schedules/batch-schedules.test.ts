@@ -1,7 +1,5 @@
 // Schedules on the real Temporal dev server (the time-skipping server has no Schedules): the helpers and the CLI.
 import { ScheduleNotFoundError } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporalCliPath } from '../../src/dev/binaries';
 import {
   BatchScheduleError,
   createBatchSchedule,
@@ -12,25 +10,11 @@ import {
   unpauseBatchSchedule,
   updateBatchSchedule,
 } from '../../src/schedules';
-import { BATCH_SEARCH_ATTRIBUTES, type BatchPredictionInput } from '../../src/workflows/definitions';
+import type { BatchPredictionInput } from '../../src/workflows/definitions';
 import { cleanEnv, runCli } from '../cli/run-cli';
-import { eventually } from './helpers';
+import { eventually, useScheduleServer } from './helpers';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: temporalCliPath() },
-      ip: '127.0.0.1',
-      searchAttributes: BATCH_SEARCH_ATTRIBUTES,
-    },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useScheduleServer();
 
 const input = (ndjsonPath = '/data/items.ndjson'): BatchPredictionInput => ({
   dataset: { ndjsonPath },
@@ -39,7 +23,7 @@ const input = (ndjsonPath = '/data/items.ndjson'): BatchPredictionInput => ({
 
 describe('schedule lifecycle', () => {
   test('create, list (eventually), describe, pause/unpause, update, delete', async () => {
-    const { client } = env;
+    const { client } = env();
     await createBatchSchedule(client, {
       scheduleId: 'nightly',
       cron: '0 2 * * *',
@@ -98,11 +82,11 @@ describe('schedule lifecycle', () => {
   });
 
   test('a second schedule with the same id is refused', async () => {
-    await createBatchSchedule(env.client, { scheduleId: 'twice', every: '1h', input: input() });
-    await expect(createBatchSchedule(env.client, { scheduleId: 'twice', every: '1h', input: input() })).rejects.toThrow(
-      /already exists/,
-    );
-    await deleteBatchSchedule(env.client, 'twice');
+    await createBatchSchedule(env().client, { scheduleId: 'twice', every: '1h', input: input() });
+    await expect(
+      createBatchSchedule(env().client, { scheduleId: 'twice', every: '1h', input: input() }),
+    ).rejects.toThrow(/already exists/);
+    await deleteBatchSchedule(env().client, 'twice');
   });
 
   test.each([
@@ -122,15 +106,15 @@ describe('schedule lifecycle', () => {
       /exactly one of deploymentId or artifactId/,
     ],
   ])('refuses %s before reaching the server', async (_name, options, message) => {
-    const attempt = createBatchSchedule(env.client, { scheduleId: 'invalid', input: input(), ...options } as never);
+    const attempt = createBatchSchedule(env().client, { scheduleId: 'invalid', input: input(), ...options } as never);
     await expect(attempt).rejects.toBeInstanceOf(BatchScheduleError);
     await expect(attempt).rejects.toThrow(message);
-    await expect(describeBatchSchedule(env.client, 'invalid')).rejects.toBeInstanceOf(ScheduleNotFoundError);
+    await expect(describeBatchSchedule(env().client, 'invalid')).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
 });
 
 describe('the schedule CLI', () => {
-  const cli = (...args: string[]) => runCli(args, cleanEnv({ TEMPORAL_ADDRESS: env.address }));
+  const cli = (...args: string[]) => runCli(args, cleanEnv({ TEMPORAL_ADDRESS: env().address }));
 
   test('create, describe --json, pause, list --json, delete; usage mistakes exit 2', async () => {
     const created = await cli(

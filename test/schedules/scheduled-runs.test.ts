@@ -4,8 +4,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporalCliPath } from '../../src/dev/binaries';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
 import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import { type Receiver, startReceiver } from '../../src/receiver';
@@ -19,26 +17,12 @@ import {
   unpauseBatchSchedule,
 } from '../../src/schedules';
 import { createWorker } from '../../src/worker';
-import { BATCH_SEARCH_ATTRIBUTES, type BatchPredictionInput } from '../../src/workflows/definitions';
+import type { BatchPredictionInput } from '../../src/workflows/definitions';
 import { readStored, tempDir } from '../receiver/helpers';
 import { startItemHost } from '../receiver/item-host';
-import { eventually, nthRunId, resultOf } from './helpers';
+import { eventually, nthRunId, resultOf, useScheduleServer } from './helpers';
 
-let env: TestWorkflowEnvironment;
-
-beforeAll(async () => {
-  env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: temporalCliPath() },
-      ip: '127.0.0.1',
-      searchAttributes: BATCH_SEARCH_ATTRIBUTES,
-    },
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const env = useScheduleServer();
 
 describe('scheduled runs on a real worker, emulator and receiver', () => {
   const taskQueue = 'schedules-test';
@@ -59,8 +43,8 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
     receiver = await startReceiver({ port: 0, secrets: [secret], outFile: join(tmp.dir, 'predictions.ndjson') });
     webhookId = (await nexus.webhooks.create({ name: 'receiver', endpoint: receiver.url, secret })).id;
     const worker = await createWorker({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
+      connection: env().nativeConnection,
+      namespace: env().namespace ?? 'default',
       taskQueue,
       datature: { baseUrl: emulator.url, projectId: emulator.projectId, secretKey: emulator.secretKey },
       logsDir: join(tmp.dir, 'logs'),
@@ -103,7 +87,7 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
   }
 
   test('each trigger re-reads the file: two runs, two contents, two jobs; describe shows both results', async () => {
-    const { client } = env;
+    const { client } = env();
     const source = join(tmp.dir, 'items.ndjson');
     writeItems(source, 3);
     // A cron far from now: only triggers start runs in this test.
@@ -143,7 +127,7 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
 
   // Relies on the validateSource activity reporting an empty file as itemCount 0 (not an NDJSON error).
   test('an empty source ends the run as a success with nothing to predict, creating no dataset', async () => {
-    const { client } = env;
+    const { client } = env();
     const source = join(tmp.dir, 'empty-at-run-time.ndjson');
     writeFileSync(source, '');
     await createBatchSchedule(client, { scheduleId: 'empty', cron: '0 3 1 1 *', taskQueue, input: runInput(source) });
@@ -158,7 +142,7 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
 
   // Relies on the validateSource activity failing non-retryably on a missing file (ENOENT), within seconds.
   test('an unreadable source fails the run with the reason, and pauseOnFailure pauses the schedule', async () => {
-    const { client } = env;
+    const { client } = env();
     const missing = join(tmp.dir, 'no-such-file.ndjson');
     await createBatchSchedule(client, {
       scheduleId: 'unreadable',
@@ -182,7 +166,7 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
   }, 30_000);
 
   test('overlap SKIP: a run due while the previous one is still going is not started', async () => {
-    const { client } = env;
+    const { client } = env();
     const source = join(tmp.dir, 'slow.ndjson');
     writeItems(source, 2, 200);
     // The job's start time is an hour away, so the first run stays waiting for its job.
@@ -213,7 +197,7 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
   });
 
   test('pause stops automatic runs and unpause resumes them', async () => {
-    const { client } = env;
+    const { client } = env();
     const source = join(tmp.dir, 'empty.ndjson');
     writeFileSync(source, '');
     await createBatchSchedule(client, {
@@ -242,7 +226,7 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
   });
 
   test('backfill takes the runs a past window would have had', async () => {
-    const { client } = env;
+    const { client } = env();
     const source = join(tmp.dir, 'backfill.ndjson');
     writeItems(source, 1, 300);
     await createBatchSchedule(client, { scheduleId: 'backfilled', every: '1h', taskQueue, input: runInput(source) });
