@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { createActivities } from './activities';
+import { temporalConnectionOptions } from './client/connection';
 import { DEFAULT_API_BASE_URL } from './nexus';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './workflows/definitions';
 
@@ -132,10 +132,8 @@ export async function runWorker(resolved?: {
   api?: DatatureApiConfig;
 }): Promise<void> {
   const fromEnv = resolved?.api ? undefined : workerConfigFromEnv();
-  const { connectionOptions, namespace } = loadClientConnectConfig();
-  const connection = await NativeConnection.connect(
-    resolved?.temporal ? { ...connectionOptions, address: resolved.temporal.address } : connectionOptions,
-  );
+  const { connection: connectionOptions, namespace } = temporalConnectionOptions(resolved?.temporal?.address);
+  const connection = await NativeConnection.connect(connectionOptions);
   try {
     const worker = await createWorker({
       connection,

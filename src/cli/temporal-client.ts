@@ -16,9 +16,11 @@ export async function connectTemporal(command: Command): Promise<TemporalSession
 
 export async function connectTemporalTo(config: TemporalConfig): Promise<TemporalSession> {
   const { Client, Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
+  const { temporalConnectionOptions } = require('../client/connection') as typeof import('../client/connection');
   let connection: Awaited<ReturnType<typeof Connection.connect>>;
   try {
-    connection = await Connection.connect({ address: config.address, connectTimeout: 5000 });
+    const { connection: options } = temporalConnectionOptions(config.address);
+    connection = await Connection.connect({ ...options, connectTimeout: 5000 });
   } catch (err) {
     throw new Error(`cannot reach Temporal at ${config.address}: ${(err as Error).message}`);
   }
