@@ -38,7 +38,6 @@ const DEFAULT_POLL_BOUNDS: PollBounds = { minIntervalMs: 5_000, maxIntervalMs: 6
 const DATASET_POLL_BOUNDS: PollBounds = { minIntervalMs: 2_000, maxIntervalMs: 60_000 };
 /** After cancelling a job, how long to wait for the API to report it stopped before collecting logs anyway. */
 const STOP_WAIT_MS = 120_000;
-const STOP_POLL_MS = 5_000;
 const UPLOAD_NOT_SEEN_MS = 30 * 60_000;
 const KNOWN_JOB_OVERVIEWS = new Set(['Waiting', 'Running', 'Reached', 'Failed']);
 
@@ -62,10 +61,12 @@ const creating = proxyActivities<Pick<BatchActivities, 'uploadDataset' | 'create
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
+/** A cancelled log collection is waited for, so the cleanup's own collection never shares the file with it. */
 const streaming = proxyActivities<Pick<BatchActivities, 'validateSource' | 'collectLogs'>>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: HEARTBEAT_TIMEOUT,
   retry: { ...retry, maximumAttempts: 10 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 /** What survives continue-as-new. */
@@ -177,6 +178,8 @@ class PipelineRun {
     if (this.input.cleanup?.deleteDatasetOnSuccess && this.state.ownsDataset) {
       await api.deleteDatasetsNamed(datasetNameFor(this.chain));
     }
+    // A log collection that finished despite a cancel request still leaves the request to honour.
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('cancel requested');
     this.enterPhase('completed');
     const { datasetId, jobId, itemCount, timings, polls, runs } = this.state;
     return {
@@ -344,8 +347,9 @@ class PipelineRun {
       this.state.jobId = jobId;
       this.state.job = await this.stopJob(jobId);
       const deadline = Date.now() + STOP_WAIT_MS;
-      while (!isStopped(this.state.job) && Date.now() < deadline) {
-        await sleep(STOP_POLL_MS);
+      // A cancelled job only finishes its in-flight items: look again soon, then less often.
+      for (let delay = 1_000; !isStopped(this.state.job) && Date.now() < deadline; delay = Math.min(delay * 2, 5_000)) {
+        await sleep(delay);
         this.state.job = await api.getJob(jobId);
       }
       if (this.input.logs?.collect) await this.collectLogs();

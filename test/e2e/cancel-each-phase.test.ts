@@ -167,10 +167,9 @@ test.each(matrix)(
     expect(status.overview).toBe('Reached');
     const accounted = status.items.delivered + status.items.failedDeliver;
     if (job === 'cancelled') {
-      // Stopped mid-way: the items in flight finished, the others were never started.
+      // Stopped before every item: those in flight (maybe none yet) finished, the others never started.
       expect(status.cancelledAt).toEqual(expect.any(Number));
       expect(status.message).toBe('Cancelled');
-      expect(accounted).toBeGreaterThan(0);
       expect(accounted).toBeLessThan(ITEMS);
     } else {
       expect(status.cancelledAt ?? undefined).toBeUndefined();
