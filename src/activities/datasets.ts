@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ConflictError, type Dataset, type NexusClient, NexusConnectionError, validateNdjson } from '../nexus';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { mapped } from './error-mapping';
-import { type ByteSource, sourceOpener, sourceReadFailure } from './source-streams';
+import { type ByteSource, byteSourceOpener, sourceReadFailure } from './source-streams';
 import type { DatasetSnapshot, SourceSummary } from './types';
 
 const UPLOAD_TIMEOUT_MS = 2 * 3_600_000;
@@ -24,7 +24,7 @@ export async function validateSource(
 ): Promise<SourceSummary> {
   const signal = Context.current().cancellationSignal;
   const bytes = byteSource(source);
-  const open = sourceOpener(bytes, signal, (readBytes) => heartbeat({ readBytes }));
+  const open = byteSourceOpener(bytes, signal, (readBytes) => heartbeat({ readBytes }));
   try {
     return await mapped(() => validateNdjson(open, options));
   } catch (err) {
@@ -43,17 +43,13 @@ function reusable(dataset: Dataset, expected: SourceSummary): boolean {
   return dataset.status.overview !== 'Uploaded' || dataset.status.itemCount === expected.itemCount;
 }
 
-/** A 409 on delete means "still uploading or processing": worth retrying later, unlike other 4xx. */
-function deleteConflictFailure(err: unknown): unknown {
-  if (!(err instanceof ConflictError)) return err;
-  return ApplicationFailure.create({ message: err.message, type: err.name, nextRetryDelay: 5000 });
-}
-
 async function deleteDataset(nexus: NexusClient, datasetId: string, signal: AbortSignal): Promise<void> {
   try {
     await nexus.datasets.delete(datasetId, { signal });
   } catch (err) {
-    throw deleteConflictFailure(err);
+    if (!(err instanceof ConflictError)) throw err;
+    // A 409 on delete means "still uploading or processing": worth retrying later, unlike other 4xx.
+    throw ApplicationFailure.create({ message: err.message, type: err.name, nextRetryDelay: 5000 });
   }
 }
 
@@ -79,7 +75,7 @@ export function uploadDataset(
     const dataset = await nexus.datasets.createRecord({ name: request.name, sizeBytes, crc32c }, { signal });
     heartbeat({ datasetId: dataset.id, sentBytes: 0, totalBytes: sizeBytes });
     try {
-      await nexus.datasets.upload(dataset.status.source.uploadUrl, sourceOpener(source, signal), {
+      await nexus.datasets.upload(dataset.status.source.uploadUrl, byteSourceOpener(source, signal), {
         signal,
         // A big file may take long; the heartbeat timeout, not a request timeout, catches a stalled upload.
         timeoutMs: UPLOAD_TIMEOUT_MS,

@@ -1,12 +1,9 @@
 // Opens the workflow's dataset source as fresh byte streams the Nexus client can read once per pass.
-import { createReadStream } from 'node:fs';
-import { PassThrough, pipeline, Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
-import { countingBytes, redactSignedUrl } from '../nexus';
+import { countingBytes, redactSignedUrl, sourceOpener } from '../nexus';
 import type { DatasetSourceInput } from '../workflows/definitions';
-
-const FILE_CHUNK_BYTES = 256 * 1024;
 
 export type ByteSource = Exclude<DatasetSourceInput, { datasetId: string }>;
 
@@ -51,10 +48,8 @@ export function sourceReadFailure(source: ByteSource, err: unknown): unknown {
 }
 
 function openRaw(source: ByteSource, signal: AbortSignal): Readable {
-  if ('ndjsonPath' in source) return createReadStream(source.ndjsonPath, { highWaterMark: FILE_CHUNK_BYTES, signal });
-  if ('items' in source) {
-    return Readable.from([Buffer.from(source.items.map((item) => JSON.stringify(item) + '\n').join(''))]);
-  }
+  if ('ndjsonPath' in source) return sourceOpener(source.ndjsonPath, signal)();
+  if ('items' in source) return sourceOpener(source.items)();
   const out = new PassThrough();
   request(source.ndjsonUrl, { signal }).then(
     (response) => {
@@ -71,7 +66,7 @@ function openRaw(source: ByteSource, signal: AbortSignal): Readable {
 }
 
 /** A function opening the source from its start on each call; `onRead` sees the running byte count. */
-export function sourceOpener(
+export function byteSourceOpener(
   source: ByteSource,
   signal: AbortSignal,
   onRead?: (readBytes: number) => void,

@@ -10,9 +10,12 @@ export type NdjsonSource = DatasetSourceInput | Uint8Array;
 
 const FILE_CHUNK_BYTES = 256 * 1024;
 
-/** Each call opens the source from its start: one call per pass (validation, then each upload attempt). */
-export function sourceOpener(source: NdjsonSource): () => Readable {
-  if (typeof source === 'string') return () => createReadStream(source, { highWaterMark: FILE_CHUNK_BYTES });
+/**
+ * Each call opens the source from its start: one call per pass (validation, then each upload attempt).
+ * `signal` aborts a file read (a stream given as a function handles its own cancellation).
+ */
+export function sourceOpener(source: NdjsonSource, signal?: AbortSignal): () => Readable {
+  if (typeof source === 'string') return () => createReadStream(source, { highWaterMark: FILE_CHUNK_BYTES, signal });
   if (typeof source === 'function') return source;
   const bytes = source instanceof Uint8Array ? source : itemsToNdjson(source);
   return () => Readable.from([bytes]);

@@ -1,6 +1,6 @@
 export { NexusClient, type NexusClientOptions, USER_AGENT } from './client';
 export { Crc32c, crc32cBase64 } from './crc32c';
-export { countingBytes, type DatasetSourceInput, itemsToNdjson, type NdjsonSource } from './dataset-source';
+export { countingBytes, type DatasetSourceInput, type NdjsonSource, sourceOpener } from './dataset-source';
 export {
   type DatasetCreateParams,
   type DatasetListParams,
