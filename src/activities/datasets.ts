@@ -1,6 +1,6 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { ConflictError, type Dataset, type NexusClient, NexusConnectionError, validateNdjson } from '../nexus';
+import { ConflictError, type Dataset, type NexusClient, validateNdjson } from '../nexus';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { mapped } from './error-mapping';
 import { type ByteSource, byteSourceOpener, sourceReadFailure } from './source-streams';
@@ -83,12 +83,8 @@ export function uploadDataset(
         onUploadProgress: (sentBytes, totalBytes) => heartbeat({ datasetId: dataset.id, sentBytes, totalBytes }),
       });
     } catch (err) {
-      // The request reports a source that vanished since validation as a connection error caused by it.
-      if (err instanceof NexusConnectionError) {
-        const failure = sourceReadFailure(source, err.cause);
-        if (failure !== err.cause) throw failure;
-      }
-      throw err;
+      // A source that vanished since validation.
+      throw sourceReadFailure(source, err);
     }
     return { datasetId: dataset.id };
   });

@@ -74,7 +74,8 @@ export class Datasets extends ApiResource {
 
   /**
    * The signed-URL request alone, streaming from the source with exactly the headers the API returned.
-   * `described` (size, CRC32C) is computed with an extra pass when not given.
+   * `described` (size, CRC32C) is computed with an extra pass when not given. A source that fails to read
+   * (a file deleted since, a broken stream) rejects with its own error, not as a connection problem.
    */
   async upload(
     uploadUrl: DatasetUploadUrl,
@@ -85,16 +86,25 @@ export class Datasets extends ApiResource {
     const described = options.described ?? (await validateNdjson(source));
     const open = sourceOpener(source);
     const total = described.sizeBytes;
-    await this.transport.raw(
-      {
-        method: uploadUrl.method || 'PUT',
-        url: uploadUrl.url,
-        headers: uploadHeaders(uploadUrl.headers, described),
-        // The request sees a source error through the counting stream.
-        body: () => countingBytes(open(), (sent) => options.onUploadProgress?.(sent, total)),
-      },
-      options,
-    );
+    let sourceError: unknown;
+    try {
+      await this.transport.raw(
+        {
+          method: uploadUrl.method || 'PUT',
+          url: uploadUrl.url,
+          headers: uploadHeaders(uploadUrl.headers, described),
+          body: () => {
+            const stream = open().once('error', (err) => {
+              sourceError = err;
+            });
+            return countingBytes(stream, (sent) => options.onUploadProgress?.(sent, total));
+          },
+        },
+        options,
+      );
+    } catch (err) {
+      throw sourceError ?? err;
+    }
   }
 
   list(params: DatasetListParams = {}, options?: RequestOptions): AsyncGenerator<Dataset> {

@@ -498,6 +498,23 @@ describe('datasets.create upload', () => {
     expect(redactSignedUrl('not a url?signature=abc')).toBe('not a url?[REDACTED]');
   });
 
+  test('a source failing mid-upload rejects with its own error, not a connection error', async () => {
+    serveUpload([200]);
+    const dataset = await nexus.datasets.createRecord({ name: 'd', sizeBytes: 10, crc32c: 'AAAAAA==' });
+    const gone = Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
+    const failing = () =>
+      new Readable({
+        read() {
+          this.destroy(gone);
+        },
+      });
+    await expect(
+      nexus.datasets.upload(dataset.status.source.uploadUrl, failing, {
+        described: { itemCount: 1, sizeBytes: 10, crc32c: 'AAAAAA==' },
+      }),
+    ).rejects.toBe(gone);
+  });
+
   test('a rejected PUT (403) is a PermissionDeniedError and is not retried', async () => {
     serveUpload([403]);
     await expect(nexus.datasets.create({ name: 'd', source: items })).rejects.toMatchObject({ status: 403 });
