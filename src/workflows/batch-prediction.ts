@@ -354,8 +354,7 @@ class PipelineRun {
       }
       if (this.input.logs?.collect) await this.collectLogs();
     } else if (this.state.ownsDataset && (this.input.cleanup?.deleteDatasetOnCancel ?? true)) {
-      // Only a dataset this run uploaded (set before the upload starts); a given {datasetId} is never deleted,
-      // even when an earlier run with this workflow id uploaded it under the name derived from the id.
+      // Only a dataset this run uploaded (set before the upload starts); a given {datasetId} is never deleted.
       await api.deleteDatasetsNamed(datasetNameFor(this.chain));
     }
     this.enterPhase('cancelled');

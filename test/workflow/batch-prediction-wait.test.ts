@@ -3,7 +3,7 @@
 // run here). The workflow, timers, signals, queries, cancellation and continue-as-new are all real.
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { CancelledFailure } from '@temporalio/common';
+import { type ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { BatchPredictionInput, BatchProgress } from '../../src/workflows/definitions';
@@ -92,6 +92,26 @@ test('a 3 day job completes with polls capped at the max interval', async () => 
   const waited = result!.timings['waiting-for-job']!.endedAt! - result!.timings['waiting-for-job']!.startedAt;
   expect(waited).toBeLessThan(3 * DAY + 10 * 60_000);
 }, 240_000);
+
+test('a dataset processed for 2 hours is waited for; one never seen uploaded fails after 30 minutes', async () => {
+  const slow = scriptedApi({ itemCount: 10, jobDurationMs: HOUR, datasetProcessingMs: 2 * HOUR, client: env.client });
+  const processed = await runPipeline(slow, scriptedInput());
+  expect(processed.error).toBeUndefined();
+  expect(processed.result?.outcome).toBe('completed');
+
+  const lost = scriptedApi({ itemCount: 10, jobDurationMs: HOUR, uploadLost: true, client: env.client });
+  const { error } = await runPipeline(lost, scriptedInput());
+  const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
+  expect(cause.type).toBe('DatasetUploadLost');
+  expect(cause.message).toMatch(/still Waiting 30 min after its upload/);
+  expect(lost.calls.createJob).toBeUndefined();
+  // The failure cleanup removes the dataset no job will use.
+  expect(lost.deletedDatasetNames).toHaveLength(1);
+
+  const kept = scriptedApi({ itemCount: 10, jobDurationMs: HOUR, uploadLost: true, client: env.client });
+  await runPipeline(kept, scriptedInput({ cleanup: { deleteDatasetOnFailure: false } }));
+  expect(kept.deletedDatasetNames).toHaveLength(0);
+});
 
 test('a startAtTime an hour ahead is waited with one timer before the first poll', async () => {
   const api = scriptedApi({ itemCount: 100, jobDurationMs: 10 * 60_000, client: env.client });

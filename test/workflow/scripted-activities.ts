@@ -41,6 +41,8 @@ export interface ScriptedOptions {
   jobEndsBeforeCancel?: boolean;
   /** A new dataset reports `Waiting` for this long on the workflow clock before `Uploaded`. Default 0. */
   datasetProcessingMs?: number;
+  /** The upload never reaches the server: the dataset stays `Waiting` for good. */
+  uploadLost?: boolean;
 }
 
 /** Long enough for any cancellation to arrive; a blocked activity never outlives a test by more. */
@@ -125,8 +127,9 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
     },
     async getDataset() {
       count('getDataset');
+      if (options.uploadLost) return { overview: 'Waiting', message: 'Waiting', itemCount: 0 };
       const processing = workflowClockNow() < (datasetUploadedAt ?? 0) + (options.datasetProcessingMs ?? 0);
-      if (processing) return { overview: 'Waiting', message: 'Processing Dataset', itemCount: 0 };
+      if (processing) return { overview: 'Processing', message: 'Processing Dataset', itemCount: 0 };
       return { overview: 'Uploaded', message: 'Uploaded Dataset', itemCount: options.itemCount };
     },
     async deleteDatasetsNamed(name) {
