@@ -6,25 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { BatchPhase, BatchPredictionInput, BatchProgress } from '../../src/workflows/definitions';
 import { datasetNameFor } from '../../src/workflows/resource-names';
 import { type BlockableActivity, type ScriptedOptions, scriptedApi, scriptedInput } from './scripted-activities';
-import { startTimeSkipping } from './time-skipping-env';
+import { useTimeSkipping } from './time-skipping-env';
 
 const HOUR = 3_600_000;
 
-let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  ({ env, workflowBundle } = await startTimeSkipping());
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = useTimeSkipping();
 
 type Mechanism = 'cancel signal' | 'handle.cancel()';
 const mechanisms: Mechanism[] = ['cancel signal', 'handle.cancel()'];
@@ -120,15 +110,15 @@ test.each(cases)(
     const api = scriptedApi({
       itemCount: 100,
       jobDurationMs: 10 * HOUR,
-      client: env.client,
+      client: suite.env.client,
       blockIn: testCase.blockIn,
       ...testCase.scripted,
     });
     const taskQueue = `cancel-${randomUUID()}`;
     const worker = await Worker.create({
-      connection: env.nativeConnection,
+      connection: suite.env.nativeConnection,
       taskQueue,
-      workflowBundle,
+      workflowBundle: suite.workflowBundle,
       activities: api.activities,
       // A blocked activity learns of its cancellation from a heartbeat answer: send heartbeats at once.
       maxHeartbeatThrottleInterval: '50 ms',
@@ -138,7 +128,7 @@ test.each(cases)(
     const input = scriptedInput(testCase.input);
 
     await worker.runUntil(async () => {
-      const handle = await env.client.workflow.start('batchPrediction', { taskQueue, workflowId, args: [input] });
+      const handle = await suite.env.client.workflow.start('batchPrediction', { taskQueue, workflowId, args: [input] });
       if (testCase.blockIn) await api.blocked;
       const held = await untilProgress(
         handle,

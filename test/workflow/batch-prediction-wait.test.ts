@@ -4,26 +4,16 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { type ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import type { BatchPredictionInput, BatchProgress } from '../../src/workflows/definitions';
 import { type ExecutionStats, executionStats } from './history-stats';
 import { type ScriptedApi, scriptedApi, scriptedInput } from './scripted-activities';
-import { startTimeSkipping } from './time-skipping-env';
+import { useTimeSkipping } from './time-skipping-env';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-let env: TestWorkflowEnvironment;
-let workflowBundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  ({ env, workflowBundle } = await startTimeSkipping());
-}, 120_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
+const suite = useTimeSkipping();
 
 async function runPipeline(
   api: ScriptedApi,
@@ -32,20 +22,20 @@ async function runPipeline(
 ) {
   const taskQueue = `wait-${randomUUID()}`;
   const worker = await Worker.create({
-    connection: env.nativeConnection,
+    connection: suite.env.nativeConnection,
     taskQueue,
-    workflowBundle,
+    workflowBundle: suite.workflowBundle,
     activities: api.activities,
   });
   const workflowId = `batch-${randomUUID()}`;
   return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('batchPrediction', { taskQueue, workflowId, args: [input] });
+    const handle = await suite.env.client.workflow.start('batchPrediction', { taskQueue, workflowId, args: [input] });
     await drive?.(workflowId);
     const outcome = await handle.result().then(
       (result) => ({ result, error: undefined }),
       (error: unknown) => ({ result: undefined, error }),
     );
-    const stats = await executionStats(env.client, workflowId, handle.firstExecutionRunId);
+    const stats = await executionStats(suite.env.client, workflowId, handle.firstExecutionRunId);
     return { ...outcome, stats, workflowId };
   });
 }
@@ -59,7 +49,7 @@ function report(label: string, polls: number, stats: ExecutionStats) {
 }
 
 test('a 2 hour job completes with a bounded number of polls, actions and events', async () => {
-  const api = scriptedApi({ itemCount: 1000, jobDurationMs: 2 * HOUR, client: env.client });
+  const api = scriptedApi({ itemCount: 1000, jobDurationMs: 2 * HOUR, client: suite.env.client });
   const { result, error, stats } = await runPipeline(api, scriptedInput());
   expect(error).toBeUndefined();
   expect(result).toMatchObject({ outcome: 'completed', jobId: 'job_1', itemCount: 1000 });
@@ -79,7 +69,7 @@ test('a 2 hour job completes with a bounded number of polls, actions and events'
 });
 
 test('a 3 day job completes with polls capped at the max interval', async () => {
-  const api = scriptedApi({ itemCount: 50_000, jobDurationMs: 3 * DAY, client: env.client });
+  const api = scriptedApi({ itemCount: 50_000, jobDurationMs: 3 * DAY, client: suite.env.client });
   const { result, error, stats } = await runPipeline(api, scriptedInput());
   expect(error).toBeUndefined();
   expect(result).toMatchObject({ outcome: 'completed', itemCount: 50_000 });
@@ -94,12 +84,17 @@ test('a 3 day job completes with polls capped at the max interval', async () => 
 }, 240_000);
 
 test('a dataset processed for 2 hours is waited for; one never seen uploaded fails after 30 minutes', async () => {
-  const slow = scriptedApi({ itemCount: 10, jobDurationMs: HOUR, datasetProcessingMs: 2 * HOUR, client: env.client });
+  const slow = scriptedApi({
+    itemCount: 10,
+    jobDurationMs: HOUR,
+    datasetProcessingMs: 2 * HOUR,
+    client: suite.env.client,
+  });
   const processed = await runPipeline(slow, scriptedInput());
   expect(processed.error).toBeUndefined();
   expect(processed.result?.outcome).toBe('completed');
 
-  const lost = scriptedApi({ itemCount: 10, jobDurationMs: HOUR, uploadLost: true, client: env.client });
+  const lost = scriptedApi({ itemCount: 10, jobDurationMs: HOUR, uploadLost: true, client: suite.env.client });
   const { error } = await runPipeline(lost, scriptedInput());
   const cause = (error as WorkflowFailedError).cause as ApplicationFailure;
   expect(cause.type).toBe('DatasetUploadLost');
@@ -108,14 +103,14 @@ test('a dataset processed for 2 hours is waited for; one never seen uploaded fai
   // The failure cleanup removes the dataset no job will use.
   expect(lost.deletedDatasetNames).toHaveLength(1);
 
-  const kept = scriptedApi({ itemCount: 10, jobDurationMs: HOUR, uploadLost: true, client: env.client });
+  const kept = scriptedApi({ itemCount: 10, jobDurationMs: HOUR, uploadLost: true, client: suite.env.client });
   await runPipeline(kept, scriptedInput({ cleanup: { deleteDatasetOnFailure: false } }));
   expect(kept.deletedDatasetNames).toHaveLength(0);
 });
 
 test('a startAtTime an hour ahead is waited with one timer before the first poll', async () => {
-  const api = scriptedApi({ itemCount: 100, jobDurationMs: 10 * 60_000, client: env.client });
-  const startAtTime = (await env.currentTimeMs()) + HOUR;
+  const api = scriptedApi({ itemCount: 100, jobDurationMs: 10 * 60_000, client: suite.env.client });
+  const startAtTime = (await suite.env.currentTimeMs()) + HOUR;
   const { result, error, stats } = await runPipeline(
     api,
     scriptedInput({ job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'], startAtTime } }),
@@ -129,7 +124,7 @@ test('a startAtTime an hour ahead is waited with one timer before the first poll
 });
 
 test('continue-as-new keeps ids, timings and counts across runs', async () => {
-  const api = scriptedApi({ itemCount: 500, jobDurationMs: 6 * HOUR, client: env.client });
+  const api = scriptedApi({ itemCount: 500, jobDurationMs: 6 * HOUR, client: suite.env.client });
   const { result, error, stats } = await runPipeline(api, scriptedInput({ polling: { maxHistoryEvents: 60 } }));
   expect(error).toBeUndefined();
   expect(result!.runs).toBeGreaterThan(2);
@@ -143,11 +138,11 @@ test('continue-as-new keeps ids, timings and counts across runs', async () => {
 });
 
 test('a cancel signal during the wait cancels the job, collects logs and ends the run as Canceled', async () => {
-  const api = scriptedApi({ itemCount: 100, jobDurationMs: 10 * HOUR, client: env.client });
+  const api = scriptedApi({ itemCount: 100, jobDurationMs: 10 * HOUR, client: suite.env.client });
   const { error, workflowId } = await runPipeline(api, scriptedInput(), async (id) => {
-    const handle = env.client.workflow.getHandle(id);
+    const handle = suite.env.client.workflow.getHandle(id);
     // Let the job run a while (skipping time), then ask for the cancel like an operator would.
-    await env.sleep(HOUR);
+    await suite.env.sleep(HOUR);
     const progress = await handle.query<BatchProgress>('progress');
     expect(progress.phase).toBe('waiting-for-job');
     expect(progress.polls).toBeGreaterThan(0);
@@ -155,7 +150,7 @@ test('a cancel signal during the wait cancels the job, collects logs and ends th
   });
   expect(error).toBeInstanceOf(WorkflowFailedError);
   expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
-  const description = await env.client.workflow.getHandle(workflowId).describe();
+  const description = await suite.env.client.workflow.getHandle(workflowId).describe();
   expect(description.status.name).toBe('CANCELLED');
   expect(api.jobs[0].cancelledAt).toBeDefined();
   expect(api.calls).toMatchObject({ cancelJob: 1, collectLogs: 1, requestWorkflowCancellation: 1 });

@@ -10,7 +10,7 @@ export interface TimeSkipping {
   workflowBundle: WorkflowBundleWithSourceMap;
 }
 
-export async function startTimeSkipping(): Promise<TimeSkipping> {
+async function startTimeSkipping(): Promise<TimeSkipping> {
   const [env, workflowBundle] = await Promise.all([
     TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
@@ -28,4 +28,16 @@ export async function startTimeSkipping(): Promise<TimeSkipping> {
     ),
   });
   return { env, workflowBundle };
+}
+
+/** Starts the server before the suite's tests and tears it down after; the fields are set once it runs. */
+export function useTimeSkipping(): TimeSkipping {
+  const suite = {} as TimeSkipping;
+  beforeAll(async () => {
+    Object.assign(suite, await startTimeSkipping());
+  }, 120_000);
+  afterAll(async () => {
+    await suite.env?.teardown();
+  });
+  return suite;
 }
