@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ConflictError, type DeploymentTemplate, type Job, type NexusClient } from '../nexus';
 import type { JobInput, JobSnapshot } from '../workflows/definitions';
 import { mapped } from './error-mapping';
+import { type ReceiverWatch, watchWithReceiver } from './receiver-check';
 
 /** Only what the workflow needs goes into history: overview, message, reason and the eight counters. */
 function toJobSnapshot(job: Job): JobSnapshot {
@@ -37,8 +38,20 @@ export function findJobByName(nexus: NexusClient, name: string): Promise<{ jobId
   });
 }
 
-/** Idempotent by name: a job an earlier attempt created (even if its answer was lost) is found, not duplicated. */
-export function createJob(
+/**
+ * Idempotent by name: a job an earlier attempt created (even if its answer was lost) is found, not duplicated.
+ * With `watch`, the run's receiver is then told the job (again on a retry: the receiver keeps the last).
+ */
+export async function createJob(
+  nexus: NexusClient,
+  request: { name: string; datasetId: string; job: JobInput; watch?: ReceiverWatch },
+): Promise<{ jobId: string }> {
+  const created = await findOrCreateJob(nexus, request);
+  if (request.watch) await watchWithReceiver(request.watch, created.jobId);
+  return created;
+}
+
+function findOrCreateJob(
   nexus: NexusClient,
   request: { name: string; datasetId: string; job: JobInput },
 ): Promise<{ jobId: string }> {

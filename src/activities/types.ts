@@ -24,8 +24,13 @@ export interface BatchActivities {
   getDataset(datasetId: string): Promise<DatasetSnapshot>;
   /** Deletes every live dataset of that name (the cleanup knows the name even when an upload was cut short). */
   deleteDatasetsNamed(name: string): Promise<{ deleted: number }>;
-  /** Finds the job named `name` or creates it. */
-  createJob(request: { name: string; datasetId: string; job: JobInput }): Promise<{ jobId: string }>;
+  /** Finds the job named `name` or creates it; with `watch`, then tells the run's receiver about it. */
+  createJob(request: {
+    name: string;
+    datasetId: string;
+    job: JobInput;
+    watch?: { receiverUrl: string; workflowId: string; itemCount: number };
+  }): Promise<{ jobId: string }>;
   findJobByName(name: string): Promise<{ jobId: string } | null>;
   getJob(jobId: string): Promise<JobSnapshot>;
   cancelJob(jobId: string): Promise<JobSnapshot>;

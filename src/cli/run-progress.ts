@@ -1,10 +1,49 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import { type BatchPhase, type BatchProgress, progressQuery } from '../workflows/definitions';
+import { type BatchPhase, BatchPhaseKey, type BatchProgress, progressQuery } from '../workflows/definitions';
 import { formatBytes, ProgressBoard } from './progress-bar';
 
-const uploadPhases: BatchPhase[] = ['validating', 'uploading', 'waiting-for-dataset'];
 const itemCounters = ['gathered', 'predicted', 'delivered'] as const;
+
+/**
+ * On Temporal Cloud every query is a billable action; describing a run is not. So a watch describes the
+ * run often (phase from its search attribute, upload bytes from the pending activity's heartbeat) and
+ * queries its progress only when something can have changed: a new phase, or the run's planned look at
+ * the job has happened. Never more often than this.
+ */
+export const MIN_QUERY_INTERVAL_MS = 5_000;
+const DESCRIBE_INTERVAL_MS = 2_000;
+const FRAME_MS = 250;
+/** The run needs a moment after its planned look to have the new counters. */
+const AFTER_LOOK_MS = 1_000;
+
+/** What the watch knows when it decides whether to query. */
+export interface WatchView {
+  now: number;
+  lastQueryAt?: number;
+  /** The phase the last query answered, and the phase the last describe showed. */
+  queriedPhase?: BatchPhase;
+  describedPhase?: BatchPhase;
+  /** The run's planned next look at its job or dataset, from the last query. */
+  nextPollAt?: number;
+}
+
+/** Pure: should the watch send the `progress` query now? */
+export function queryIsDue(view: WatchView): boolean {
+  if (view.lastQueryAt === undefined) return true;
+  if (view.now - view.lastQueryAt < MIN_QUERY_INTERVAL_MS) return false;
+  if (view.describedPhase !== undefined && view.describedPhase !== view.queriedPhase) return true;
+  return (
+    view.nextPollAt !== undefined && view.now >= view.nextPollAt + AFTER_LOOK_MS && view.lastQueryAt < view.nextPollAt
+  );
+}
+
+export interface WatchCounts {
+  /** `progress` queries sent (billable on Temporal Cloud). */
+  queries: number;
+  /** Describe calls (not billable). */
+  describes: number;
+}
 
 /**
  * The run's progress, or undefined when no worker answers within `timeoutMs`: a query needs a worker,
@@ -24,32 +63,46 @@ export async function queryProgress(handle: WorkflowHandle, timeoutMs = 3000): P
   }
 }
 
-/**
- * Polls the `progress` query and draws one bar per phase until the run ends: the dataset upload
- * (when the caller knows the file's size; the query tells only whether the upload is done, not bytes),
- * then items gathered, predicted and delivered against the dataset's item count. Resolves when the
- * run ends, whatever its outcome (read that with `handle.result()`).
- */
-export async function watchRun(
-  handle: WorkflowHandle,
-  options: { uploadBytes?: number; pollMs?: number } = {},
-): Promise<void> {
-  const board = new ProgressBoard();
-  const draw = (progress: BatchProgress, final: boolean) => {
-    const uploadTotal = options.uploadBytes;
-    if (uploadTotal) {
-      const uploaded = !uploadPhases.includes(progress.phase);
-      board.set('upload', uploaded ? uploadTotal : 0, uploadTotal, formatBytes);
-    }
-    const items = progress.job?.items;
-    for (const counter of itemCounters) {
-      // A bar appears once its phase has started, so the display follows the pipeline.
-      if (!items || (items[counter] === 0 && !board.has(counter) && !final)) continue;
-      board.set(counter, items[counter], progress.itemCount);
-    }
-    board.render(final);
-  };
+interface Described {
+  phase?: BatchPhase;
+  /** From the pending validate/upload activity's heartbeat. */
+  readBytes?: number;
+  sentBytes?: number;
+  totalBytes?: number;
+}
 
+async function describeRun(handle: WorkflowHandle): Promise<Described | undefined> {
+  try {
+    const description = await handle.describe();
+    const { defaultPayloadConverter } = require('@temporalio/common') as typeof import('@temporalio/common');
+    const described: Described = { phase: description.typedSearchAttributes.get(BatchPhaseKey) as BatchPhase };
+    for (const activity of description.raw.pendingActivities ?? []) {
+      const payload = activity.heartbeatDetails?.payloads?.[0];
+      if (!payload) continue;
+      const details = defaultPayloadConverter.fromPayload<Partial<Described>>(payload);
+      Object.assign(described, {
+        readBytes: details?.readBytes,
+        sentBytes: details?.sentBytes,
+        totalBytes: details?.totalBytes,
+      });
+    }
+    return described;
+  } catch {
+    return undefined;
+  }
+}
+
+const spinner = ['|', '/', '-', '\\'];
+
+/**
+ * Draws the run's progress until it ends: the source check and upload (bytes from heartbeats), then items
+ * gathered, predicted and delivered, with a line saying what the run does now and when it looks next.
+ * Resolves when the run ends, whatever its outcome (read that with `handle.result()`), with the number of
+ * queries and describes it took.
+ */
+export async function watchRun(handle: WorkflowHandle, options: { uploadBytes?: number } = {}): Promise<WatchCounts> {
+  const board = new ProgressBoard();
+  const counts: WatchCounts = { queries: 0, describes: 0 };
   let settled = false;
   const ended = handle.result().then(
     () => {
@@ -59,16 +112,79 @@ export async function watchRun(
       settled = true;
     },
   );
-  let last: BatchProgress | undefined;
-  while (!settled) {
-    const progress = await queryProgress(handle);
-    if (progress) {
-      last = progress;
-      draw(progress, false);
+  let progress: BatchProgress | undefined;
+  let described: Described | undefined;
+  let lastQueryAt: number | undefined;
+  let lastDescribeAt = 0;
+  let frame = 0;
+  const query = async () => {
+    counts.queries += 1;
+    lastQueryAt = Date.now();
+    progress = (await queryProgress(handle)) ?? progress;
+  };
+  const draw = (final: boolean) => {
+    const phase = described?.phase ?? progress?.phase;
+    const uploadTotal = described?.totalBytes ?? options.uploadBytes;
+    if (phase === 'validating' && described?.readBytes !== undefined) {
+      board.set('validate', described.readBytes, options.uploadBytes, formatBytes);
     }
-    await Promise.race([ended, sleep(options.pollMs ?? 300)]);
+    if (uploadTotal && phase !== 'validating') {
+      const uploaded = phase !== 'uploading' ? uploadTotal : (described?.sentBytes ?? 0);
+      board.set('upload', uploaded, uploadTotal, formatBytes);
+    }
+    const items = progress?.job?.items;
+    for (const counter of itemCounters) {
+      // A bar appears once its phase has started, so the display follows the pipeline.
+      if (!items || (items[counter] === 0 && !board.has(counter) && !final)) continue;
+      board.set(counter, items[counter], progress?.itemCount);
+    }
+    // A countdown and spinner redrawn in place; in a log they would only repeat the same line.
+    if (phase && process.stderr.isTTY) {
+      board.set('now', 0, undefined, () => describeNow(phase, progress, final ? '' : spinner[frame % 4]));
+    }
+    board.render(final);
+  };
+
+  while (!settled) {
+    const now = Date.now();
+    if (now - lastDescribeAt >= DESCRIBE_INTERVAL_MS) {
+      lastDescribeAt = now;
+      counts.describes += 1;
+      described = (await describeRun(handle)) ?? described;
+    }
+    const view: WatchView = {
+      now: Date.now(),
+      lastQueryAt,
+      queriedPhase: progress?.phase,
+      describedPhase: described?.phase,
+      nextPollAt: progress?.nextPollAt,
+    };
+    if (queryIsDue(view)) await query();
+    frame += 1;
+    draw(false);
+    await Promise.race([ended, sleep(FRAME_MS)]);
   }
   // A finished run whose worker is gone cannot answer; then the last view is final.
-  last = (await queryProgress(handle)) ?? last;
-  if (last) draw(last, true);
+  await query();
+  described = undefined;
+  draw(true);
+  return counts;
+}
+
+/** One line: the phase, and while waiting for the job, when the run looks next and the last API error. */
+function describeNow(phase: BatchPhase, progress: BatchProgress | undefined, spin: string): string {
+  const parts = [`${phase} ${spin}`.trim()];
+  const nextPollAt = progress?.phase === phase ? progress.nextPollAt : undefined;
+  if (nextPollAt !== undefined) {
+    const inSeconds = Math.max(0, Math.round((nextPollAt - Date.now()) / 1000));
+    parts.push(inSeconds > 0 ? `next look in ${formatSeconds(inSeconds)}` : 'looking');
+  }
+  if (progress?.lastError) parts.push(`API error, waiting it out: ${progress.lastError.message}`);
+  return parts.join(' · ');
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
 }

@@ -1,8 +1,14 @@
 import type { BatchPredictionResult } from '../workflows/definitions';
 import { fields } from './output';
+import type { WatchCounts } from './run-progress';
 
 /** The human form of a finished run: what happened to the items, where the logs went, where to look. */
-export function formatRunResult(workflowId: string, result: BatchPredictionResult, uiUrl: string): string {
+export function formatRunResult(
+  workflowId: string,
+  result: BatchPredictionResult,
+  uiUrl: string,
+  watch?: WatchCounts,
+): string {
   const items = result.job?.items;
   return fields([
     ['run', `${workflowId}: ${result.outcome}${result.job ? ` (job ${result.job.overview})` : ''}`],
@@ -21,6 +27,7 @@ export function formatRunResult(workflowId: string, result: BatchPredictionResul
     ],
     ['job logs', result.logs ? `${result.logs.filePath} (${result.logs.entries} entries)` : undefined],
     ['polls', `${result.polls} in ${result.runs} run(s)`],
+    ['watch', watch ? `${watch.queries} progress queries, ${watch.describes} describes` : undefined],
     ['web UI', uiUrl],
   ]);
 }

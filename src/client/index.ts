@@ -4,6 +4,7 @@ export {
   getProgress,
   startBatchPrediction,
 } from './batch-prediction';
+export { checkNow, checkNowNotifier } from './check-now';
 export {
   BatchInputError,
   BatchPredictionInputSchema,

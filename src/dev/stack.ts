@@ -130,7 +130,15 @@ async function startOwnStack(
     stoppers.push(() => files.close());
     const webhookSecretFile = ensureWebhookSecretFile(dataDir);
     const predictionsFile = join(dataDir, 'predictions.ndjson');
-    const receiver = await startReceiverInProcess(webhookSecretFile, predictionsFile, options.receiverPort);
+    // The receiver signals `checkNow` to a run whose every item it holds, through the stack's own server.
+    const { checkNowNotifier } = require('../client') as typeof import('../client');
+    const notifier = checkNowNotifier(async () => {
+      const { Client, Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
+      const connection = await Connection.connect({ address: (await temporalStart).address });
+      return { client: new Client({ connection, namespace }), close: () => connection.close() };
+    });
+    stoppers.push(() => notifier.close());
+    const receiver = await startReceiverInProcess(webhookSecretFile, predictionsFile, options.receiverPort, notifier);
     stoppers.push(() => receiver.close());
     const server = await temporalStart;
     if (options.worker ?? true) {
@@ -220,9 +228,20 @@ function ensureWebhookSecretFile(dataDir: string): string {
   return path;
 }
 
-async function startReceiverInProcess(secretFile: string, outFile: string, port = 0) {
+async function startReceiverInProcess(
+  secretFile: string,
+  outFile: string,
+  port: number | undefined,
+  notifier: { onJobComplete(watch: { workflowId: string }): Promise<void> },
+) {
   const { startReceiver } = require('../receiver') as typeof import('../receiver');
-  return startReceiver({ host: '127.0.0.1', port, secretFile, outFile });
+  return startReceiver({
+    host: '127.0.0.1',
+    port: port ?? 0,
+    secretFile,
+    outFile,
+    onJobComplete: notifier.onJobComplete,
+  });
 }
 
 /** Runs a worker until the returned stop function has shut it down (in-flight activities get cancelled). */

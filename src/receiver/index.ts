@@ -1,3 +1,3 @@
 export type { StoredPrediction } from './prediction-store';
 export type { Receiver, ReceiverOptions } from './receiver-server';
-export { startReceiver } from './receiver-server';
+export { JobWatch, startReceiver } from './receiver-server';

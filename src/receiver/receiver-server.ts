@@ -1,7 +1,9 @@
-// The HTTP surface of the receiver: POST / takes signed deliveries, GET /healthz and GET /counts report.
+// The HTTP surface of the receiver: POST / takes signed deliveries, GET /healthz and GET /counts report,
+// POST /watches asks to be told when a job's every item has its prediction here.
 // Checks run cheapest-first and nothing from the body is trusted before its signature is verified.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
 import { sendJson } from '../http/json-response';
 import { BodyTooLargeError, readBody } from '../http/read-body';
 import { requestUrl } from '../http/request-url';
@@ -26,7 +28,20 @@ export interface ReceiverOptions {
   maxBodyBytes?: number;
   /** How long the previous file secret stays valid after the file changes. Default 300. */
   graceSeconds?: number;
+  /**
+   * Called once per watched job (POST /watches) when the receiver holds a prediction for each of its items:
+   * the dev stack and the CLI send the run a `checkNow` signal, so it notices the end at once.
+   */
+  onJobComplete?: (watch: JobWatch) => Promise<void> | void;
 }
+
+/** What a run tells the receiver when its job is created. */
+export const JobWatch = z.strictObject({
+  jobId: z.string().min(1).max(200),
+  itemCount: z.number().int().positive(),
+  workflowId: z.string().min(1).max(1000),
+});
+export type JobWatch = z.infer<typeof JobWatch>;
 
 export interface Receiver {
   /** Base URL; deliveries go to this URL itself (it is the webhook endpoint). */
@@ -36,6 +51,8 @@ export interface Receiver {
   counts(): Record<string, number>;
   /** Stored predictions in all. */
   readonly total: number;
+  /** Settles once every `onJobComplete` call started so far has settled (for tests and shutdown). */
+  notified(): Promise<void>;
 }
 
 const ONE_MIB = 1024 * 1024;
@@ -60,6 +77,44 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     graceSeconds: options.graceSeconds ?? 300,
   });
   const store = await PredictionStore.open(options.outFile);
+  /** Watched jobs by id; in memory only: after a restart the run's own polling notices the end. */
+  const watches = new Map<string, JobWatch>();
+  const notifications = new Set<Promise<void>>();
+  const notifyIfComplete = (jobId: string) => {
+    const watch = watches.get(jobId);
+    if (!watch || store.countFor(jobId) < watch.itemCount || !options.onJobComplete) return;
+    watches.delete(jobId);
+    const notifying = Promise.resolve()
+      .then(() => options.onJobComplete?.(watch))
+      .catch((error: unknown) => {
+        // The run polls anyway: a lost notification only costs it the time until its next look.
+        console.error(`receiver: could not notify run ${watch.workflowId} of job ${jobId}: ${String(error)}`);
+      })
+      .finally(() => notifications.delete(notifying));
+    notifications.add(notifying);
+  };
+
+  const acceptWatch = async (request: IncomingMessage, response: ServerResponse) => {
+    let json: unknown;
+    try {
+      json = JSON.parse((await readBody(request, 16 * 1024)).toString('utf8'));
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) throw error;
+      throw new HttpError(400, 'invalid-json', 'body is not JSON');
+    }
+    const parsed = JobWatch.safeParse(json);
+    if (!parsed.success) {
+      const where = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+      throw new HttpError(400, 'invalid-watch', `give { jobId, itemCount, workflowId } (check: ${where})`);
+    }
+    watches.set(parsed.data.jobId, parsed.data);
+    notifyIfComplete(parsed.data.jobId);
+    sendJson(response, 200, {
+      ok: true,
+      predictions: store.countFor(parsed.data.jobId),
+      watching: !!options.onJobComplete,
+    });
+  };
 
   const acceptDelivery = async (request: IncomingMessage, response: ServerResponse) => {
     const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -108,6 +163,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       receivedAt: new Date().toISOString(),
     });
     sendJson(response, 200, { ok: true, duplicate: outcome === 'duplicate' });
+    if (outcome === 'stored') notifyIfComplete(delivery.jobId);
   };
 
   const route = async (request: IncomingMessage, response: ServerResponse) => {
@@ -122,6 +178,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       case '/':
         allow('POST');
         return acceptDelivery(request, response);
+      case '/watches':
+        allow('POST');
+        return acceptWatch(request, response);
       case '/healthz':
         allow('GET, HEAD');
         return sendJson(response, 200, { ok: true, predictions: store.total });
@@ -154,6 +213,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
   return {
     url: `http://${host}:${address.port}`,
     counts: () => store.counts(),
+    notified: async () => {
+      await Promise.all([...notifications]);
+    },
     get total() {
       return store.total;
     },
@@ -161,6 +223,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
+      await Promise.all([...notifications]);
       await store.close();
     },
   };

@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
@@ -7,7 +8,9 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   sleep,
   upsertSearchAttributes,
@@ -17,6 +20,7 @@ import type { BatchActivities } from '../activities/types';
 // The nexus room's index would pull undici and zod into the sandbox; this file imports nothing.
 import { itemsAccountedFor } from '../nexus/job-items';
 import {
+  type ApiErrorSeen,
   BatchDatasetIdKey,
   BatchJobIdKey,
   type BatchPhase,
@@ -25,17 +29,29 @@ import {
   type BatchPredictionResult,
   type BatchProgress,
   cancelSignal,
+  checkNowSignal,
   type JobSnapshot,
   type LogsSummary,
   type PhaseTimings,
   progressQuery,
   type ReceiverCheck,
 } from './definitions';
-import { nextPollDelayMs, type PollBounds } from './poll-interval';
+import {
+  DEFAULT_POLL_BOUNDS,
+  datasetPollDelayMs,
+  firstLookDelayMs,
+  nextPoll,
+  type PollBounds,
+  type PollMemory,
+} from './polling-policy';
 import { datasetNameFor, jobNameFor, logFileNameFor, type RunChain } from './resource-names';
 
-const DEFAULT_POLL_BOUNDS: PollBounds = { minIntervalMs: 5_000, maxIntervalMs: 600_000 };
-const DATASET_POLL_BOUNDS: PollBounds = { minIntervalMs: 2_000, maxIntervalMs: 60_000 };
+/**
+ * Patch ids (see docs/pipeline.md, "Changing the workflow"): runs recorded before a change replay the old
+ * path, new runs take the new one.
+ */
+const FIRST_LOOK_AFTER_A_SLEEP = 'first-look-after-a-sleep';
+
 /** After cancelling a job, how long to wait for the API to report it stopped before collecting logs anyway. */
 const STOP_WAIT_MS = 120_000;
 const UPLOAD_NOT_SEEN_MS = 30 * 60_000;
@@ -51,6 +67,15 @@ const api = proxyActivities<BatchActivities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '30 minutes',
   retry,
+});
+
+/**
+ * A look at the job while it runs: a failed look is not the run's failure (the job goes on without us), so
+ * it gets two quick retries and then the wait loop itself backs off and looks again, for as long as it takes.
+ */
+const look = proxyActivities<Pick<BatchActivities, 'getJob'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...retry, maximumAttempts: 3 },
 });
 
 /** Waiting for their cancellation to finish means a half-done create is always seen by the cleanup. */
@@ -83,6 +108,10 @@ export interface CarriedState {
   jobRunningSince?: number;
   polls: number;
   runs: number;
+  /** The polling policy's memory, and the look the previous run had planned (kept across continue-as-new). */
+  pollMemory?: PollMemory;
+  nextPollAt?: number;
+  lastError?: ApiErrorSeen;
 }
 
 export async function batchPrediction(
@@ -98,6 +127,7 @@ export async function batchPrediction(
   const pipeline = new CancellationScope();
 
   setHandler(progressQuery, () => run.progress(cancelReason));
+  setHandler(checkNowSignal, () => run.checkNow());
   setHandler(cancelSignal, (request) => {
     if (cancelReason !== undefined) return;
     cancelReason = request?.reason ?? 'cancel signal';
@@ -137,7 +167,7 @@ class PipelineRun {
     firstExecutionRunId: workflowInfo().firstExecutionRunId,
   };
   private readonly pollBounds: PollBounds;
-  private nextPollAt?: number;
+  private checkRequested = false;
   private loggedOverviews = new Set<string>();
 
   constructor(
@@ -151,7 +181,7 @@ class PipelineRun {
   }
 
   progress(cancelReason: string | undefined): BatchProgress {
-    const { phase, datasetId, jobId, itemCount, job, polls, timings, runs } = this.state;
+    const { phase, datasetId, jobId, itemCount, job, polls, timings, runs, nextPollAt, lastError } = this.state;
     return {
       phase,
       datasetId,
@@ -159,11 +189,26 @@ class PipelineRun {
       itemCount,
       job,
       polls,
-      nextPollAt: this.nextPollAt,
+      nextPollAt,
+      lastError,
       cancelReason,
       timings,
       runsSoFar: runs,
     };
+  }
+
+  /** The `checkNow` signal: the sleep in progress ends now (a request during an activity ends the next one). */
+  checkNow(): void {
+    this.checkRequested = true;
+  }
+
+  /** Sleeps until `at` or until a `checkNow` signal, whichever comes first. */
+  private async sleepUntil(at: number, summary: string): Promise<void> {
+    this.state.nextPollAt = at;
+    const ms = at - Date.now();
+    if (ms > 0 && !this.checkRequested) await condition(() => this.checkRequested, ms, { summary });
+    this.checkRequested = false;
+    this.state.nextPollAt = undefined;
   }
 
   async execute(): Promise<BatchPredictionResult> {
@@ -245,9 +290,7 @@ class PipelineRun {
           'DatasetUploadLost',
         );
       }
-      await sleep(
-        nextPollDelayMs({ elapsedMs: Date.now() - startedAt, accounted: 0, itemCount: 0, bounds: DATASET_POLL_BOUNDS }),
-      );
+      await this.sleepUntil(Date.now() + datasetPollDelayMs(Date.now() - startedAt), `dataset ${dataset.overview}`);
     }
   }
 
@@ -262,10 +305,13 @@ class PipelineRun {
 
   private async createJob(): Promise<void> {
     this.enterPhase('creating-job');
+    const { receiverUrl } = this.input;
+    const itemCount = this.state.itemCount ?? 0;
     const { jobId } = await creating.createJob({
       name: jobNameFor(this.chain, this.input.job.name),
       datasetId: this.state.datasetId!,
       job: this.input.job,
+      watch: receiverUrl ? { receiverUrl, workflowId: this.chain.workflowId, itemCount } : undefined,
     });
     this.state.jobId = jobId;
   }
@@ -274,40 +320,121 @@ class PipelineRun {
     this.enterPhase('waiting-for-job');
     const jobId = this.state.jobId!;
     const itemCount = this.state.itemCount ?? 0;
+    const { startAtTime, stopAtTime } = this.input.job;
+    // The look the previous run planned (continue-as-new), else none: look at once.
+    let lookAt = this.state.nextPollAt;
     if (this.state.jobRunningSince === undefined) {
-      const startAt = this.input.job.startAtTime;
-      if (startAt !== undefined && startAt > Date.now()) {
-        this.nextPollAt = startAt;
-        await sleep(startAt - Date.now());
+      this.state.pollMemory = { polls: 0, stalledPolls: 0 };
+      if (patched(FIRST_LOOK_AFTER_A_SLEEP)) {
+        // A job just created has nothing to show yet: the first look is a little later, spread across runs.
+        this.state.jobRunningSince = Math.max(Date.now(), startAtTime ?? 0);
+        const now = Date.now();
+        lookAt =
+          now +
+          firstLookDelayMs(
+            { nowMs: now, runningSinceMs: this.state.jobRunningSince, stopAtTime },
+            this.pollBounds,
+            Math.random(),
+          );
+      } else {
+        if (startAtTime !== undefined && startAtTime > Date.now()) {
+          this.state.nextPollAt = startAtTime;
+          await sleep(startAtTime - Date.now());
+          this.state.nextPollAt = undefined;
+        }
+        this.state.jobRunningSince = Date.now();
       }
-      this.state.jobRunningSince = Date.now();
     }
     for (;;) {
-      const job = await api.getJob(jobId);
-      this.state.polls += 1;
-      this.state.job = job;
-      if (job.overview === 'Failed') {
-        throw ApplicationFailure.nonRetryable(`job ${jobId} failed: ${job.reason || job.message}`, 'JobFailed');
+      if (lookAt !== undefined) await this.sleepUntil(lookAt, this.waitSummary());
+      const job = await this.lookAtJob(jobId);
+      if (job) {
+        if (job.overview === 'Failed') {
+          throw ApplicationFailure.nonRetryable(`job ${jobId} failed: ${job.reason || job.message}`, 'JobFailed');
+        }
+        if (job.overview === 'Reached' || itemsAccountedFor(job.items) >= itemCount) return job;
+        if (!KNOWN_JOB_OVERVIEWS.has(job.overview) && !this.loggedOverviews.has(job.overview)) {
+          this.loggedOverviews.add(job.overview);
+          log.warn('unknown job overview, still waiting', { jobId, overview: job.overview, message: job.message });
+        }
       }
-      const accounted = itemsAccountedFor(job.items);
-      if (job.overview === 'Reached' || accounted >= itemCount) return job;
-      if (!KNOWN_JOB_OVERVIEWS.has(job.overview) && !this.loggedOverviews.has(job.overview)) {
-        this.loggedOverviews.add(job.overview);
-        log.warn('unknown job overview, still waiting', { jobId, overview: job.overview, message: job.message });
-      }
+      const now = Date.now();
+      const { delayMs, memory } = nextPoll(
+        this.state.pollMemory ?? { polls: 0, stalledPolls: 0 },
+        {
+          nowMs: now,
+          runningSinceMs: this.state.jobRunningSince!,
+          accounted: this.state.job ? itemsAccountedFor(this.state.job.items) : 0,
+          itemCount,
+          stopAtTime,
+          failed: job === undefined,
+        },
+        this.pollBounds,
+        Math.random(),
+      );
+      this.state.pollMemory = memory;
+      lookAt = now + delayMs;
+      this.state.nextPollAt = lookAt;
+      this.showDetails();
       if (this.historyIsLong()) {
-        this.nextPollAt = undefined;
         await continueAsNew<typeof batchPrediction>(this.input, this.state);
       }
-      const delay = nextPollDelayMs({
-        elapsedMs: Date.now() - this.state.jobRunningSince,
-        accounted,
-        itemCount,
-        bounds: this.pollBounds,
-      });
-      this.nextPollAt = Date.now() + delay;
-      await sleep(delay);
     }
+  }
+
+  /**
+   * One look at the job. An API that cannot be reached or answers an error does not fail the run while its
+   * job may be running: the error is shown (progress, Web UI details) and the wait goes on. Only a job that
+   * no longer exists ends it.
+   */
+  private async lookAtJob(jobId: string): Promise<JobSnapshot | undefined> {
+    try {
+      const job = await look.getJob(jobId);
+      this.state.polls += 1;
+      this.state.job = job;
+      this.state.lastError = undefined;
+      return job;
+    } catch (err) {
+      if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+      const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
+      if (cause?.type === 'NotFoundError') {
+        throw ApplicationFailure.nonRetryable(`job ${jobId} no longer exists: ${cause.message}`, 'JobNotFound');
+      }
+      const message = cause?.message ?? err.cause?.message ?? err.message;
+      const previous = this.state.lastError;
+      this.state.lastError = {
+        message,
+        type: cause?.type ?? undefined,
+        since: previous?.since ?? Date.now(),
+        count: (previous?.count ?? 0) + 1,
+      };
+      log.warn('could not look at the job, waiting to look again', { jobId, error: message });
+      return undefined;
+    }
+  }
+
+  /** What a person sees on the run's page in the Web UI ("current details"). */
+  private showDetails(): void {
+    const { phase, job, itemCount, nextPollAt, lastError } = this.state;
+    const lines = [`**${phase}**`];
+    if (job && itemCount) {
+      const accounted = itemsAccountedFor(job.items);
+      lines.push(
+        `${job.overview}: ${accounted} of ${itemCount} items (${Math.floor((100 * accounted) / itemCount)} %), delivered ${job.items.delivered}`,
+      );
+    }
+    if (nextPollAt !== undefined) lines.push(`next look: ${new Date(nextPollAt).toISOString()}`);
+    if (lastError)
+      lines.push(
+        `last API error (${lastError.count} in a row since ${new Date(lastError.since).toISOString()}): ${lastError.message}`,
+      );
+    setCurrentDetails(lines.join('\n\n'));
+  }
+
+  private waitSummary(): string {
+    const { job, itemCount } = this.state;
+    if (!job || !itemCount) return 'waiting for the job';
+    return `waiting for the job: ${Math.floor((100 * itemsAccountedFor(job.items)) / itemCount)} %`;
   }
 
   private historyIsLong(): boolean {

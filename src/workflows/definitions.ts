@@ -8,6 +8,8 @@ export const DEFAULT_TASK_QUEUE = 'datature-batch';
 export const DEFAULT_NAMESPACE = 'default';
 
 export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
+/** "Look at the job now": sent by `datature-batch poke` and by a receiver that holds every item's prediction. */
+export const checkNowSignal = defineSignal<[CheckNowRequest?]>('checkNow');
 export const progressQuery = defineQuery<BatchProgress>('progress');
 
 export const BatchPhaseKey = defineSearchAttributeKey('BatchPhase', SearchAttributeType.KEYWORD);
@@ -18,6 +20,11 @@ export const BATCH_SEARCH_ATTRIBUTES = [BatchPhaseKey, BatchDatasetIdKey, BatchJ
 
 export interface CancelRequest {
   reason?: string;
+}
+
+export interface CheckNowRequest {
+  /** Who asked (shown in the history and the progress), e.g. `receiver` or `cli`. */
+  from?: string;
 }
 
 export type DatasetSourceInput =
@@ -40,7 +47,9 @@ export interface JobInput {
 }
 
 export interface PollingInput {
+  /** The shortest sleep between two looks at the job (default 5 s). */
   minIntervalMs?: number;
+  /** The longest (default 60 min; without an estimate saying the job runs long, 10 min). */
   maxIntervalMs?: number;
   /** Continue-as-new once the run's history holds this many events (besides the server's own suggestion). */
   maxHistoryEvents?: number;
@@ -75,7 +84,10 @@ export interface BatchPredictionInput {
   cleanup?: CleanupInput;
   /** An empty source ends the run with outcome `nothing-to-predict` instead of failing. */
   allowEmptySource?: boolean;
-  /** A results receiver asked `GET <receiverUrl>/counts?jobId=` after the job. */
+  /**
+   * A results receiver: told the job id, item count and workflow id when the job is created (it sends
+   * `checkNow` once it holds a prediction per item), and asked `GET <receiverUrl>/counts?jobId=` after the job.
+   */
   receiverUrl?: string;
 }
 
@@ -128,6 +140,15 @@ export interface ReceiverCheck {
 /** Epoch ms per phase, from the workflow clock. */
 export type PhaseTimings = Partial<Record<BatchPhase, { startedAt: number; endedAt?: number }>>;
 
+/** The last API error the run is waiting out (it keeps polling while the job is alive). */
+export interface ApiErrorSeen {
+  message: string;
+  type?: string;
+  /** Epoch ms of the first of the errors in a row, and how many there were. */
+  since: number;
+  count: number;
+}
+
 export interface BatchProgress {
   phase: BatchPhase;
   datasetId?: string;
@@ -135,7 +156,9 @@ export interface BatchProgress {
   itemCount?: number;
   job?: JobSnapshot;
   polls: number;
+  /** Epoch ms of the next look at the job (or at the dataset); a `checkNow` signal brings it forward. */
   nextPollAt?: number;
+  lastError?: ApiErrorSeen;
   cancelReason?: string;
   timings: PhaseTimings;
   runsSoFar: number;

@@ -165,7 +165,7 @@ describe('dev stack and the run commands', () => {
     expect((await runCli(['result', 'cli-run-hard-cancel'], env)).code).toBe(1);
     const status = await runCli(['status', 'cli-run-hard-cancel'], env);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/^status +CANCELLED$/m);
+    expect(status.stdout).toMatch(/^status +CANCELED$/m);
   });
 
   test('a second dev reuses the running stack', async () => {

@@ -130,10 +130,12 @@ test.each(cases)(
     await worker.runUntil(async () => {
       const handle = await suite.env.client.workflow.start('batchPrediction', { taskQueue, workflowId, args: [input] });
       if (testCase.blockIn) await api.blocked;
-      const held = await untilProgress(
-        handle,
-        (progress) => progress.phase === testCase.phase && (testCase.phase !== 'waiting-for-job' || progress.polls > 0),
-      );
+      let held = await untilProgress(handle, (progress) => progress.phase === testCase.phase);
+      if (testCase.phase === 'waiting-for-job') {
+        // The first look waits a few seconds of workflow time; a checkNow signal brings it forward.
+        await handle.signal('checkNow', { from: 'test' });
+        held = await untilProgress(handle, (progress) => progress.polls > 0);
+      }
       expect(held.cancelReason).toBeUndefined();
 
       if (testCase.mechanism === 'cancel signal') await handle.signal('cancel', { reason: SIGNAL_REASON });

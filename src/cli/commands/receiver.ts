@@ -3,6 +3,7 @@ import { parseIntFlag } from '../config';
 import { Output } from '../output';
 import { examples } from '../program';
 import { waitForShutdownSignal } from '../shutdown';
+import { connectTemporal } from '../temporal-client';
 
 interface ReceiverFlags {
   port: number;
@@ -12,6 +13,7 @@ interface ReceiverFlags {
   grace: number;
   tolerance: number;
   maxBodyBytes: number;
+  signalRuns: boolean;
 }
 
 /** `receiver`: the verified webhook receiver in the foreground until Ctrl-C. */
@@ -31,6 +33,10 @@ export function register(program: Command): void {
     )
     .option('--tolerance <seconds>', 'accepted age of a delivery timestamp', parseIntFlag(1), 300)
     .option('--max-body-bytes <bytes>', 'largest accepted delivery body', parseIntFlag(1), 1024 * 1024)
+    .option(
+      '--no-signal-runs',
+      'do not send `checkNow` to a run whose every item is here (by default the receiver connects to Temporal for it)',
+    )
     .addHelpText(
       'after',
       examples(
@@ -40,7 +46,10 @@ export function register(program: Command): void {
     .action(async (flags: ReceiverFlags, command: Command) => {
       const output = Output.of(command);
       const { startReceiver } = require('../../receiver') as typeof import('../../receiver');
+      const { checkNowNotifier } = require('../../client') as typeof import('../../client');
+      const notifier = checkNowNotifier(() => connectTemporal(command));
       const receiver = await startReceiver({
+        onJobComplete: flags.signalRuns ? notifier.onJobComplete : undefined,
         host: flags.host,
         port: flags.port,
         secretFile: flags.secretFile,
@@ -57,6 +66,7 @@ export function register(program: Command): void {
       );
       await waitForShutdownSignal();
       await receiver.close();
+      await notifier.close();
       output.info(`receiver stopped with ${receiver.total} predictions in ${flags.out}`);
     });
 }

@@ -70,10 +70,13 @@ export function register(program: Command): void {
           return;
         }
         output.info(`started ${handle.workflowId}: ${uiUrl}`);
-        if (!output.json) await watchRun(handle, { uploadBytes: isUrl ? undefined : statSync(dataset).size });
+        // With --json nothing is drawn, so nothing is queried: the result is awaited alone.
+        const watch = output.json
+          ? { queries: 0, describes: 0 }
+          : await watchRun(handle, { uploadBytes: isUrl ? undefined : statSync(dataset).size });
         const result = (await awaitRun(session, handle.workflowId)) as BatchPredictionResult;
-        output.result({ workflowId: handle.workflowId, uiUrl, result }, () =>
-          formatRunResult(handle.workflowId, result, uiUrl),
+        output.result({ workflowId: handle.workflowId, uiUrl, result, watch }, () =>
+          formatRunResult(handle.workflowId, result, uiUrl, watch),
         );
       });
     });

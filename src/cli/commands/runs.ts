@@ -8,7 +8,7 @@ import {
 import { RunFailedError } from '../errors';
 import { Output } from '../output';
 import { examples } from '../program';
-import { queryProgress } from '../run-progress';
+import { queryProgress, watchRun } from '../run-progress';
 import { formatRunResult } from '../run-summary';
 import { connectTemporal, type TemporalSession, workflowUiUrl } from '../temporal-client';
 import { streamJobLogs, withLogFlags } from './jobs';
@@ -19,14 +19,21 @@ export function register(program: Command): void {
     .command('status')
     .description('show the progress of a run (the workflow`s progress query)')
     .argument('<workflowId>')
-    .addHelpText('after', examples('datature-batch status batch-nightly-2026-01-31'))
-    .action(async (workflowId: string, _opts: unknown, command: Command) => {
+    .option('--watch', 'draw the progress until the run ends (a query at most every 5 s, when something changed)')
+    .addHelpText(
+      'after',
+      examples('datature-batch status batch-nightly-2026-01-31', 'datature-batch status batch-nightly --watch'),
+    )
+    .action(async (workflowId: string, opts: { watch?: boolean }, command: Command) => {
       const output = Output.of(command);
       await withTemporal(command, async (session) => {
         const handle = session.client.workflow.getHandle(workflowId);
+        const watch = opts.watch && !output.json ? await watchRun(handle) : undefined;
+        if (watch) output.info(`watch: ${watch.queries} progress queries, ${watch.describes} describes`);
         const description = await handle.describe();
         const progress = await queryProgress(handle);
-        const status = description.status.name;
+        // The SDK's enum says CANCELLED; Temporal (Web UI, CLI, docs) says Canceled.
+        const status = description.status.name === 'CANCELLED' ? 'CANCELED' : description.status.name;
         const uiUrl = workflowUiUrl(session.config, workflowId);
         output.result({ workflowId, status, progress, uiUrl }, () => formatStatus(workflowId, status, progress, uiUrl));
       });
@@ -47,6 +54,20 @@ export function register(program: Command): void {
         else await handle.signal(cancelSignal, { reason: opts.reason ?? 'cancelled from the CLI' });
         const how = opts.hard ? 'cancellation request' : 'cancel signal';
         output.result({ workflowId, sent: how }, () => `sent ${how} to ${workflowId}`);
+      });
+    });
+
+  program
+    .command('poke')
+    .description('make a run look at its job now (the `checkNow` signal) instead of at its next planned look')
+    .argument('<workflowId>')
+    .addHelpText('after', examples('datature-batch poke batch-nightly'))
+    .action(async (workflowId: string, _opts: unknown, command: Command) => {
+      const output = Output.of(command);
+      await withTemporal(command, async (session) => {
+        const { checkNow } = require('../../client') as typeof import('../../client');
+        await checkNow(session.client.workflow.getHandle(workflowId), 'cli');
+        output.result({ workflowId, sent: 'checkNow' }, () => `sent checkNow to ${workflowId}`);
       });
     });
 
@@ -120,6 +141,12 @@ function formatStatus(workflowId: string, status: string, progress: BatchProgres
     lines.push(`phase     ${progress.phase}${progress.cancelReason ? ` (cancel: ${progress.cancelReason})` : ''}`);
     if (progress.datasetId) lines.push(`dataset   ${progress.datasetId} (${progress.itemCount ?? '?'} items)`);
     if (progress.jobId) lines.push(`job       ${progress.jobId} ${progress.job?.overview ?? ''}`.trimEnd());
+    if (progress.lastError) {
+      const { message, count, since } = progress.lastError;
+      lines.push(
+        `API error ${message} (${count} in a row since ${new Date(since).toISOString()}; the run waits it out)`,
+      );
+    }
     const items = progress.job?.items;
     if (items) {
       lines.push(
@@ -128,7 +155,7 @@ function formatStatus(workflowId: string, status: string, progress: BatchProgres
       );
     }
     lines.push(
-      `polls     ${progress.polls}${progress.nextPollAt ? `, next at ${new Date(progress.nextPollAt).toISOString()}` : ''}`,
+      `polls     ${progress.polls}${progress.nextPollAt && status === 'RUNNING' ? `, next at ${new Date(progress.nextPollAt).toISOString()}` : ''}`,
     );
   }
   lines.push(`web UI    ${uiUrl}`);

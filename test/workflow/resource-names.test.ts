@@ -1,7 +1,4 @@
-import { nextPollDelayMs } from '../../src/workflows/poll-interval';
 import { datasetNameFor, fnv1a64Hex, jobNameFor, logFileNameFor } from '../../src/workflows/resource-names';
-
-const bounds = { minIntervalMs: 5_000, maxIntervalMs: 600_000 };
 
 const chain = (workflowId: string, firstExecutionRunId = 'run-a') => ({ workflowId, firstExecutionRunId });
 
@@ -35,15 +32,4 @@ test('the name hash is 64-bit FNV-1a', () => {
   for (const text of ['a', 'foobar', 'nightly/2026-11-28\n0190-run', '\u00ff\u00fe\u00fd', 'x'.repeat(300)]) {
     expect(fnv1a64Hex(text)).toBe(reference(text));
   }
-});
-
-test('the poll delay grows with the time waited and is capped by the bounds', () => {
-  expect(nextPollDelayMs({ elapsedMs: 0, accounted: 0, itemCount: 100, bounds })).toBe(5_000);
-  expect(nextPollDelayMs({ elapsedMs: 1_000_000, accounted: 0, itemCount: 100, bounds })).toBe(200_000);
-  expect(nextPollDelayMs({ elapsedMs: 86_400_000, accounted: 0, itemCount: 100, bounds })).toBe(600_000);
-});
-
-test('the poll delay shrinks to half the estimated time left near the end', () => {
-  // 90 of 100 items in 900 s: about 100 s left, so sleep 50 s rather than a fifth of 900 s.
-  expect(nextPollDelayMs({ elapsedMs: 900_000, accounted: 90, itemCount: 100, bounds })).toBe(50_000);
 });
