@@ -45,6 +45,7 @@ const PollingSchema = z
   .strictObject({
     minIntervalMs: z.number().int().min(1000).optional(),
     maxIntervalMs: z.number().int().min(1000).optional(),
+    firstLookSpreadMs: z.number().int().min(0).max(3_600_000).optional(),
     maxHistoryEvents: z.number().int().min(20).optional(),
   })
   .refine((p) => p.minIntervalMs === undefined || p.maxIntervalMs === undefined || p.minIntervalMs <= p.maxIntervalMs, {

@@ -35,11 +35,13 @@ import {
   type PhaseTimings,
   progressQuery,
   type ReceiverCheck,
+  TemporalScheduledByIdKey,
 } from './definitions';
 import {
   DEFAULT_POLL_BOUNDS,
   datasetPollDelayMs,
   firstLookDelayMs,
+  firstLookSpreadMs,
   nextPoll,
   type PollBounds,
   type PollMemory,
@@ -326,16 +328,13 @@ class PipelineRun {
     if (this.state.jobRunningSince === undefined) {
       this.state.pollMemory = { polls: 0, stalledPolls: 0 };
       if (patched(FIRST_LOOK_AFTER_A_SLEEP)) {
-        // A job just created has nothing to show yet: the first look is a little later, spread across runs.
+        // A job just created has nothing to show yet: the first look is a little later (spread for scheduled runs).
         this.state.jobRunningSince = Math.max(Date.now(), startAtTime ?? 0);
         const now = Date.now();
-        lookAt =
-          now +
-          firstLookDelayMs(
-            { nowMs: now, runningSinceMs: this.state.jobRunningSince, stopAtTime },
-            this.pollBounds,
-            Math.random(),
-          );
+        const scheduled = workflowInfo().typedSearchAttributes.get(TemporalScheduledByIdKey) !== undefined;
+        const spreadMs = this.input.polling?.firstLookSpreadMs ?? firstLookSpreadMs(this.pollBounds, scheduled);
+        const job = { nowMs: now, runningSinceMs: this.state.jobRunningSince, stopAtTime };
+        lookAt = now + firstLookDelayMs(job, this.pollBounds, Math.random(), spreadMs);
       } else {
         if (startAtTime !== undefined && startAtTime > Date.now()) {
           this.state.nextPollAt = startAtTime;

@@ -15,6 +15,8 @@ export const progressQuery = defineQuery<BatchProgress>('progress');
 export const BatchPhaseKey = defineSearchAttributeKey('BatchPhase', SearchAttributeType.KEYWORD);
 export const BatchDatasetIdKey = defineSearchAttributeKey('BatchDatasetId', SearchAttributeType.KEYWORD);
 export const BatchJobIdKey = defineSearchAttributeKey('BatchJobId', SearchAttributeType.KEYWORD);
+/** Set by Temporal on every run a schedule starts. */
+export const TemporalScheduledByIdKey = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
 /** Register these when the namespace is created (dev server `--search-attribute`, operator service in production). */
 export const BATCH_SEARCH_ATTRIBUTES = [BatchPhaseKey, BatchDatasetIdKey, BatchJobIdKey];
 
@@ -51,6 +53,11 @@ export interface PollingInput {
   minIntervalMs?: number;
   /** The longest (default 60 min; without an estimate saying the job runs long, 10 min). */
   maxIntervalMs?: number;
+  /**
+   * How widely the first look at the job is spread after minIntervalMs (default 20 s for a run a schedule
+   * started, so the runs of one tick do not poll in step; a fifth of minIntervalMs otherwise).
+   */
+  firstLookSpreadMs?: number;
   /** Continue-as-new once the run's history holds this many events (besides the server's own suggestion). */
   maxHistoryEvents?: number;
 }

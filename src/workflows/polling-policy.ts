@@ -54,8 +54,14 @@ const NO_ETA_GROWTH = 0.5;
 const STALL_BACKOFF = 2;
 /** Every sleep is stretched by up to this share, so runs started together drift apart. */
 const JITTER_FRACTION = 0.2;
-/** The first look after the job starts is spread over this much, so a schedule tick's runs never look in step. */
-const FIRST_LOOK_SPREAD_MS = 20_000;
+/**
+ * How widely the first look is spread: over 20 s for a run a schedule started, so the runs one tick starts
+ * together do not look in step (nor in step later: each sleep is jittered from there); for a run started
+ * by hand a fifth of the minimum interval, so a short job is still seen quickly.
+ */
+export function firstLookSpreadMs(bounds: PollBounds, startedBySchedule: boolean): number {
+  return startedBySchedule ? 20_000 : JITTER_FRACTION * bounds.minIntervalMs;
+}
 /** A job stops itself at its stopAtTime: look this long after it. */
 export const STOP_GRACE_MS = 30_000;
 
@@ -110,15 +116,16 @@ export function nextPoll(
 
 /**
  * The sleep before the first look at a new job: until it starts (its startAtTime), then the minimum interval
- * spread by up to 20 s, so the runs one schedule tick starts together do not look in step.
+ * stretched by up to `spreadMs` (see `firstLookSpreadMs`).
  */
 export function firstLookDelayMs(
   job: Pick<JobObservation, 'nowMs' | 'runningSinceMs' | 'stopAtTime'>,
   bounds: PollBounds,
   random: number,
+  spreadMs: number,
 ): number {
   const untilRunningMs = Math.max(0, job.runningSinceMs - job.nowMs);
-  const lookMs = Math.min(bounds.maxIntervalMs, bounds.minIntervalMs + random * FIRST_LOOK_SPREAD_MS);
+  const lookMs = Math.min(bounds.maxIntervalMs, bounds.minIntervalMs + random * spreadMs);
   return beforeStop(untilRunningMs + lookMs, job);
 }
 

@@ -71,6 +71,7 @@ describe('dev stack and the run commands', () => {
   });
 
   test('run --wait draws progress and prints the result; status and logs follow the run', async () => {
+    const startedAt = Date.now();
     const run = await runCli(
       [
         'run',
@@ -89,6 +90,11 @@ describe('dev stack and the run commands', () => {
     expect(run.stderr).toMatch(/delivered +\[#+\] 100% 4\/4/);
     expect(run.stdout).toMatch(/^run: +cli-run-wait: completed \(job Reached\)$/m);
     expect(run.stdout).toContain('gathered 4, predicted 4, delivered 4');
+    // The watch queries only when something changed, never more than every 5 s (plus the final view).
+    const queries = Number(/^watch: +(\d+) progress queries, (\d+) describes$/m.exec(run.stdout)?.[1]);
+    const waitedSeconds = (Date.now() - startedAt) / 1000;
+    expect(queries).toBeGreaterThanOrEqual(1);
+    expect(queries).toBeLessThanOrEqual(Math.ceil(waitedSeconds / 5) + 2);
 
     const status = await runCli(['--json', 'status', 'cli-run-wait'], env);
     expect(status.code).toBe(0);
@@ -166,6 +172,30 @@ describe('dev stack and the run commands', () => {
     const status = await runCli(['status', 'cli-run-hard-cancel'], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^status +CANCELED$/m);
+  });
+
+  test('poke makes a run that waits for its start time look now; status --watch follows a run to its end', async () => {
+    const startAt = new Date(Date.now() + 3_600_000).toISOString();
+    const args = ['run', datasetFile, '--deployment', DEV_DEPLOYMENT_ID, '--webhook', webhookId, '--start-at', startAt];
+    expect((await runCli([...args, '--workflow-id', 'cli-run-poke'], env)).code).toBe(0);
+    const poke = await runCli(['poke', 'cli-run-poke'], env);
+    expect(poke.code).toBe(0);
+    expect(poke.stdout.trim()).toBe('sent checkNow to cli-run-poke');
+    // The look happened at once, an hour before the job starts.
+    let polls = 0;
+    for (let i = 0; i < 100 && polls === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      polls = JSON.parse((await runCli(['--json', 'status', 'cli-run-poke'], env)).stdout).progress?.polls ?? 0;
+    }
+    expect(polls).toBe(1);
+    expect((await runCli(['cancel', 'cli-run-poke', '--hard'], env)).code).toBe(0);
+
+    const quick = ['run', datasetFile, '--deployment', DEV_DEPLOYMENT_ID, '--webhook', webhookId];
+    expect((await runCli([...quick, '--workflow-id', 'cli-run-watched'], env)).code).toBe(0);
+    const watched = await runCli(['status', 'cli-run-watched', '--watch'], env);
+    expect(watched.code).toBe(0);
+    expect(watched.stdout).toMatch(/^status +COMPLETED$/m);
+    expect(watched.stderr).toMatch(/^watch: \d+ progress queries, \d+ describes$/m);
   });
 
   test('a second dev reuses the running stack', async () => {

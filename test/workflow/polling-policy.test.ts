@@ -4,6 +4,7 @@ import {
   DEFAULT_POLL_BOUNDS,
   datasetPollDelayMs,
   firstLookDelayMs,
+  firstLookSpreadMs,
   nextPoll,
   type PollMemory,
   STOP_GRACE_MS,
@@ -26,8 +27,9 @@ const linear = (durationMs: number, itemCount = 1000): Shape => ({
 });
 
 /** Looks at the shape as the workflow would (first look, then the policy) until the end is seen. */
-function simulate(shape: Shape, random = () => 0.5, failingUntilMs = 0) {
-  let now = firstLookDelayMs({ nowMs: 0, runningSinceMs: 0 }, DEFAULT_POLL_BOUNDS, random());
+function simulate(shape: Shape, random = () => 0.5, failingUntilMs = 0, scheduled = false) {
+  const spreadMs = firstLookSpreadMs(DEFAULT_POLL_BOUNDS, scheduled);
+  let now = firstLookDelayMs({ nowMs: 0, runningSinceMs: 0 }, DEFAULT_POLL_BOUNDS, random(), spreadMs);
   let memory: PollMemory = { polls: 0, stalledPolls: 0 };
   const lookTimes: number[] = [];
   const delays: number[] = [];
@@ -139,13 +141,17 @@ test('no sleep runs past the job stopAtTime (plus the grace) nor its startAtTime
   // A stop time already behind does not shorten anything.
   expect(nextPoll(memory, { ...observation, stopAtTime: HOUR }, DEFAULT_POLL_BOUNDS, 0).delayMs).toBe(HOUR);
   // A job that starts in an hour is first looked at one first look after it starts.
-  expect(firstLookDelayMs({ nowMs: 0, runningSinceMs: HOUR }, DEFAULT_POLL_BOUNDS, 0)).toBe(HOUR + 5_000);
-  expect(firstLookDelayMs({ nowMs: 0, runningSinceMs: HOUR, stopAtTime: 0 }, DEFAULT_POLL_BOUNDS, 0)).toBe(
+  expect(firstLookDelayMs({ nowMs: 0, runningSinceMs: HOUR }, DEFAULT_POLL_BOUNDS, 0, 1_000)).toBe(HOUR + 5_000);
+  expect(firstLookDelayMs({ nowMs: 0, runningSinceMs: HOUR, stopAtTime: 0 }, DEFAULT_POLL_BOUNDS, 0, 0)).toBe(
     STOP_GRACE_MS,
   );
+  // Started by hand: 5 to 6 s; by a schedule: 5 to 25 s.
+  expect(firstLookSpreadMs(DEFAULT_POLL_BOUNDS, false)).toBe(1_000);
+  expect(firstLookSpreadMs(DEFAULT_POLL_BOUNDS, true)).toBe(20_000);
+  expect(firstLookDelayMs({ nowMs: 0, runningSinceMs: 0 }, DEFAULT_POLL_BOUNDS, 0.99, 20_000)).toBe(24_800);
 });
 
-test('runs started together spread their looks: in no second do more than 10 of 100 look', () => {
+test('runs one schedule tick starts spread their looks: in no second do more than 10 of 100 look', () => {
   // A deterministic stand-in for each run's seeded workflow random.
   const seeded = (seed: number) => {
     let state = seed * 7919 + 1;
@@ -156,7 +162,7 @@ test('runs started together spread their looks: in no second do more than 10 of 
   };
   const perSecond = new Map<number, number>();
   for (let run = 0; run < 100; run++) {
-    for (const ms of simulate(linear(2 * HOUR), seeded(run)).lookTimes) {
+    for (const ms of simulate(linear(2 * HOUR), seeded(run), 0, true).lookTimes) {
       const second = Math.floor(ms / 1000);
       perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
     }

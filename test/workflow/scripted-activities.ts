@@ -3,6 +3,7 @@
 // time, read from each activity's scheduled timestamp). Everything Temporal-side is real.
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { BatchActivities } from '../../src/activities/types';
 import type { BatchPredictionInput, JobItemCounters, JobSnapshot } from '../../src/workflows/definitions';
 
@@ -43,6 +44,8 @@ export interface ScriptedOptions {
   datasetProcessingMs?: number;
   /** The upload never reaches the server: the dataset stays `Waiting` for good. */
   uploadLost?: boolean;
+  /** `getJob` fails like the activity over an API in trouble, from..until ms after the job starts. */
+  getJobFails?: { fromMs: number; untilMs: number; type: string; nonRetryable?: boolean };
 }
 
 /** Long enough for any cancellation to arrive; a blocked activity never outlives a test by more. */
@@ -161,7 +164,18 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
     },
     async getJob(jobId) {
       count('getJob');
-      return snapshot(findJob(jobId), workflowClockNow());
+      const job = findJob(jobId);
+      const failing = options.getJobFails;
+      const sinceStart = workflowClockNow() - job.startAt;
+      if (failing && sinceStart >= failing.fromMs && sinceStart < failing.untilMs) {
+        count('getJobFailed');
+        throw ApplicationFailure.create({
+          message: `scripted ${failing.type} (HTTP 503: the API is down)`,
+          type: failing.type,
+          nonRetryable: failing.nonRetryable ?? false,
+        });
+      }
+      return snapshot(job, workflowClockNow());
     },
     async cancelJob(jobId) {
       count('cancelJob');
