@@ -14,6 +14,7 @@ export interface ScriptedJob {
   createdAt: number;
   startAt: number;
   durationMs: number;
+  shape?: (ranMs: number, itemCount: number) => number;
   cancelledAt?: number;
 }
 
@@ -25,6 +26,8 @@ export interface ScriptedApi {
   deletedDatasetNames: string[];
   /** Resolves once the activity named in `blockIn` has started its blocking attempt. */
   blocked: Promise<void>;
+  /** The workflow-clock time of every `getJob` call. */
+  lookTimes: number[];
 }
 
 /** The activities a test can hold open (heartbeating) until the workflow cancels them. */
@@ -44,6 +47,11 @@ export interface ScriptedOptions {
   datasetProcessingMs?: number;
   /** The upload never reaches the server: the dataset stays `Waiting` for good. */
   uploadLost?: boolean;
+  /**
+   * Items done after the job ran `ranMs` (default: linear over jobDurationMs). The job ends when this
+   * reaches itemCount: give jobDurationMs as that moment for the scripted cancel and the reports.
+   */
+  shape?: (ranMs: number, itemCount: number) => number;
   /** `getJob` fails like the activity over an API in trouble, from..until ms after the job starts. */
   getJobFails?: { fromMs: number; untilMs: number; type: string; nonRetryable?: boolean };
 }
@@ -66,10 +74,13 @@ function workflowClockNow(): number {
   return Context.current().info.currentAttemptScheduledTimestampMs;
 }
 
+const linearShape = (durationMs: number) => (ranMs: number, itemCount: number) =>
+  Math.floor((itemCount * ranMs) / durationMs);
+
 function countersAt(job: ScriptedJob, now: number): JobItemCounters {
   const end = job.cancelledAt ?? Number.POSITIVE_INFINITY;
   const ran = Math.max(0, Math.min(now, end) - job.startAt);
-  const done = Math.min(job.itemCount, Math.floor((job.itemCount * ran) / job.durationMs));
+  const done = Math.min(job.itemCount, (job.shape ?? linearShape(job.durationMs))(ran, job.itemCount));
   return {
     gathered: job.itemCount,
     failedGather: 0,
@@ -97,6 +108,7 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
   const jobs: ScriptedJob[] = [];
   const calls: Record<string, number> = {};
   const deletedDatasetNames: string[] = [];
+  const lookTimes: number[] = [];
   let datasetUploadedAt: number | undefined;
   const count = (name: string) => {
     calls[name] = (calls[name] ?? 0) + 1;
@@ -152,6 +164,7 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
         createdAt: now,
         startAt: Math.max(now, job.startAtTime ?? now),
         durationMs: options.jobDurationMs,
+        shape: options.shape,
       };
       jobs.push(created);
       if (blocking) await heartbeatUntilCancelled();
@@ -164,6 +177,7 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
     },
     async getJob(jobId) {
       count('getJob');
+      lookTimes.push(workflowClockNow());
       const job = findJob(jobId);
       const failing = options.getJobFails;
       const sinceStart = workflowClockNow() - job.startAt;
@@ -200,7 +214,7 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
       await options.client.workflow.getHandle(workflowId).cancel();
     },
   };
-  return { activities, jobs, calls, deletedDatasetNames, blocked };
+  return { activities, jobs, calls, deletedDatasetNames, blocked, lookTimes };
 }
 
 /** A one-item run on the scripted API; the item URL is never fetched. */

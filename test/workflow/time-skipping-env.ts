@@ -10,7 +10,7 @@ export interface TimeSkipping {
   workflowBundle: WorkflowBundleWithSourceMap;
 }
 
-async function startTimeSkipping(): Promise<TimeSkipping> {
+export async function startTimeSkipping(): Promise<TimeSkipping> {
   const [env, workflowBundle] = await Promise.all([
     TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
