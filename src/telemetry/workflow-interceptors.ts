@@ -34,7 +34,8 @@ const INSTANT_PHASES = new Set(['completed', 'cancelled']);
 /** What this module reads of the carried state of a continued run (second workflow argument). */
 interface CarriedView {
   phase?: string;
-  timings?: Record<string, { startedAt?: number } | undefined>;
+  /** Epoch ms, or an ISO-8601 string. */
+  timings?: Record<string, { startedAt?: number | string } | undefined>;
   job?: { items?: Partial<JobItemCounters> };
 }
 
@@ -63,7 +64,9 @@ class RunMetrics {
     } else {
       // A continued run: the phase and the counters seen so far come with it.
       this.phase = carried.phase;
-      this.phaseStartedAt = (carried.phase && carried.timings?.[carried.phase]?.startedAt) || Date.now();
+      const startedAt = carried.phase ? carried.timings?.[carried.phase]?.startedAt : undefined;
+      const epochMs = typeof startedAt === 'string' ? Date.parse(startedAt) : startedAt;
+      this.phaseStartedAt = epochMs !== undefined && Number.isFinite(epochMs) ? epochMs : Date.now();
       this.items = { ...carried.job?.items };
     }
     this.observePhase();
