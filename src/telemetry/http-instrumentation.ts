@@ -106,7 +106,12 @@ function onCreate(message: unknown): void {
     call.span = sinks.startSpan(call.route, {
       'http.request.method': method,
       'url.template': template,
-      ...(origin ? { 'server.address': origin.hostname, 'server.port': Number(origin.port || 443) } : {}),
+      ...(origin
+        ? {
+            'server.address': origin.hostname,
+            'server.port': Number(origin.port || (origin.protocol === 'https:' ? 443 : 80)),
+          }
+        : {}),
     });
   }
   inFlight.set(request, call);
