@@ -9,6 +9,15 @@ import { z } from 'zod';
 import { createActivities } from './activities';
 import { temporalConnectionOptions } from './client/connection';
 import { DEFAULT_API_BASE_URL } from './nexus';
+import {
+  installWorkerRuntime,
+  METRICS_WORKFLOW_MODULE,
+  parseMetricsAddress,
+  TRACING_WORKFLOW_MODULE,
+  type Tracing,
+  tracingFromEnv,
+  workerTracingOptions,
+} from './telemetry';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from './workflows/definitions';
 
 export interface DatatureApiConfig {
@@ -26,6 +35,8 @@ export interface CreateWorkerOptions {
   datature: DatatureApiConfig;
   /** Where job log files are written; a run's `logs.directory` is a folder inside it. Default `.data/logs`. */
   logsDir?: string;
+  /** Traces (see src/telemetry): activity spans, workflow spans exported through a sink. Default: none. */
+  tracing?: Tracing;
 }
 
 const repoRoot = resolve(__dirname, '..');
@@ -44,14 +55,18 @@ function sourceFiles(): string[] {
  * (and every worker process of a test) skip the webpack build. The file is written whole, then renamed,
  * so concurrent starts never read half a bundle.
  */
-export async function workflowBundlePath(): Promise<string> {
+export async function workflowBundlePath(options: { tracing?: boolean } = {}): Promise<string> {
+  // The pipeline metrics always; the OTel module only with tracing (it needs the worker's exporter sink).
+  const interceptorModules = [METRICS_WORKFLOW_MODULE, ...(options.tracing ? [TRACING_WORKFLOW_MODULE] : [])];
   const hash = createHash('sha256');
   hash.update(require('@temporalio/workflow/package.json').version);
+  hash.update(interceptorModules.join('\n'));
   for (const file of sourceFiles()) hash.update(file).update(readFileSync(file));
   const codePath = join(bundleCacheDir, `${hash.digest('hex').slice(0, 16)}.js`);
   if (existsSync(codePath)) return codePath;
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('./workflows'),
+    workflowInterceptorModules: interceptorModules,
     // The build is an implementation detail of starting a worker: only its problems are worth printing.
     logger: new DefaultLogger('WARN'),
   });
@@ -67,11 +82,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   const ownsConnection = !options.connection;
   const connection =
     options.connection ?? (await NativeConnection.connect({ address: options.address ?? 'localhost:7233' }));
+  const tracing = options.tracing ? workerTracingOptions(options.tracing) : undefined;
   const worker = await Worker.create({
     connection,
     namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
-    workflowBundle: { codePath: await workflowBundlePath() },
+    workflowBundle: { codePath: await workflowBundlePath({ tracing: Boolean(tracing) }) },
+    ...(tracing ? { sinks: tracing.sinks, interceptors: { activity: tracing.activityInterceptors } } : {}),
     activities: createActivities({
       ...options.datature,
       logsDir: resolve(options.logsDir ?? join(repoRoot, '.data', 'logs')),
@@ -101,6 +118,7 @@ const WorkerEnvSchema = z.object({
     .default(DEFAULT_API_BASE_URL),
   TEMPORAL_TASK_QUEUE: nonEmpty('TEMPORAL_TASK_QUEUE').default(DEFAULT_TASK_QUEUE),
   DATATURE_LOGS_DIR: nonEmpty('DATATURE_LOGS_DIR').optional(),
+  DATATURE_BATCH_METRICS_ADDRESS: z.string().optional(),
 });
 
 /** Reads the worker's env; throws one line per problem, naming the variable and never showing a value. */
@@ -121,6 +139,17 @@ function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
+/** `--metrics-port` (CLI) wins over env `DATATURE_BATCH_METRICS_ADDRESS` (`<port>` or `<host>:<port>`). */
+function metricsAddressFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = flag ?? env.DATATURE_BATCH_METRICS_ADDRESS;
+  if (value === undefined || value.trim() === '') return undefined;
+  try {
+    return parseMetricsAddress(value);
+  } catch (err) {
+    throw new Error(`invalid worker configuration: DATATURE_BATCH_METRICS_ADDRESS: ${(err as Error).message}`);
+  }
+}
+
 /**
  * Runs a worker until SIGINT/SIGTERM (the SDK's runtime turns them into a graceful shutdown: no new tasks,
  * in-flight activities cancelled, then exit). Temporal connection from `@temporalio/envconfig`
@@ -130,8 +159,17 @@ function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env) {
 export async function runWorker(resolved?: {
   temporal?: { address: string; namespace: string; taskQueue: string };
   api?: DatatureApiConfig;
+  /** `<port>` or `<host>:<port>` of the Prometheus endpoint; default env DATATURE_BATCH_METRICS_ADDRESS, else none. */
+  metricsAddress?: string;
+  /** Told the scrape URL once the endpoint is up. */
+  onMetrics?: (url: string) => void;
 }): Promise<void> {
   const fromEnv = resolved?.api ? undefined : workerConfigFromEnv();
+  const metricsAddress = metricsAddressFrom(resolved?.metricsAddress);
+  // Without metrics the SDK creates its default runtime itself, as before.
+  const { metricsUrl } = metricsAddress ? installWorkerRuntime({ metricsAddress }) : {};
+  if (metricsUrl) resolved?.onMetrics?.(metricsUrl);
+  const tracing = tracingFromEnv('datature-batch-worker');
   const { connection: connectionOptions, namespace } = temporalConnectionOptions(resolved?.temporal?.address);
   const connection = await NativeConnection.connect(connectionOptions);
   try {
@@ -142,10 +180,12 @@ export async function runWorker(resolved?: {
       datature: resolved?.api ?? fromEnv!.datature,
       // The CLI resolves the API config itself but not the logs directory.
       logsDir: fromEnv?.logsDir ?? process.env.DATATURE_LOGS_DIR,
+      tracing,
     });
     await worker.run();
   } finally {
     await connection.close();
+    await tracing?.shutdown();
   }
 }
 

@@ -24,10 +24,16 @@ export async function connectTemporalTo(config: TemporalConfig): Promise<Tempora
   } catch (err) {
     throw new Error(`cannot reach Temporal at ${config.address}: ${(err as Error).message}`);
   }
+  // With OTEL_* traces asked for, a run started here opens the trace the worker continues.
+  const { tracingFromEnv, clientTracingInterceptors } = require('../telemetry') as typeof import('../telemetry');
+  const tracing = tracingFromEnv('datature-batch-cli');
   return {
-    client: new Client({ connection, namespace: config.namespace }),
+    client: new Client({ connection, namespace: config.namespace, interceptors: clientTracingInterceptors(tracing) }),
     config,
-    close: () => connection.close(),
+    close: async () => {
+      await connection.close();
+      await tracing?.shutdown();
+    },
   };
 }
 

@@ -1,3 +1,6 @@
+// Give your Client these interceptors (`new Client({ connection, interceptors: clientTracingInterceptors(tracing) })`)
+// and a run you start opens the trace the worker continues; `tracingFromEnv` follows the OTEL_* variables.
+export { clientTracingInterceptors, startTracing, type Tracing, tracingFromEnv } from '../telemetry';
 export {
   type BatchPredictionHandle,
   cancelBatchPrediction,

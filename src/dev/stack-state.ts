@@ -19,6 +19,8 @@ export interface StackState {
   /** False for a stack that ends with its command (the demo): others must not attach to it. */
   shareable: boolean;
   startedAt: string;
+  /** The in-process worker's Prometheus endpoint (absent with `worker: false`). */
+  metricsUrl?: string;
 }
 
 export function readStackState(path: string): StackState | undefined {

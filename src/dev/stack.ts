@@ -26,6 +26,8 @@ export interface StackOptions {
   emulatorPort?: number;
   fileServerPort?: number;
   receiverPort?: number;
+  /** The in-process worker's Prometheus endpoint on 127.0.0.1; 0 or absent: a free port. */
+  metricsPort?: number;
   namespace?: string;
   taskQueue?: string;
   /** Run a worker in this process. Default true; false lets you run `datature-batch worker` yourself. */
@@ -141,7 +143,9 @@ async function startOwnStack(
     const receiver = await startReceiverInProcess(webhookSecretFile, predictionsFile, options.receiverPort, notifier);
     stoppers.push(() => receiver.close());
     const server = await temporalStart;
+    let metricsUrl: string | undefined;
     if (options.worker ?? true) {
+      metricsUrl = quietWorkerRuntime(options.metricsPort || (await findFreePort()));
       const stopWorker = await startWorkerInProcess({
         address: server.address,
         namespace,
@@ -166,6 +170,7 @@ async function startOwnStack(
       webhookSecretFile,
       shareable: options.shareable ?? true,
       startedAt: new Date().toISOString(),
+      ...(metricsUrl ? { metricsUrl } : {}),
     };
     writeStackState(stateFile, state);
     let closing: Promise<void> | undefined;
@@ -247,7 +252,6 @@ async function startReceiverInProcess(
 /** Runs a worker until the returned stop function has shut it down (in-flight activities get cancelled). */
 async function startWorkerInProcess(config: Parameters<typeof import('../worker').createWorker>[0]) {
   const { createWorker } = require('../worker') as typeof import('../worker');
-  quietWorkerRuntime();
   const worker = await createWorker(config);
   const running = worker.run();
   return async () => {
@@ -260,13 +264,19 @@ async function startWorkerInProcess(config: Parameters<typeof import('../worker'
 /**
  * The SDK runtime logs every worker state change at INFO on stderr, which would bury the demo's output;
  * warnings still show. Its own signal handlers are off: the stack stops the worker on Ctrl-C itself.
- * A runtime someone installed earlier in this process is left as it is.
+ * It serves the worker's Prometheus metrics on loopback; returns their URL. A runtime someone installed
+ * earlier in this process is left as it is (and then no metrics URL is known).
  */
-function quietWorkerRuntime(): void {
-  const { DefaultLogger, Runtime } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+function quietWorkerRuntime(metricsPort: number): string | undefined {
+  const { DefaultLogger } = require('@temporalio/worker') as typeof import('@temporalio/worker');
+  const { installWorkerRuntime } = require('../telemetry') as typeof import('../telemetry');
   try {
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    return installWorkerRuntime({
+      logger: new DefaultLogger('WARN'),
+      shutdownSignals: [],
+      metricsAddress: `127.0.0.1:${metricsPort}`,
+    }).metricsUrl;
   } catch {
-    // Already installed.
+    return undefined; // Already installed.
   }
 }

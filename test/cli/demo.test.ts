@@ -22,6 +22,7 @@ describe('demo', () => {
     expect(summary.itemCount).toBe(sampleCount);
     expect(summary.items.delivered).toBe(sampleCount);
     expect(summary.receiverCount).toBe(sampleCount);
+    expect(summary.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     expect(summary.uiUrl).toMatch(new RegExp(`/namespaces/default/workflows/${summary.workflowId}$`));
     console.log(`demo took ${elapsedMs} ms (reported ${summary.elapsedMs} ms)`);
 

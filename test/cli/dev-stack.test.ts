@@ -15,6 +15,7 @@ interface DevOutput {
   predictionsFile: string;
   webhookSecretFile: string;
   uiUrl: string;
+  metricsUrl: string;
   env: Record<string, string>;
 }
 
@@ -113,6 +114,13 @@ describe('dev stack and the run commands', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(entries.filter((entry) => entry.status === 'Delivered')).toHaveLength(4);
+  });
+
+  test("dev prints the worker's metrics URL; it counts the finished run", async () => {
+    expect(stack.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const scrape = await (await fetch(stack.metricsUrl)).text();
+    expect(scrape).toMatch(/^datature_batch_runs_ended_total\{[^}]*outcome="completed"[^}]*\} [1-9]/m);
+    expect(scrape).toMatch(/^temporal_workflow_completed_total\{/m);
   });
 
   test('a detached run prints its id and UI link; cancel ends it as cancelled (result exits 1)', async () => {

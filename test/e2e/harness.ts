@@ -120,7 +120,11 @@ function countOf(value: unknown): number {
 }
 
 /** A worker as its own OS process (`node -r tsx/cjs src/worker.ts`), so a test can `kill -9` it. */
-export function spawnWorkerProcess(stack: E2eStack, taskQueue: string): ChildProcess {
+export function spawnWorkerProcess(
+  stack: E2eStack,
+  taskQueue: string,
+  extraEnv: Record<string, string> = {},
+): ChildProcess {
   const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(repoRoot, 'src', 'worker.ts')], {
     cwd: repoRoot,
     env: {
@@ -133,6 +137,7 @@ export function spawnWorkerProcess(stack: E2eStack, taskQueue: string): ChildPro
       DATATURE_PROJECT_ID: stack.emulator.projectId,
       DATATURE_API_BASE_URL: stack.emulator.url,
       DATATURE_LOGS_DIR: join(stack.dir, 'logs'),
+      ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

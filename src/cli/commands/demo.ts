@@ -27,6 +27,8 @@ interface DemoSummary {
   logEntries: number;
   predictionsFile: string;
   uiUrl: string;
+  /** The worker's Prometheus endpoint (absent when the demo attached to a stack without one). */
+  metricsUrl?: string;
   elapsedMs: number;
 }
 
@@ -112,6 +114,7 @@ async function runDemo(stack: Stack, output: Output, startedAt: number): Promise
       logEntries: result.logs?.entries ?? 0,
       predictionsFile: stack.predictionsFile,
       uiUrl,
+      ...(stack.metricsUrl ? { metricsUrl: stack.metricsUrl } : {}),
       elapsedMs: Date.now() - startedAt,
     };
   } finally {
@@ -151,6 +154,7 @@ function formatSummary(summary: DemoSummary): string {
       ['job logs', summary.logsFile ? `${summary.logsFile} (${summary.logEntries} entries)` : '(not collected)'],
       ['dataset', summary.datasetFile],
       ['web UI', summary.uiUrl],
+      ...(summary.metricsUrl ? ([['worker metrics', summary.metricsUrl]] as [string, string][]) : []),
     ]),
   ].join('\n');
 }

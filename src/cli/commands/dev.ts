@@ -27,6 +27,7 @@ export function register(program: Command): void {
           `  emulator          ${stack.emulatorUrl} (ready deployment ${DEV_DEPLOYMENT_ID})`,
           `  receiver          ${stack.receiverUrl} -> ${stack.predictionsFile}`,
           `  sample files      ${stack.fileServerUrl}`,
+          ...(stack.metricsUrl ? [`  worker metrics    ${stack.metricsUrl}`] : []),
           'export these in another shell to use the other commands:',
           ...Object.entries(env).map(([name, value]) => `  export ${name}=${value}`),
           stack.reused ? '' : 'Ctrl-C stops everything.',

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { type GlobalOptions, resolveApiConfig, resolveTemporalConfig } from '../config';
+import { type GlobalOptions, parseIntFlag, resolveApiConfig, resolveTemporalConfig } from '../config';
 import { Output } from '../output';
 import { examples } from '../program';
 
@@ -12,15 +12,26 @@ export function register(program: Command): void {
       'after',
       examples(
         'TEMPORAL_ADDRESS=localhost:7233 DATATURE_PROJECT_ID=proj_... DATATURE_SECRET_KEY=... datature-batch worker',
+        'datature-batch worker --metrics-port 9464   # Prometheus metrics at http://<host>:9464/metrics',
       ),
     )
-    .action(async (_opts: unknown, command: Command) => {
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics on 0.0.0.0:<port>/metrics (default: env DATATURE_BATCH_METRICS_ADDRESS, else off)',
+      parseIntFlag(1),
+    )
+    .action(async (opts: { metricsPort?: number }, command: Command) => {
       const output = Output.of(command);
       const globals = command.optsWithGlobals<GlobalOptions>();
       const temporal = resolveTemporalConfig(globals);
       const api = resolveApiConfig(globals);
       output.info(`worker polling ${temporal.taskQueue} on ${temporal.address} (namespace ${temporal.namespace})`);
       const { runWorker } = require('../../worker') as typeof import('../../worker');
-      await runWorker({ temporal, api });
+      await runWorker({
+        temporal,
+        api,
+        metricsAddress: opts.metricsPort === undefined ? undefined : String(opts.metricsPort),
+        onMetrics: (url) => output.info(`metrics at ${url}`),
+      });
     });
 }
