@@ -208,7 +208,7 @@ async function tick(
     maxConcurrentWorkflowTaskExecutions: 100,
   });
   // What a schedule's runs get by default (the workflow sees TemporalScheduledById, which a client cannot set).
-  const input = scriptedInput({ polling: { firstLookSpreadMs: 20_000 } });
+  const input = scriptedInput({ polling: { firstLookSpreadMs: 60_000 } });
   await worker.runUntil(async () => {
     const handles = await Promise.all(
       Array.from({ length: runs }, (_, i) =>

@@ -2,6 +2,7 @@ import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConflictError, type Dataset, type NexusClient, validateNdjson } from '../nexus';
 import type { DatasetSourceInput } from '../workflows/definitions';
+import { FailureType } from '../workflows/failures';
 import { mapped } from './error-mapping';
 import { type ByteSource, byteSourceOpener, sourceReadFailure } from './source-streams';
 import type { DatasetSnapshot, SourceSummary } from './types';
@@ -12,7 +13,7 @@ const UPLOADED_OR_UPLOADING = new Set(['Uploading', 'Processing', 'Processed', '
 
 function byteSource(source: DatasetSourceInput): ByteSource {
   if ('datasetId' in source) {
-    throw ApplicationFailure.nonRetryable('an existing dataset has no bytes to read', 'InvalidSource');
+    throw ApplicationFailure.nonRetryable('an existing dataset has no bytes to read', FailureType.InvalidInput);
   }
   return source;
 }

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { NexusClient } from '../nexus';
+import { FailureType } from '../workflows/failures';
 import { collectLogs } from './collect-logs';
 import { deleteDatasetsNamed, getDataset, uploadDataset, validateSource } from './datasets';
 import { cancelJob, createJob, findJobByName, getJob } from './jobs';
@@ -42,7 +43,10 @@ export function createActivities(config: ActivitiesConfig): BatchActivities {
     countReceiverPredictions,
     async requestWorkflowCancellation({ workflowId }) {
       if (!config.temporalClient) {
-        throw ApplicationFailure.nonRetryable('this worker has no Temporal client to cancel with', 'NoTemporalClient');
+        throw ApplicationFailure.nonRetryable(
+          'this worker has no Temporal client to cancel with',
+          FailureType.NoTemporalClient,
+        );
       }
       await config.temporalClient.workflow.getHandle(workflowId).cancel();
     },

@@ -1,6 +1,7 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
+import { FailureType } from '../workflows/failures';
 
 function receiverRoute(receiverUrl: string, route: string): URL {
   return new URL(route, receiverUrl.endsWith('/') ? receiverUrl : `${receiverUrl}/`);
@@ -46,7 +47,7 @@ export async function countReceiverPredictions(params: {
   if (response.statusCode !== 200 || typeof body?.predictions !== 'number') {
     throw ApplicationFailure.create({
       message: `receiver ${url.origin} answered ${response.statusCode} without a prediction count`,
-      type: 'ReceiverError',
+      type: FailureType.ReceiverError,
       nonRetryable: response.statusCode >= 400 && response.statusCode < 500,
     });
   }

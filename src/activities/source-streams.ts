@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
 import { countingBytes, redactSignedUrl, sourceOpener } from '../nexus';
 import type { DatasetSourceInput } from '../workflows/definitions';
+import { FailureType } from '../workflows/failures';
 
 export type ByteSource = Exclude<DatasetSourceInput, { datasetId: string }>;
 
@@ -33,14 +34,14 @@ export function sourceReadFailure(source: ByteSource, err: unknown): unknown {
   const reason = `cannot read dataset source ${locationOf(source)}`;
   const code = typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined;
   if (typeof code === 'string' && PERMANENT_FILE_ERRORS.has(code)) {
-    return ApplicationFailure.nonRetryable(`${reason}: ${code}`, 'SourceUnreadable');
+    return ApplicationFailure.nonRetryable(`${reason}: ${code}`, FailureType.SourceUnreadable);
   }
   if (err instanceof SourceStatusError) {
     const { statusCode } = err;
     const retryable = statusCode >= 500 || statusCode === 408 || statusCode === 429;
     return ApplicationFailure.create({
       message: `${reason}: HTTP ${statusCode}`,
-      type: 'SourceUnreadable',
+      type: FailureType.SourceUnreadable,
       nonRetryable: !retryable,
     });
   }

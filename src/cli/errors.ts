@@ -16,6 +16,15 @@ export class UsageError extends Error {
 /** The command ran but what it watched failed, was cancelled or timed out (exit 1). */
 export class RunFailedError extends Error {
   readonly exitCode = ExitCode.failedRun;
+
+  /** `type`: the run's failure type from the catalogue (src/workflows/failures.ts), or `Canceled`. */
+  constructor(
+    message: string,
+    readonly type?: string,
+  ) {
+    super(message);
+    this.name = 'RunFailedError';
+  }
 }
 
 /** Bad arguments or a bad input file, caught before any request (the client's own checks), are usage errors. */

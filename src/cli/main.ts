@@ -10,7 +10,7 @@ import * as runs from './commands/runs';
 import * as schedule from './commands/schedule';
 import * as webhooks from './commands/webhooks';
 import * as worker from './commands/worker';
-import { ExitCode, exitCodeOf } from './errors';
+import { ExitCode, exitCodeOf, RunFailedError } from './errors';
 import { createRootProgram } from './program';
 import { redactSecrets } from './secrets';
 
@@ -33,8 +33,16 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     const verbose = argv.includes('--verbose') || argv.includes('-v');
     printError(err, verbose);
+    // Scripts reading --json get the error as JSON on stdout too, with its type when the run said one.
+    if (argv.includes('--json')) printJsonError(err);
     return exitCodeOf(err);
   }
+}
+
+function printJsonError(err: unknown): void {
+  const message = redactSecrets(err instanceof Error ? err.message : String(err));
+  const type = err instanceof RunFailedError ? err.type : undefined;
+  process.stdout.write(`${JSON.stringify({ error: { message, type, exitCode: exitCodeOf(err) } })}\n`);
 }
 
 function printError(err: unknown, verbose: boolean): void {

@@ -9,17 +9,20 @@ export const MAX_INLINE_ITEMS = 1000;
 const epochMs = z.number().int().nonnegative().describe('Epoch milliseconds');
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-const DatasetSourceSchema = z.union([
-  z.strictObject({ ndjsonPath: z.string().min(1).describe('NDJSON file readable by the worker') }),
-  z.strictObject({ ndjsonUrl: httpUrl.describe('NDJSON file the worker downloads') }),
-  z.strictObject({
-    items: z
-      .array(z.strictObject({ kind: z.literal('Image'), url: httpUrl }))
-      .max(MAX_INLINE_ITEMS)
-      .describe(`At most ${MAX_INLINE_ITEMS} inline items`),
-  }),
-  z.strictObject({ datasetId: z.string().min(1).describe('An existing, Uploaded dataset') }),
-]);
+const DatasetSourceSchema = z.union(
+  [
+    z.strictObject({ ndjsonPath: z.string().min(1).describe('NDJSON file readable by the worker') }),
+    z.strictObject({ ndjsonUrl: httpUrl.describe('NDJSON file the worker downloads') }),
+    z.strictObject({
+      items: z
+        .array(z.strictObject({ kind: z.literal('Image'), url: httpUrl }))
+        .max(MAX_INLINE_ITEMS)
+        .describe(`At most ${MAX_INLINE_ITEMS} inline items`),
+    }),
+    z.strictObject({ datasetId: z.string().min(1).describe('An existing, Uploaded dataset') }),
+  ],
+  { error: 'give exactly one of {ndjsonPath}, {ndjsonUrl}, {items} or {datasetId}' },
+);
 
 const JobSchema = z
   .strictObject({
@@ -75,6 +78,22 @@ export const BatchPredictionInputSchema = z.strictObject({
       deleteDatasetOnSuccess: z.boolean().optional(),
       deleteDatasetOnCancel: z.boolean().optional(),
       deleteDatasetOnFailure: z.boolean().optional(),
+    })
+    .optional(),
+  limits: z
+    .strictObject({
+      apiOutageMs: z
+        .number()
+        .int()
+        .min(60_000)
+        .max(7 * 24 * 3_600_000)
+        .optional(),
+      datasetReadyMs: z
+        .number()
+        .int()
+        .min(60_000)
+        .max(30 * 24 * 3_600_000)
+        .optional(),
     })
     .optional(),
   allowEmptySource: z.boolean().optional(),

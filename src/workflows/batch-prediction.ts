@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  ContinueAsNew,
   condition,
   continueAsNew,
   isCancellation,
@@ -13,10 +14,13 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/types';
+// zod only (no I/O): the same schema the client helpers run, for callers in any language.
+import { BatchInputError, parseBatchPredictionInput } from '../client/input';
 // The nexus room's index would pull undici and zod into the sandbox; this file imports nothing.
 import { itemsAccountedFor } from '../nexus/job-items';
 import {
@@ -28,8 +32,10 @@ import {
   type BatchPredictionInput,
   type BatchPredictionResult,
   type BatchProgress,
+  type CleanupSummary,
   cancelSignal,
   checkNowSignal,
+  describeCleanup,
   type JobSnapshot,
   type LogsSummary,
   type PhaseTimings,
@@ -37,6 +43,7 @@ import {
   type ReceiverCheck,
   TemporalScheduledByIdKey,
 } from './definitions';
+import { FailureType } from './failures';
 import {
   DEFAULT_POLL_BOUNDS,
   datasetPollDelayMs,
@@ -47,6 +54,7 @@ import {
   type PollMemory,
 } from './polling-policy';
 import { datasetNameFor, jobNameFor, logFileNameFor, type RunChain } from './resource-names';
+import { ACTIVITY_RETRY } from './retry-policy';
 
 /**
  * Patch ids (see docs/pipeline.md, "Changing the workflow"): runs recorded before a change replay the old
@@ -62,39 +70,53 @@ const KNOWN_JOB_OVERVIEWS = new Set(['Waiting', 'Running', 'Reached', 'Failed'])
 /** Long activities heartbeat on every chunk; a worker killed mid-transfer is noticed this fast. */
 const HEARTBEAT_TIMEOUT = '20 seconds';
 
-const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' } as const;
-
-/** Short API calls: a few retries over minutes; a day-long outage is an incident, not something to wait out. */
-const api = proxyActivities<BatchActivities>({
-  startToCloseTimeout: '30 seconds',
-  scheduleToCloseTimeout: '30 minutes',
-  retry,
-});
+/** How long a run rides out an API outage before its job exists (`limits.apiOutageMs`). */
+const DEFAULT_API_OUTAGE_MS = 3_600_000;
+/** How long a dataset may take to become `Uploaded` after its upload (`limits.datasetReadyMs`). */
+const DEFAULT_DATASET_READY_MS = 24 * 3_600_000;
+/** The longest an upload, a source check or a log collection may run in one attempt. */
+const LONG_ACTIVITY_MS = 2 * 3_600_000;
 
 /**
- * A look at the job while it runs: a failed look is not the run's failure (the job goes on without us), so
- * it gets two quick retries and then the wait loop itself backs off and looks again, for as long as it takes.
+ * The activities, with retries bounded by time (the outage budget), not by a count of attempts: a burst of
+ * 429s must not use up a run's retries in seconds.
  */
-const look = proxyActivities<Pick<BatchActivities, 'getJob'>>({
-  startToCloseTimeout: '30 seconds',
-  retry: { ...retry, maximumAttempts: 3 },
-});
+function pipelineActivities(apiOutageMs: number) {
+  return {
+    /** Short API calls. */
+    api: proxyActivities<BatchActivities>({
+      startToCloseTimeout: '30 seconds',
+      scheduleToCloseTimeout: apiOutageMs,
+      retry: ACTIVITY_RETRY,
+    }),
+    /**
+     * A look at the job while it runs: a failed look is not the run's failure (the job goes on without us), so
+     * it gets two quick retries and then the wait loop itself backs off and looks again, for as long as it takes.
+     */
+    look: proxyActivities<Pick<BatchActivities, 'getJob'>>({
+      startToCloseTimeout: '30 seconds',
+      retry: { ...ACTIVITY_RETRY, maximumAttempts: 3 },
+    }),
+    /** Waiting for their cancellation to finish means a half-done create is always seen by the cleanup. */
+    creating: proxyActivities<Pick<BatchActivities, 'uploadDataset' | 'createJob'>>({
+      startToCloseTimeout: LONG_ACTIVITY_MS,
+      scheduleToCloseTimeout: LONG_ACTIVITY_MS + apiOutageMs,
+      heartbeatTimeout: HEARTBEAT_TIMEOUT,
+      retry: ACTIVITY_RETRY,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    }),
+    /** A cancelled log collection is waited for, so the cleanup's own collection never shares the file with it. */
+    streaming: proxyActivities<Pick<BatchActivities, 'validateSource' | 'collectLogs'>>({
+      startToCloseTimeout: LONG_ACTIVITY_MS,
+      scheduleToCloseTimeout: LONG_ACTIVITY_MS + apiOutageMs,
+      heartbeatTimeout: HEARTBEAT_TIMEOUT,
+      retry: ACTIVITY_RETRY,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    }),
+  };
+}
 
-/** Waiting for their cancellation to finish means a half-done create is always seen by the cleanup. */
-const creating = proxyActivities<Pick<BatchActivities, 'uploadDataset' | 'createJob'>>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { ...retry, maximumAttempts: 10 },
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
-
-/** A cancelled log collection is waited for, so the cleanup's own collection never shares the file with it. */
-const streaming = proxyActivities<Pick<BatchActivities, 'validateSource' | 'collectLogs'>>({
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: HEARTBEAT_TIMEOUT,
-  retry: { ...retry, maximumAttempts: 10 },
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
+type PipelineActivities = ReturnType<typeof pipelineActivities>;
 
 /** What survives continue-as-new. */
 export interface CarriedState {
@@ -108,6 +130,8 @@ export interface CarriedState {
   jobId?: string;
   job?: JobSnapshot;
   jobRunningSince?: number;
+  /** When the upload finished: the dataset wait's deadlines count from it. */
+  datasetUploadedAt?: number;
   polls: number;
   runs: number;
   /** The polling policy's memory, and the look the previous run had planned (kept across continue-as-new). */
@@ -120,10 +144,14 @@ export async function batchPrediction(
   input: BatchPredictionInput,
   carried?: CarriedState,
 ): Promise<BatchPredictionResult> {
+  // Checked once, where the input enters (a continued run's input was checked by its first run).
+  if (!carried) checkInput(input);
   const state: CarriedState = carried
     ? { ...carried, runs: carried.runs + 1 }
     : { phase: 'validating', timings: {}, ownsDataset: false, polls: 0, runs: 1 };
-  const run = new PipelineRun(input, state);
+  const activities = pipelineActivities(input.limits?.apiOutageMs ?? DEFAULT_API_OUTAGE_MS);
+  const { api } = activities;
+  const run = new PipelineRun(input, state, activities);
   let cancelReason: string | undefined;
   const root = CancellationScope.current();
   const pipeline = new CancellationScope();
@@ -139,9 +167,10 @@ export async function batchPrediction(
   try {
     return await pipeline.run(() => run.execute());
   } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
     if (!isCancellation(err)) {
       await CancellationScope.nonCancellable(() => run.cleanUpAfterFailure());
-      throw err;
+      throw run.explain(err);
     }
     cancelReason ??= 'workflow cancellation requested';
     const reason = cancelReason;
@@ -157,7 +186,7 @@ export async function batchPrediction(
           log.warn('could not turn the cancel signal into a cancellation request', { error: String(err) });
         }
       }
-      await run.cleanUpAfterCancel();
+      await run.cleanUpAfterCancel(reason);
     });
     throw new CancelledFailure(reason);
   }
@@ -171,11 +200,20 @@ class PipelineRun {
   private readonly pollBounds: PollBounds;
   private checkRequested = false;
   private loggedOverviews = new Set<string>();
+  /** What a cancel or a failure cleaned up (the dataset is `kept` unless deleted). */
+  cleanup: CleanupSummary = { dataset: 'kept' };
+
+  private readonly api: PipelineActivities['api'];
+  private readonly look: PipelineActivities['look'];
+  private readonly creating: PipelineActivities['creating'];
+  private readonly streaming: PipelineActivities['streaming'];
 
   constructor(
     private readonly input: BatchPredictionInput,
     private readonly state: CarriedState,
+    activities: PipelineActivities,
   ) {
+    ({ api: this.api, look: this.look, creating: this.creating, streaming: this.streaming } = activities);
     this.pollBounds = {
       minIntervalMs: input.polling?.minIntervalMs ?? DEFAULT_POLL_BOUNDS.minIntervalMs,
       maxIntervalMs: input.polling?.maxIntervalMs ?? DEFAULT_POLL_BOUNDS.maxIntervalMs,
@@ -184,7 +222,9 @@ class PipelineRun {
 
   progress(cancelReason: string | undefined): BatchProgress {
     const { phase, datasetId, jobId, itemCount, job, polls, timings, runs, nextPollAt, lastError } = this.state;
+    const cleanedUp = phase === 'cancelled' || this.cleanup.dataset === 'deleted';
     return {
+      cleanup: cleanedUp ? this.cleanup : undefined,
       phase,
       datasetId,
       jobId,
@@ -223,7 +263,7 @@ class PipelineRun {
     const logs = this.input.logs?.collect ? await this.collectLogs() : undefined;
     const receiver = this.input.receiverUrl ? await this.checkReceiver(this.input.receiverUrl, job) : undefined;
     if (this.input.cleanup?.deleteDatasetOnSuccess && this.state.ownsDataset) {
-      await api.deleteDatasetsNamed(datasetNameFor(this.chain));
+      await this.api.deleteDatasetsNamed(datasetNameFor(this.chain));
     }
     // A log collection that finished despite a cancel request still leaves the request to honour.
     if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('cancel requested');
@@ -243,62 +283,84 @@ class PipelineRun {
     };
   }
 
-  /** Phases 1-3; returns the number of items in the dataset. */
+  /** Phases 1-3; returns the number of items in the dataset. A continued run resumes the dataset wait. */
   private async prepareDataset(): Promise<number> {
-    const source = this.input.dataset;
-    this.enterPhase('validating');
-    if ('datasetId' in source) {
-      const dataset = await api.getDataset(source.datasetId);
-      if (dataset.overview !== 'Uploaded') {
-        throw ApplicationFailure.nonRetryable(
-          `dataset ${source.datasetId} is ${dataset.overview}, not Uploaded: ${dataset.message}`,
-          'DatasetNotReady',
-        );
-      }
-      this.state.datasetId = source.datasetId;
-      this.state.itemCount = dataset.itemCount;
-      return dataset.itemCount;
-    }
-    const summary = await streaming.validateSource(source, { allowEmpty: this.input.allowEmptySource });
-    if (summary.itemCount === 0) return 0;
-
-    this.enterPhase('uploading');
-    this.state.ownsDataset = true;
-    const { datasetId } = await creating.uploadDataset({
-      name: datasetNameFor(this.chain),
-      source,
-      expected: summary,
-    });
-    this.state.datasetId = datasetId;
-
-    this.enterPhase('waiting-for-dataset');
-    const startedAt = Date.now();
-    for (;;) {
-      const dataset = await api.getDataset(datasetId);
-      if (dataset.overview === 'Uploaded') {
+    if (this.state.datasetId === undefined) {
+      const source = this.input.dataset!;
+      this.enterPhase('validating');
+      if ('datasetId' in source) {
+        const dataset = await this.api.getDataset(source.datasetId);
+        if (dataset.overview !== 'Uploaded') {
+          throw ApplicationFailure.nonRetryable(
+            `dataset ${source.datasetId} is ${dataset.overview}, not Uploaded: ${dataset.message}`,
+            FailureType.DatasetNotReady,
+          );
+        }
+        this.state.datasetId = source.datasetId;
         this.state.itemCount = dataset.itemCount;
         return dataset.itemCount;
+      }
+      const summary = await this.streaming.validateSource(source, { allowEmpty: this.input.allowEmptySource });
+      if (summary.itemCount === 0) return 0;
+
+      this.enterPhase('uploading');
+      this.state.ownsDataset = true;
+      const { datasetId } = await this.creating.uploadDataset({
+        name: datasetNameFor(this.chain),
+        source,
+        expected: summary,
+      });
+      this.state.datasetId = datasetId;
+      this.state.datasetUploadedAt = Date.now();
+    }
+    if (this.state.itemCount === undefined) await this.waitForDataset(this.state.datasetId);
+    return this.state.itemCount!;
+  }
+
+  private async waitForDataset(datasetId: string): Promise<void> {
+    this.enterPhase('waiting-for-dataset');
+    this.state.datasetUploadedAt ??= Date.now();
+    const uploadedAt = this.state.datasetUploadedAt;
+    const readyMs = this.input.limits?.datasetReadyMs ?? DEFAULT_DATASET_READY_MS;
+    for (;;) {
+      const dataset = await this.api.getDataset(datasetId);
+      if (dataset.overview === 'Uploaded') {
+        this.state.itemCount = dataset.itemCount;
+        return;
       }
       if (dataset.overview === 'FailedUpload' || dataset.overview === 'FailedProcessing') {
         throw ApplicationFailure.nonRetryable(
           `dataset ${datasetId} ended ${dataset.overview}: ${dataset.message}`,
-          'DatasetFailed',
+          FailureType.DatasetFailed,
         );
       }
+      const waitedMs = Date.now() - uploadedAt;
       // The hosted API may take a moment to notice an upload; this long means the bytes never landed.
-      if (dataset.overview === 'Waiting' && Date.now() - startedAt > UPLOAD_NOT_SEEN_MS) {
+      if (dataset.overview === 'Waiting' && waitedMs > UPLOAD_NOT_SEEN_MS) {
         throw ApplicationFailure.nonRetryable(
           `dataset ${datasetId} is still Waiting ${UPLOAD_NOT_SEEN_MS / 60_000} min after its upload: the upload did not land`,
-          'DatasetUploadLost',
+          FailureType.DatasetUploadLost,
         );
       }
-      await this.sleepUntil(Date.now() + datasetPollDelayMs(Date.now() - startedAt), `dataset ${dataset.overview}`);
+      if (waitedMs > readyMs) {
+        throw ApplicationFailure.nonRetryable(
+          `dataset ${datasetId} is still ${dataset.overview} ${formatDuration(waitedMs)} after its upload ` +
+            `(limits.datasetReadyMs is ${formatDuration(readyMs)})`,
+          FailureType.DatasetFailed,
+        );
+      }
+      const lookAt = Date.now() + datasetPollDelayMs(waitedMs);
+      if (this.historyIsLong()) {
+        this.state.nextPollAt = lookAt;
+        await continueAsNew<typeof batchPrediction>(this.input, this.state);
+      }
+      await this.sleepUntil(lookAt, `dataset ${dataset.overview}`);
     }
   }
 
   private finishEmpty(): BatchPredictionResult {
     if (!this.input.allowEmptySource) {
-      throw ApplicationFailure.nonRetryable('the dataset source has no items', 'EmptySource');
+      throw ApplicationFailure.nonRetryable('the dataset source has no items', FailureType.EmptySource);
     }
     this.enterPhase('completed');
     const { timings, polls, runs } = this.state;
@@ -309,7 +371,7 @@ class PipelineRun {
     this.enterPhase('creating-job');
     const { receiverUrl } = this.input;
     const itemCount = this.state.itemCount ?? 0;
-    const { jobId } = await creating.createJob({
+    const { jobId } = await this.creating.createJob({
       name: jobNameFor(this.chain, this.input.job.name),
       datasetId: this.state.datasetId!,
       job: this.input.job,
@@ -349,7 +411,10 @@ class PipelineRun {
       const job = await this.lookAtJob(jobId);
       if (job) {
         if (job.overview === 'Failed') {
-          throw ApplicationFailure.nonRetryable(`job ${jobId} failed: ${job.reason || job.message}`, 'JobFailed');
+          throw ApplicationFailure.nonRetryable(
+            `job ${jobId} failed: ${job.reason || job.message}`,
+            FailureType.JobFailed,
+          );
         }
         if (job.overview === 'Reached' || itemsAccountedFor(job.items) >= itemCount) return job;
         if (!KNOWN_JOB_OVERVIEWS.has(job.overview) && !this.loggedOverviews.has(job.overview)) {
@@ -388,7 +453,7 @@ class PipelineRun {
    */
   private async lookAtJob(jobId: string): Promise<JobSnapshot | undefined> {
     try {
-      const job = await look.getJob(jobId);
+      const job = await this.look.getJob(jobId);
       this.state.polls += 1;
       this.state.job = job;
       this.state.lastError = undefined;
@@ -396,8 +461,11 @@ class PipelineRun {
     } catch (err) {
       if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
       const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
-      if (cause?.type === 'NotFoundError') {
-        throw ApplicationFailure.nonRetryable(`job ${jobId} no longer exists: ${cause.message}`, 'JobNotFound');
+      if (cause?.type === FailureType.ApiNotFound) {
+        throw ApplicationFailure.nonRetryable(
+          `job ${jobId} no longer exists: ${cause.message}`,
+          FailureType.JobNotFound,
+        );
       }
       const message = cause?.message ?? err.cause?.message ?? err.message;
       const previous = this.state.lastError;
@@ -423,6 +491,7 @@ class PipelineRun {
       );
     }
     if (nextPollAt !== undefined) lines.push(`next look: ${new Date(nextPollAt).toISOString()}`);
+    if (phase === 'cancelled') lines.push(describeCleanup(this.cleanup));
     if (lastError)
       lines.push(
         `last API error (${lastError.count} in a row since ${new Date(lastError.since).toISOString()}): ${lastError.message}`,
@@ -444,7 +513,7 @@ class PipelineRun {
 
   private async collectLogs(): Promise<LogsSummary> {
     this.enterPhase('collecting-logs');
-    return streaming.collectLogs({
+    return this.streaming.collectLogs({
       jobId: this.state.jobId!,
       fileName: logFileNameFor(this.chain),
       directory: this.input.logs?.directory,
@@ -454,7 +523,7 @@ class PipelineRun {
 
   private async checkReceiver(receiverUrl: string, job: JobSnapshot): Promise<ReceiverCheck> {
     this.enterPhase('checking-receiver');
-    const { predictions } = await api.countReceiverPredictions({ receiverUrl, jobId: this.state.jobId! });
+    const { predictions } = await this.api.countReceiverPredictions({ receiverUrl, jobId: this.state.jobId! });
     return { predictions, delivered: job.items.delivered, matchesDelivered: predictions === job.items.delivered };
   }
 
@@ -462,12 +531,13 @@ class PipelineRun {
    * The one cleanup path for the `cancel` signal and a Temporal cancellation request. Runs non-cancellable:
    * stop the Datature job if there is one (and collect its logs so far), otherwise apply the dataset policy.
    */
-  async cleanUpAfterCancel(): Promise<void> {
+  async cleanUpAfterCancel(reason: string): Promise<void> {
+    this.cleanup.reason = reason;
     const interruptedPhase = this.state.phase;
     this.enterPhase('cancelling');
     let jobId = this.state.jobId;
     if (!jobId && interruptedPhase === 'creating-job') {
-      jobId = (await api.findJobByName(jobNameFor(this.chain, this.input.job.name)))?.jobId;
+      jobId = (await this.api.findJobByName(jobNameFor(this.chain, this.input.job.name)))?.jobId;
     }
     if (jobId) {
       this.state.jobId = jobId;
@@ -476,21 +546,64 @@ class PipelineRun {
       // A cancelled job only finishes its in-flight items: look again soon, then less often.
       for (let delay = 1_000; !isStopped(this.state.job) && Date.now() < deadline; delay = Math.min(delay * 2, 5_000)) {
         await sleep(delay);
-        this.state.job = await api.getJob(jobId);
+        this.state.job = await this.api.getJob(jobId);
       }
-      if (this.input.logs?.collect) await this.collectLogs();
+      this.cleanup = {
+        ...this.cleanup,
+        jobId,
+        jobOverview: this.state.job.overview,
+        jobCancelledAt: this.state.job.cancelledAt,
+      };
+      if (this.input.logs?.collect) {
+        const logs = await this.collectLogs();
+        this.cleanup = { ...this.cleanup, logsFile: logs.filePath, logEntries: logs.entries };
+      }
     } else if (this.state.ownsDataset && (this.input.cleanup?.deleteDatasetOnCancel ?? true)) {
       // Only a dataset this run uploaded (set before the upload starts); a given {datasetId} is never deleted.
-      await api.deleteDatasetsNamed(datasetNameFor(this.chain));
+      await this.api.deleteDatasetsNamed(datasetNameFor(this.chain));
+      this.cleanup = { ...this.cleanup, dataset: 'deleted' };
     }
+    this.cleanup.datasetId = this.state.datasetId;
     this.enterPhase('cancelled');
+    this.showDetails();
+  }
+
+  /**
+   * The failure the run ends with: the root cause's message and catalogue type, whichever activity or check
+   * it came from (not "Activity task failed"). A job that may still be running is named, with the way back.
+   */
+  explain(err: unknown): unknown {
+    const root = rootApplicationFailure(err);
+    let message: string;
+    let type: string;
+    if (root) {
+      message = root.message;
+      type = root.type ?? FailureType.ApiUnavailable;
+    } else if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+      message = `${err.activityType} did not succeed within its time budget (limits.apiOutageMs): ${err.cause.message}`;
+      type = FailureType.ApiUnavailable;
+    } else {
+      return err;
+    }
+    const { jobId, job } = this.state;
+    if (jobId && !(job && isStopped(job))) {
+      message += ` (job ${jobId} may still be running: \`datature-batch run --job ${jobId}\` watches it again)`;
+    }
+    return ApplicationFailure.create({
+      message,
+      type,
+      nonRetryable: true,
+      details: root?.details ?? undefined,
+      cause: err as Error,
+    });
   }
 
   /** A run that failed before its job existed leaves no dataset behind (unless the policy keeps it). */
   async cleanUpAfterFailure(): Promise<void> {
     if (this.state.jobId || !this.state.ownsDataset || this.input.cleanup?.deleteDatasetOnFailure === false) return;
     try {
-      await api.deleteDatasetsNamed(datasetNameFor(this.chain));
+      await this.api.deleteDatasetsNamed(datasetNameFor(this.chain));
+      this.cleanup = { ...this.cleanup, dataset: 'deleted', datasetId: this.state.datasetId };
     } catch (err) {
       // The run's own failure is what the caller needs to see.
       log.warn('could not delete the dataset of a failed run', { error: String(err) });
@@ -500,7 +613,7 @@ class PipelineRun {
   /** A job this run already saw end is not cancelled again (the activity also answers an ended job's state). */
   private async stopJob(jobId: string): Promise<JobSnapshot> {
     if (this.state.job && isStopped(this.state.job)) return this.state.job;
-    return api.cancelJob(jobId);
+    return this.api.cancelJob(jobId);
   }
 
   private enterPhase(phase: BatchPhase): void {
@@ -520,6 +633,34 @@ class PipelineRun {
       ...(jobId ? [{ key: BatchJobIdKey, value: jobId }] : []),
     ]);
   }
+}
+
+/** The first ApplicationFailure down the cause chain: what an activity or a check said went wrong. */
+function rootApplicationFailure(err: unknown): ApplicationFailure | undefined {
+  for (let failure: unknown = err, depth = 0; failure && depth < 10; depth++) {
+    if (failure instanceof ApplicationFailure) return failure;
+    failure = (failure as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** The input checked with the client's schema: every wrong field named, failing the run at once. */
+function checkInput(input: unknown): void {
+  try {
+    parseBatchPredictionInput(input);
+  } catch (err) {
+    if (!(err instanceof BatchInputError)) throw err;
+    throw ApplicationFailure.create({
+      message: err.message,
+      type: FailureType.InvalidInput,
+      nonRetryable: true,
+      details: [{ issues: err.issues }],
+    });
+  }
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 3_600_000 ? `${(ms / 3_600_000).toFixed(1)} h` : `${Math.round(ms / 60_000)} min`;
 }
 
 function isStopped(job: JobSnapshot): boolean {

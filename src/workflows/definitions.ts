@@ -54,7 +54,7 @@ export interface PollingInput {
   /** The longest (default 60 min; without an estimate saying the job runs long, 10 min). */
   maxIntervalMs?: number;
   /**
-   * How widely the first look at the job is spread after minIntervalMs (default 20 s for a run a schedule
+   * How widely the first look at the job is spread after minIntervalMs (default a minute for a run a schedule
    * started, so the runs of one tick do not poll in step; a fifth of minIntervalMs otherwise).
    */
   firstLookSpreadMs?: number;
@@ -73,6 +73,16 @@ export interface LogsInput {
   directory?: string;
 }
 
+export interface LimitsInput {
+  /**
+   * How long an API outage (5xx, 429, unreachable) is ridden out before the job exists (default 1 h). Once
+   * the job exists the run waits out any outage for as long as it lasts.
+   */
+  apiOutageMs?: number;
+  /** How long a dataset may take to become Uploaded after its upload (default 24 h). */
+  datasetReadyMs?: number;
+}
+
 export interface CleanupInput {
   /** Delete the dataset this run uploaded once the job finished successfully. Default false. */
   deleteDatasetOnSuccess?: boolean;
@@ -89,6 +99,7 @@ export interface BatchPredictionInput {
   polling?: PollingInput;
   logs?: LogsInput;
   cleanup?: CleanupInput;
+  limits?: LimitsInput;
   /** An empty source ends the run with outcome `nothing-to-predict` instead of failing. */
   allowEmptySource?: boolean;
   /**
@@ -147,6 +158,35 @@ export interface ReceiverCheck {
 /** Epoch ms per phase, from the workflow clock. */
 export type PhaseTimings = Partial<Record<BatchPhase, { startedAt: number; endedAt?: number }>>;
 
+/** What a cancelled (or failed) run cleaned up: in the progress, the Web UI details and the cancellation's details. */
+export interface CleanupSummary {
+  /** Why the run was cancelled (the signal's reason; Temporal keeps no message for a cancellation). */
+  reason?: string;
+  jobId?: string;
+  jobOverview?: string;
+  /** Epoch ms; null when the job had already ended by itself. */
+  jobCancelledAt?: number | null;
+  logsFile?: string;
+  logEntries?: number;
+  datasetId?: string;
+  /** What became of the dataset this run uploaded (a dataset given by id is always kept). */
+  dataset: 'deleted' | 'kept';
+}
+
+/** One sentence of what a cancel cleaned up (the Web UI's details; the CLI says the same). */
+export function describeCleanup(cleanup: CleanupSummary): string {
+  const parts: string[] = [];
+  if (cleanup.jobId) {
+    const at = cleanup.jobCancelledAt
+      ? ` at ${new Date(cleanup.jobCancelledAt).toISOString()}`
+      : ' (it had already ended)';
+    parts.push(`job ${cleanup.jobId} cancelled${at}`);
+  }
+  if (cleanup.logsFile) parts.push(`${cleanup.logEntries} log entries in ${cleanup.logsFile}`);
+  if (cleanup.datasetId) parts.push(`dataset ${cleanup.datasetId} ${cleanup.dataset}`);
+  return parts.length ? parts.join('; ') : 'nothing had been created';
+}
+
 /** The last API error the run is waiting out (it keeps polling while the job is alive). */
 export interface ApiErrorSeen {
   message: string;
@@ -167,6 +207,8 @@ export interface BatchProgress {
   nextPollAt?: number;
   lastError?: ApiErrorSeen;
   cancelReason?: string;
+  /** Once the run was cancelled (or failed and deleted its dataset): what was cleaned up. */
+  cleanup?: CleanupSummary;
   timings: PhaseTimings;
   runsSoFar: number;
 }

@@ -55,12 +55,12 @@ const STALL_BACKOFF = 2;
 /** Every sleep is stretched by up to this share, so runs started together drift apart. */
 const JITTER_FRACTION = 0.2;
 /**
- * How widely the first look is spread: over 20 s for a run a schedule started, so the runs one tick starts
+ * How widely the first look is spread: over a minute for a run a schedule started, so the runs one tick starts
  * together do not look in step (nor in step later: each sleep is jittered from there); for a run started
  * by hand a fifth of the minimum interval, so a short job is still seen quickly.
  */
 export function firstLookSpreadMs(bounds: PollBounds, startedBySchedule: boolean): number {
-  return startedBySchedule ? 20_000 : JITTER_FRACTION * bounds.minIntervalMs;
+  return startedBySchedule ? 60_000 : JITTER_FRACTION * bounds.minIntervalMs;
 }
 /** A job stops itself at its stopAtTime: look this long after it. */
 export const STOP_GRACE_MS = 30_000;

@@ -153,6 +153,10 @@ describe('dev stack and the run commands', () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/cancel/i);
+    // What the cancel cleaned up, from the cancellation's details.
+    expect(result.stderr).toMatch(/was canceled \(test\): job batchjob_\S+ cancelled at \d{4}-\d\d-\d\dT/);
+    const json = await runCli(['--json', 'result', 'cli-run-cancel'], env);
+    expect(JSON.parse(json.stdout).error).toMatchObject({ type: 'Canceled', exitCode: 1 });
   });
 
   test('cancel --hard sends a cancellation request; status shows the run cancelled', async () => {

@@ -103,10 +103,11 @@ test('bad NDJSON fails the run at validation, listing the lines, and creates not
   const path = join(stack.dir, 'bad.ndjson');
   writeFileSync(path, '{"kind":"Image","url":"http://127.0.0.1/a.png"}\nnot json\n{"kind":"Video","url":"x"}\n');
   const error = await failureOf(await start({ dataset: { ndjsonPath: path } }));
-  expect(error.cause).toBeInstanceOf(ActivityFailure);
-  const cause = error.cause!.cause as ApplicationFailure;
+  // The run's own failure says what the activity said: its message and catalogue type.
+  const cause = error.cause as ApplicationFailure;
   expect(cause).toBeInstanceOf(ApplicationFailure);
-  expect(cause.type).toBe('NdjsonValidationError');
+  expect(cause.cause).toBeInstanceOf(ActivityFailure);
+  expect(cause.type).toBe('InvalidNdjson');
   expect(cause.nonRetryable).toBe(true);
   expect(cause.message).toContain('line 2');
   expect(cause.message).toContain('line 3');
@@ -139,9 +140,9 @@ test('an ndjsonUrl answering 404 fails the run at once, non-retryably, naming th
   // Fast: no retry backoff (the first retry alone would wait 1 s).
   expect(Date.now() - startedAt).toBeLessThan(5_000);
 
-  expect(error.cause).toBeInstanceOf(ActivityFailure);
-  const cause = error.cause!.cause as ApplicationFailure;
+  const cause = error.cause as ApplicationFailure;
   expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect(cause.cause).toBeInstanceOf(ActivityFailure);
   expect(cause.message).toBe(`cannot read dataset source ${ndjsonUrl}: HTTP 404`);
   expect(cause.type).toBe('SourceUnreadable');
   expect(cause.nonRetryable).toBe(true);
@@ -156,13 +157,16 @@ test('an ndjsonUrl answering 404 fails the run at once, non-retryably, naming th
   expect(after.jobs - before.jobs).toBe(0);
 });
 
-test('a 4xx from the API fails the run at once with the API error class as failure type', async () => {
+test('a 404 from the API fails the run at once with its message and the ApiNotFound type', async () => {
   const handle = await start({
     job: { deploymentId: 'deploy_00000000-0000-4000-8000-0000000dead0', webhookIds: [stack.webhookId] },
   });
   const error = await failureOf(handle);
-  const cause = error.cause!.cause as ApplicationFailure;
-  expect(cause.type).toMatch(/^(NotFoundError|BadRequestError|UnprocessableEntityError)$/);
+  const cause = error.cause as ApplicationFailure;
+  expect(cause.type).toBe('ApiNotFound');
+  expect(cause.message).toBe(
+    'the Datature API answered 404: spec.deployment.deploymentId: deployment deploy_00000000-0000-4000-8000-0000000dead0 not found',
+  );
   expect(cause.nonRetryable).toBe(true);
   const progress = await getProgress(handle);
   expect(progress.phase).toBe('creating-job');

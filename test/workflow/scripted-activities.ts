@@ -52,6 +52,8 @@ export interface ScriptedOptions {
    * reaches itemCount: give jobDurationMs as that moment for the scripted cancel and the reports.
    */
   shape?: (ranMs: number, itemCount: number) => number;
+  /** `validateSource` fails the way the activity does on a bad file (non-retryable, typed from the catalogue). */
+  validateSourceFails?: { message: string; type: string };
   /** `getJob` fails like the activity over an API in trouble, from..until ms after the job starts. */
   getJobFails?: { fromMs: number; untilMs: number; type: string; nonRetryable?: boolean };
 }
@@ -132,6 +134,9 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
     async validateSource() {
       count('validateSource');
       if (blocks('validateSource')) await heartbeatUntilCancelled();
+      if (options.validateSourceFails) {
+        throw ApplicationFailure.create({ ...options.validateSourceFails, nonRetryable: true });
+      }
       return { itemCount: options.itemCount, sizeBytes: options.itemCount * 50, crc32c: 'AAAAAA==' };
     },
     async uploadDataset() {

@@ -4,6 +4,7 @@ import {
   type BatchPredictionResult,
   type BatchProgress,
   cancelSignal,
+  describeCleanup,
 } from '../../workflows/definitions';
 import { RunFailedError } from '../errors';
 import { Output } from '../output';
@@ -111,16 +112,28 @@ export async function withTemporal<T>(command: Command, use: (session: TemporalS
 /** The run's result, or a RunFailedError (exit 1) carrying the one-line reason. */
 export async function awaitRun(session: TemporalSession, workflowId: string): Promise<unknown> {
   const { WorkflowFailedError } = require('@temporalio/client') as typeof import('@temporalio/client');
+  const { ApplicationFailure, CancelledFailure } = require('@temporalio/common') as typeof import('@temporalio/common');
   try {
     return await session.client.workflow.getHandle(workflowId).result();
   } catch (err) {
-    if (err instanceof WorkflowFailedError) {
-      const cause = err.cause?.message ? `: ${err.cause.message}` : '';
+    if (!(err instanceof WorkflowFailedError)) throw err;
+    const cause = err.cause;
+    if (cause instanceof CancelledFailure) {
+      // A cancellation carries no details: the run's own progress says what it cleaned up (if a worker answers).
+      const cleanup = (await queryProgress(session.client.workflow.getHandle(workflowId)))?.cleanup;
+      const why = cleanup?.reason ? ` (${cleanup.reason})` : '';
       throw new RunFailedError(
-        `run ${workflowId} ${err.message.replace(/^Workflow execution /i, '').toLowerCase()}${cause}`,
+        `run ${workflowId} was canceled${why}${cleanup ? `: ${describeCleanup(cleanup)}` : ''}`,
+        'Canceled',
       );
     }
-    throw err;
+    // The workflow ends with its root cause (message and catalogue type); older runs may still say less.
+    const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
+    const what = err.message.replace(/^Workflow execution /i, '').toLowerCase();
+    throw new RunFailedError(
+      `run ${workflowId} ${what}: ${cause?.message ?? 'no cause given'}${type ? ` [${type}]` : ''}`,
+      type,
+    );
   }
 }
 
@@ -141,6 +154,7 @@ function formatStatus(workflowId: string, status: string, progress: BatchProgres
     lines.push(`phase     ${progress.phase}${progress.cancelReason ? ` (cancel: ${progress.cancelReason})` : ''}`);
     if (progress.datasetId) lines.push(`dataset   ${progress.datasetId} (${progress.itemCount ?? '?'} items)`);
     if (progress.jobId) lines.push(`job       ${progress.jobId} ${progress.job?.overview ?? ''}`.trimEnd());
+    if (progress.cleanup) lines.push(`cleanup   ${describeCleanup(progress.cleanup)}`);
     if (progress.lastError) {
       const { message, count, since } = progress.lastError;
       lines.push(

@@ -1,0 +1,102 @@
+// What a failed run says, for callers in any language: the root cause's message and a catalogue type, never
+// "Activity task failed"; bad input refused before anything runs; the dataset wait's deadline and its
+// continue-as-new. Time-skipping server + scripted API (see scripted-activities.ts).
+import { randomUUID } from 'node:crypto';
+import { ActivityFailure, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import type { BatchPredictionResult } from '../../src/workflows/definitions';
+import { executionStats } from './history-stats';
+import { type ScriptedOptions, scriptedApi, scriptedInput } from './scripted-activities';
+import { useTimeSkipping } from './time-skipping-env';
+
+const HOUR = 3_600_000;
+const suite = useTimeSkipping();
+
+async function run(options: Omit<ScriptedOptions, 'client'>, input: unknown) {
+  const api = scriptedApi({ ...options, client: suite.env.client });
+  const taskQueue = `errors-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: suite.env.nativeConnection,
+    taskQueue,
+    workflowBundle: suite.workflowBundle,
+    activities: api.activities,
+  });
+  const workflowId = `batch-${randomUUID()}`;
+  return worker.runUntil(async () => {
+    const handle = await suite.env.client.workflow.start('batchPrediction', { taskQueue, workflowId, args: [input] });
+    const outcome = await handle.result().then(
+      (result: BatchPredictionResult) => ({ result, error: undefined }),
+      (error: unknown) => ({ result: undefined, error: error as WorkflowFailedError }),
+    );
+    const stats = await executionStats(suite.env.client, workflowId, handle.firstExecutionRunId);
+    return { ...outcome, api, stats };
+  });
+}
+
+test('an input of the wrong shape fails at once with InvalidInput naming every wrong field, running nothing', async () => {
+  const { error, api, stats } = await run({ itemCount: 1, jobDurationMs: HOUR }, { dataset: {}, job: {} });
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  const cause = error!.cause as ApplicationFailure;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect(cause.type).toBe('InvalidInput');
+  expect(cause.nonRetryable).toBe(true);
+  expect(cause.message).toMatch(/^invalid batchPrediction input: /);
+  expect(cause.message).toMatch(/dataset: /);
+  expect(cause.message).toMatch(/job\.webhookIds: /);
+  expect(api.calls).toEqual({});
+  expect(stats.activityAttempts).toBe(0);
+});
+
+test('a stopAtTime already past is refused by the workflow itself', async () => {
+  const input = scriptedInput({ job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'], stopAtTime: 1_000 } });
+  const { error, api } = await run({ itemCount: 1, jobDurationMs: HOUR }, input);
+  const cause = error!.cause as ApplicationFailure;
+  expect(cause.type).toBe('InvalidInput');
+  expect(cause.message).toMatch(/job\.stopAtTime: is in the past/);
+  expect(api.calls).toEqual({});
+});
+
+test("an activity's failure reaches the caller as its own message and type, not 'Activity task failed'", async () => {
+  const message = 'invalid NDJSON dataset (1 error):\nline 3: not valid JSON';
+  const { error, api } = await run(
+    { itemCount: 5, jobDurationMs: HOUR, validateSourceFails: { message, type: 'InvalidNdjson' } },
+    scriptedInput(),
+  );
+  const cause = error!.cause as ApplicationFailure;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect(cause.type).toBe('InvalidNdjson');
+  expect(cause.message).toBe(message);
+  // The activity's own failure is kept underneath for whoever digs.
+  expect(cause.cause).toBeInstanceOf(ActivityFailure);
+  expect(api.calls.uploadDataset).toBeUndefined();
+  expect(api.calls.createJob).toBeUndefined();
+});
+
+test('a dataset not Uploaded by limits.datasetReadyMs fails with DatasetFailed and is cleaned up', async () => {
+  const { error, api } = await run(
+    { itemCount: 10, jobDurationMs: HOUR, datasetProcessingMs: 3 * HOUR },
+    scriptedInput({ limits: { datasetReadyMs: HOUR } }),
+  );
+  const cause = error!.cause as ApplicationFailure;
+  expect(cause.type).toBe('DatasetFailed');
+  expect(cause.message).toMatch(
+    /dataset dataset_1 is still Processing 1\.0 h after its upload \(limits\.datasetReadyMs is 1\.0 h\)/,
+  );
+  expect(api.calls.createJob).toBeUndefined();
+  expect(api.deletedDatasetNames).toHaveLength(1);
+});
+
+test('a long dataset wait continues as new and completes, uploading once', async () => {
+  const { result, error, api, stats } = await run(
+    { itemCount: 10, jobDurationMs: HOUR, datasetProcessingMs: 6 * HOUR },
+    scriptedInput({ polling: { maxHistoryEvents: 40 } }),
+  );
+  expect(error).toBeUndefined();
+  expect(result!.outcome).toBe('completed');
+  expect(stats.runs).toBeGreaterThan(2);
+  expect(api.calls.uploadDataset).toBe(1);
+  expect(api.calls.createJob).toBe(1);
+  // Continuing as new is not a failure: nothing was cleaned up on the way.
+  expect(api.deletedDatasetNames).toEqual([]);
+});
