@@ -126,6 +126,8 @@ export function spawnWorkerProcess(stack: E2eStack, taskQueue: string): ChildPro
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      // .ci/run finds what the suite left running by this marker: pass it on to a hand-built env.
+      BATCH_TEST_RUN_MARKER: process.env.BATCH_TEST_RUN_MARKER,
       TEMPORAL_ADDRESS: stack.env.address,
       TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
       TEMPORAL_TASK_QUEUE: taskQueue,

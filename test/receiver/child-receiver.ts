@@ -5,10 +5,34 @@ export interface ChildReceiver {
   url: string;
   port: number;
   process: ChildProcess;
-  /** kill -9, and wait until the process is gone. */
+  /** kill -9 of its whole process group, and wait until the process is gone. */
   crash(): Promise<void>;
   /** SIGTERM (a graceful stop), resolving with the exit code. */
   stop(): Promise<number | null>;
+}
+
+/** Every receiver process started by this test file and not yet seen to exit. */
+const running = new Set<ChildProcess>();
+
+/**
+ * kill -9 of every receiver this file started that is still running, whatever the test did with
+ * it (a test that fails half-way, or one that hands a receiver on to the next). Call it in `afterAll`:
+ * a child left running keeps Jest's worker alive and, once Jest gives up on it, lives on orphaned.
+ */
+export async function crashAllChildReceivers(): Promise<void> {
+  await Promise.all([...running].map((child) => killGroup(child, 'SIGKILL')));
+}
+
+/** Signals the child's process group (the CLI and anything it started), resolving when the child exited. */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    child.kill(signal); // no group (already reaped): the pid alone
+  }
+  return exited;
 }
 
 /** Runs `datature-batch --json receiver ...` as a user would, and waits for it to print its URL. */
@@ -29,8 +53,10 @@ export function startChildReceiver(options: {
       options.outFile,
     ],
     cleanEnv(),
+    { ownProcessGroup: true },
   );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return new Promise((resolve, reject) => {
     let output = '';
     let errors = '';
@@ -51,13 +77,9 @@ export function startChildReceiver(options: {
         port: Number(new URL(printed.url).port),
         process: child,
         crash: async () => {
-          child.kill('SIGKILL');
-          await exited;
+          await killGroup(child, 'SIGKILL');
         },
-        stop: async () => {
-          child.kill('SIGTERM');
-          return exited;
-        },
+        stop: () => killGroup(child, 'SIGTERM'),
       });
     });
   });

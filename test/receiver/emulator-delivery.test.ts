@@ -7,7 +7,7 @@ import { request } from 'undici';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
 import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import { type Receiver, startReceiver } from '../../src/receiver';
-import { startChildReceiver } from './child-receiver';
+import { crashAllChildReceivers, startChildReceiver } from './child-receiver';
 import { itemDelivery, postSigned, readStored, tempDir } from './helpers';
 import { startItemHost } from './item-host';
 
@@ -24,6 +24,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await crashAllChildReceivers();
   await emulator?.close();
   await itemHost?.close();
   tmp.remove();
