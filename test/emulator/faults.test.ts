@@ -115,8 +115,42 @@ describe('emulator fault injection', () => {
   });
 
   it('counts objects in /_emulator/state and rejects bad fault definitions', async () => {
-    const state = await api.call('GET', '/_emulator/state');
-    expect(state.body).toMatchObject({ projects: 1, webhooks: 1, datasets: 1, jobs: 3, activeJobs: 0, logEntries: 18 });
+    // Its own emulator: the counts do not depend on what the tests before it created.
+    const fresh = await startEmulatorFixture({ adminRoutes: true, tickIntervalMs: 20 });
+    const receiver = await startReceiver();
+    try {
+      const counted = fresh.api;
+      expect((await counted.call('GET', '/_emulator/state')).body).toMatchObject({
+        projects: 1,
+        webhooks: 0,
+        datasets: 0,
+        jobs: 0,
+        activeJobs: 0,
+        logEntries: 0,
+      });
+      const webhook = await createWebhook(counted, receiver.url, newSecret());
+      const dataset = await uploadDataset(
+        counted,
+        [0, 1, 2].map((i) => `${fresh.images.url}/img/${i}.png`),
+      );
+      const held = await createJob(counted, dataset.id, webhook.id, fresh.emulator.deploymentId, {
+        startAtTime: Date.now() + 3_600_000,
+      });
+      const ran = await createJob(counted, dataset.id, webhook.id, fresh.emulator.deploymentId);
+      await waitForJob(counted, ran.body.id);
+      expect((await counted.call('GET', '/_emulator/state')).body).toMatchObject({
+        projects: 1,
+        webhooks: 1,
+        datasets: 1,
+        jobs: 2,
+        activeJobs: 1, // the one waiting for its startAtTime
+        logEntries: 3,
+      });
+      expect(held.status).toBeLessThan(300);
+    } finally {
+      await receiver.close();
+      await fresh.close();
+    }
     expect(await api.call('POST', '/_emulator/faults', { routes: [{ path: '/x', status: 418 }] })).toMatchObject({
       status: 400,
       body: { message: expect.stringMatching(/^routes\.0\.status: /) },
