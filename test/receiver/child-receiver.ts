@@ -1,5 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
-import { cleanEnv, spawnCli } from '../cli/run-cli';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { binPath, cleanEnv, spawnCli } from '../cli/run-cli';
 
 export interface ChildReceiver {
   url: string;
@@ -40,21 +40,36 @@ export function startChildReceiver(options: {
   port: number;
   secretFile: string;
   outFile: string;
+  /**
+   * RLIMIT_FSIZE of the process (a multiple of 512: `ulimit -f` counts 512-byte blocks in sh): a write
+   * past it fails with EFBIG (Node ignores SIGXFSZ), a disk-full-like failure of the receiver's append.
+   */
+  fileSizeLimitBytes?: number;
 }): Promise<ChildReceiver> {
-  const child = spawnCli(
-    [
-      '--json',
-      'receiver',
-      '--port',
-      String(options.port),
-      '--secret-file',
-      options.secretFile,
-      '--out',
-      options.outFile,
-    ],
-    cleanEnv(),
-    { ownProcessGroup: true },
-  );
+  const args = [
+    '--json',
+    'receiver',
+    '--port',
+    String(options.port),
+    '--secret-file',
+    options.secretFile,
+    '--out',
+    options.outFile,
+  ];
+  const child =
+    options.fileSizeLimitBytes === undefined
+      ? spawnCli(args, cleanEnv(), { ownProcessGroup: true })
+      : spawn(
+          '/bin/sh',
+          [
+            '-c',
+            `ulimit -f ${Math.floor(options.fileSizeLimitBytes / 512)} && exec "$0" "$@"`,
+            process.execPath,
+            binPath,
+            ...args,
+          ],
+          { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+        );
   running.add(child);
   child.once('exit', () => running.delete(child));
   return new Promise((resolve, reject) => {
