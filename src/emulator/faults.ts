@@ -33,6 +33,8 @@ export const FaultSet = z.object({
     })
     .optional(),
   predict: z.object({ failRate: z.number().min(0).max(1).optional() }).optional(),
+  /** Fraction of uploaded datasets whose processing ends `FailedProcessing` (message `injected processing failure`). */
+  processing: z.object({ failRate: z.number().min(0).max(1).optional() }).optional(),
 });
 export type FaultSet = z.infer<typeof FaultSet>;
 
@@ -120,6 +122,10 @@ export class Faults {
 
   gatherFails(random: () => number = Math.random): boolean {
     return random() < (this.current.gather?.failRate ?? 0);
+  }
+
+  processingFails(random: () => number = Math.random): boolean {
+    return random() < (this.current.processing?.failRate ?? 0);
   }
 
   predictionFails(random: () => number = Math.random): boolean {

@@ -235,6 +235,21 @@ test('a job the API ends Failed fails the run with type JobFailed and the API re
   expect((await stack.nexus.jobs.get(jobId!)).status.overview).toBe('Failed');
 });
 
+test('a dataset the API ends FailedProcessing fails the run with type DatasetFailed and its message', async () => {
+  const before = await stack.emulatorState();
+  await stack.setFaults({ processing: { failRate: 1 } });
+  const handle = await start();
+  const error = await failureOf(handle);
+  const cause = error.cause as ApplicationFailure;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect(cause.type).toBe('DatasetFailed');
+  const { datasetId, phase } = await getProgress(handle);
+  expect(cause.message).toBe(`dataset ${datasetId} ended FailedProcessing: injected processing failure`);
+  expect(phase).toBe('waiting-for-dataset');
+  const after = await stack.emulatorState();
+  expect(after.jobs - before.jobs).toBe(0);
+});
+
 test('cleanup.deleteDatasetOnSuccess deletes the uploaded dataset once the run completed', async () => {
   const result = await (await start({ cleanup: { deleteDatasetOnSuccess: true } })).result();
   expect(result.outcome).toBe('completed');
