@@ -19,7 +19,13 @@ let tmp: ReturnType<typeof tempDir>;
 beforeAll(async () => {
   tmp = tempDir();
   itemHost = await startItemHost();
-  emulator = await startEmulator({ port: 0, tickIntervalMs: 10, concurrencyPerReplica: 8, deliveryBaseBackoffMs: 250 });
+  // Backoff 1, 2, 4, 8, 16 s: only the kill -9 test's deliveries fail, and they must outlast a restart.
+  emulator = await startEmulator({
+    port: 0,
+    tickIntervalMs: 10,
+    concurrencyPerReplica: 8,
+    deliveryBaseBackoffMs: 1000,
+  });
   nexus = new NexusClient({ secretKey: emulator.secretKey, projectId: emulator.projectId, baseUrl: emulator.url });
 });
 
@@ -85,12 +91,13 @@ test('receiver killed (kill -9) mid-job and restarted: the job completes, each p
   writeFileSync(secretFile, secret);
   const outFile = join(tmp.dir, 'results-crash.ndjson');
   const first = await startChildReceiver({ port: 0, secretFile, outFile });
-  // Retries span 0.25+0.5+1+2+4 s: longer than a restart of the receiver process.
+  // Retries span 1+2+4+8+16 s = 31 s: far longer than a restart of the receiver process, even on a loaded
+  // machine (it was 0.25+0.5+1+2+4 s, a window a slow restart could miss).
   const webhook = await nexus.webhooks.create({
     name: 'crashing-receiver',
     endpoint: first.url,
     secret,
-    retries: { maxRetries: 5, maxRetryDelay: 4000 },
+    retries: { maxRetries: 5, maxRetryDelay: 16_000 },
   });
   const { job, items } = await runJob('crash', 400, webhook.id);
   try {
