@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Crc32c } from '../nexus/crc32c';
 import type { Clock } from './clock';
+import type { Faults } from './faults';
 import type { Store } from './store';
 import type { UploadSigner } from './upload-url';
 
@@ -36,6 +37,7 @@ export class DatasetFiles {
     private readonly clock: Clock,
     private readonly signer: UploadSigner,
     private readonly dataDir: string,
+    private readonly faults?: Faults,
   ) {}
 
   private filePath(datasetId: string): string {
@@ -183,6 +185,7 @@ export class DatasetFiles {
       itemCount += batch.length;
     }
     if (!failure && itemCount === 0) failure = 'the file holds no items';
+    if (!failure && this.faults?.processingFails()) failure = 'injected processing failure';
     await rm(this.filePath(datasetId), { force: true });
     if (failure) {
       this.store.deleteDatasetItems(datasetId);

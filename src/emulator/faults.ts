@@ -17,22 +17,32 @@ export const RouteFault = z.object({
   latencyMs: z.number().int().min(0).optional(),
   /** Destroy the socket without any response. */
   drop: z.boolean().optional(),
+  /** Hold the request (after `latencyMs`) until the fault set is next replaced or cleared, then go on. */
+  hold: z.boolean().optional(),
 });
 export type RouteFault = z.infer<typeof RouteFault>;
 
 export const FaultSet = z.object({
   routes: z.array(RouteFault).optional(),
   gather: z
-    .object({ latencyMs: z.number().int().min(0).optional(), failRate: z.number().min(0).max(1).optional() })
+    .object({
+      latencyMs: z.number().int().min(0).optional(),
+      failRate: z.number().min(0).max(1).optional(),
+      /** Each item waits before its GET until the fault set is next replaced or cleared. */
+      hold: z.boolean().optional(),
+    })
     .optional(),
   predict: z.object({ failRate: z.number().min(0).max(1).optional() }).optional(),
+  /** Fraction of uploaded datasets whose processing ends `FailedProcessing` (message `injected processing failure`). */
+  processing: z.object({ failRate: z.number().min(0).max(1).optional() }).optional(),
 });
 export type FaultSet = z.infer<typeof FaultSet>;
 
-type FaultAction =
-  | { kind: 'none'; latencyMs: number }
-  | { kind: 'drop'; latencyMs: number }
-  | { kind: 'status'; latencyMs: number; status: number; retryAfterSeconds?: number };
+type FaultAction = { latencyMs: number; hold?: Promise<void> } & (
+  | { kind: 'none' }
+  | { kind: 'drop' }
+  | { kind: 'status'; status: number; retryAfterSeconds?: number }
+);
 
 interface ActiveRule {
   rule: RouteFault;
@@ -49,13 +59,17 @@ function globToRegExp(glob: string): RegExp {
 export class Faults {
   private rules: ActiveRule[] = [];
   private current: FaultSet = {};
+  /** Releases of the requests held by `hold` rules: all of them go on when the fault set changes. */
+  private held: (() => void)[] = [];
 
   constructor(initial: FaultSet = {}) {
     this.set(initial);
   }
 
   set(faults: FaultSet): void {
-    this.current = FaultSet.parse(faults);
+    const parsed = FaultSet.parse(faults);
+    for (const release of this.held.splice(0)) release();
+    this.current = parsed;
     this.rules = (this.current.routes ?? []).map((rule) => ({
       rule,
       pattern: globToRegExp(rule.path),
@@ -67,10 +81,12 @@ export class Faults {
     this.set({});
   }
 
-  describe(): FaultSet {
+  /** The fault set with spent rules removed, and how many requests are held right now. */
+  describe(): FaultSet & { heldRequests: number } {
     return {
       ...this.current,
       routes: this.rules.filter((active) => active.remaining > 0).map((active) => active.rule),
+      heldRequests: this.held.length,
     };
   }
 
@@ -83,12 +99,13 @@ export class Faults {
       if (random() >= (rule.rate ?? 1)) continue;
       active.remaining -= 1;
       const latencyMs = rule.latencyMs ?? 0;
-      if (rule.drop) return { kind: 'drop', latencyMs };
+      const hold = rule.hold ? new Promise<void>((release) => this.held.push(release)) : undefined;
+      if (rule.drop) return { kind: 'drop', latencyMs, hold };
       if (rule.status) {
         const retryAfterSeconds = rule.status === 500 ? undefined : (rule.retryAfterSeconds ?? 1);
-        return { kind: 'status', latencyMs, status: rule.status, retryAfterSeconds };
+        return { kind: 'status', latencyMs, hold, status: rule.status, retryAfterSeconds };
       }
-      return { kind: 'none', latencyMs };
+      return { kind: 'none', latencyMs, hold };
     }
     return { kind: 'none', latencyMs: 0 };
   }
@@ -97,8 +114,18 @@ export class Faults {
     return this.current.gather?.latencyMs ?? 0;
   }
 
+  /** With `gather.hold`: resolves when the fault set next changes (the item's GET waits for it). */
+  gatherHold(): Promise<void> | undefined {
+    if (!this.current.gather?.hold) return undefined;
+    return new Promise<void>((release) => this.held.push(release));
+  }
+
   gatherFails(random: () => number = Math.random): boolean {
     return random() < (this.current.gather?.failRate ?? 0);
+  }
+
+  processingFails(random: () => number = Math.random): boolean {
+    return random() < (this.current.processing?.failRate ?? 0);
   }
 
   predictionFails(random: () => number = Math.random): boolean {

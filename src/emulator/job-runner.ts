@@ -2,7 +2,7 @@
 // Outcomes are buffered and written in batches (one transaction per flush) so 10k items stay fast;
 // an item's counters, its log entry and the job cursor are written together, so after a crash the
 // items in flight are redone without being counted twice.
-import { setMaxListeners } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
 import type { ItemPredictedDelivery } from '../webhook-delivery/payload';
@@ -202,6 +202,9 @@ export class JobRunner {
   private async gather(url: string): Promise<Buffer> {
     const { faults, gatherTimeoutMs, dispatcher } = this.settings;
     if (faults.gatherFails()) throw new ItemFailure('FailedGather', 'injected gather failure');
+    // A held item waits outside its gather timeout; closing the emulator ends the wait (the GET then aborts).
+    const hold = faults.gatherHold();
+    if (hold && !this.abort.signal.aborted) await Promise.race([hold, once(this.abort.signal, 'abort')]);
     const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(gatherTimeoutMs)]);
     try {
       // Injected slowness counts against the gather timeout, like a slow item server would.

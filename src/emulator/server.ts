@@ -53,6 +53,7 @@ export function requestHandler(app: App) {
       if (!url.pathname.startsWith('/_emulator/')) {
         const fault = app.faults.forRequest(req.method ?? 'GET', url.pathname);
         if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+        if (fault.hold) await fault.hold;
         if (fault.kind === 'drop') {
           req.socket.destroy();
           return;

@@ -110,7 +110,13 @@ export class PredictionStore {
       this.queue = [];
       const bytes = Buffer.from(batch.map(({ record }) => `${JSON.stringify(record)}\n`).join(''), 'utf8');
       try {
-        await this.file.write(bytes, 0, bytes.length, null);
+        // A write may be cut short (disk or file-size limit reached): write the rest, which then
+        // fails for real, rather than acknowledge a torn line.
+        for (let written = 0; written < bytes.length; ) {
+          const { bytesWritten } = await this.file.write(bytes, written, bytes.length - written, null);
+          if (bytesWritten === 0) throw new Error('write made no progress');
+          written += bytesWritten;
+        }
         await this.file.datasync();
         this.committedBytes += bytes.length;
         for (const { record } of batch) this.index(record);

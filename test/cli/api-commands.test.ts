@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,10 +159,81 @@ describe('webhooks, datasets and jobs commands', () => {
     expect((await runCli(['jobs', 'logs', job.id, '--output', logsFile], env)).code).toBe(0);
     expect(readFileSync(logsFile, 'utf8').trim().split('\n')).toHaveLength(entries.length);
 
+    // A finished job cannot be cancelled: the API's 409, one line, exit 1.
     const cancelled = await runCli(['jobs', 'cancel', job.id], env);
-    expect([0, 1]).toContain(cancelled.code); // a finished job may refuse cancellation; either way one line
+    expect(cancelled).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `error: job ${job.id} is Reached; only a job that has not ended can be changed\n`,
+    });
     expect(await cli('jobs', 'delete', job.id)).toMatchObject({ deleted: true });
     expect(await cli('datasets', 'delete', dataset.id)).toMatchObject({ deleted: true });
+  });
+
+  test('jobs cancel stops a running job: items in flight finish, no new item starts', async () => {
+    // Items from a host that holds every image until released: the job is running (an item is being
+    // gathered) as soon as the first request arrives, and stays so until the test releases them.
+    const png = readFileSync(join(__dirname, '..', '..', 'samples', 'images', 'cell-001.png'));
+    const held: ServerResponse[] = [];
+    let firstGather: () => void = () => {};
+    const gathering = new Promise<void>((resolve) => {
+      firstGather = resolve;
+    });
+    const host = createServer((_request, response) => {
+      held.push(response);
+      firstGather();
+    });
+    await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
+    const hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
+    try {
+      const ndjson = join(dir, 'held.ndjson');
+      const itemCount = 40; // more than the 4 replicas x 4 items in flight
+      writeFileSync(
+        ndjson,
+        Array.from({ length: itemCount }, (_, n) => `{"kind":"Image","url":"${hostUrl}/${n}.png"}\n`).join(''),
+      );
+      const dataset = await cli('datasets', 'create', '--name', 'held-cells', ndjson);
+      const webhook = await cli(
+        'webhooks',
+        'create',
+        '--name',
+        'cancel-sink',
+        '--endpoint',
+        endpointUrl,
+        '--secret-file',
+        join(dir, 'cancel.secret'),
+      );
+      const job = await cli(
+        'jobs',
+        'create',
+        '--name',
+        'held',
+        '--dataset',
+        dataset.id,
+        '--webhook',
+        webhook.id,
+        '--deployment',
+        emulator.deploymentId,
+      );
+      await gathering;
+
+      const cancelled = await cli('jobs', 'cancel', job.id);
+      expect(cancelled.id).toBe(job.id);
+      expect(cancelled.status.cancelledAt).toEqual(expect.any(Number));
+      expect(cancelled.status.overview).not.toMatch(/^(Reached|Failed)$/); // it was running when cancelled
+
+      for (const response of held.splice(0)) response.writeHead(200, { 'content-type': 'image/png' }).end(png);
+      const ended = await nexus.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 60_000 });
+      expect(ended.status.overview).toBe('Reached');
+      expect(ended.status.message).toBe('Cancelled');
+      expect(ended.status.items.delivered).toBeGreaterThan(0); // the ones in flight finished
+      expect(ended.status.items.delivered).toBeLessThan(itemCount); // nothing new started
+      expect(held).toHaveLength(0); // no item was gathered after the cancel
+    } finally {
+      for (const response of held) response.destroy();
+      host.closeAllConnections();
+      await new Promise((resolve) => host.close(resolve));
+    }
   });
 
   test('jobs create needs exactly one of --deployment and --artifact (exit 2)', async () => {

@@ -18,9 +18,20 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-/** Spawns the real `bin/datature-batch.js`, as a user would. */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): ChildProcess {
-  return spawn(process.execPath, [binPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Spawns the real `bin/datature-batch.js`, as a user would. A long-lived one (a server) gets
+ * `ownProcessGroup`, so that a test stops it with everything it started: `process.kill(-pid)`.
+ */
+export function spawnCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = cleanEnv(),
+  options: { ownProcessGroup?: boolean } = {},
+): ChildProcess {
+  return spawn(process.execPath, [binPath, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
+  });
 }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()): Promise<CliResult> {

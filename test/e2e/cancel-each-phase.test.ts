@@ -1,7 +1,8 @@
 // Cancellation in each phase, by the `cancel` signal and by handle.cancel(), on the real Temporal dev server and
 // the emulator (the time-skipping twin with scripted activities is test/workflow/batch-prediction-cancel.test.ts).
-// The run is held in a phase by the emulator's fault injection (one slow request, or slow item downloads), then
-// cancelled; the cleanup is checked against docs/pipeline.md ("Cancellation: one path").
+// The run is held in a phase by the emulator's fault injection (one request, or the job's item downloads, held
+// until the test releases them: no guessed latency), then cancelled; the cleanup is checked against
+// docs/pipeline.md ("Cancellation: one path").
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -18,18 +19,12 @@ const taskQueue = 'e2e-cancel-each-phase';
 /** More than the job's 16 items in flight (4 replicas x 4), so a cancelled job leaves some never started. */
 const ITEMS = 20;
 const SIGNAL_REASON = 'e2e says stop';
-/** Longer than the time from the job's creation to the cleanup's cancel, shorter than the cleanup's 5 s poll. */
-const SLOW_GATHER_MS = 3000;
-/** One request held this long keeps the run in its phase while the test sees the phase and cancels. */
-const HOLD_MS = 2000;
 
 let stack: E2eStack;
 let worker: Worker;
 let running: Promise<void>;
 let dataset: string;
 let logsDir: string;
-/** A held request outlives a quick run; the emulator is closed only once the last one has been answered. */
-let heldUntil = 0;
 
 beforeAll(async () => {
   stack = await startE2eStack();
@@ -46,7 +41,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await new Promise((done) => setTimeout(done, Math.max(0, heldUntil - Date.now())));
   worker?.shutdown();
   await running;
   await stack?.close();
@@ -67,7 +61,7 @@ const cancelBy: Record<Mechanism, (handle: BatchPredictionHandle) => Promise<voi
 
 interface PhaseCase {
   phase: BatchPhase;
-  /** What holds the run in the phase (every route rule hits one request only). */
+  /** What holds the run in the phase (every route rule holds one request only, until released). */
   faults: FaultSet;
   /**
    * The job after the run: none created; 'cancelled' = it was running and got cancelledAt; 'finished' = it had
@@ -80,26 +74,26 @@ const phaseCases: PhaseCase[] = [
   // The upload's cancellation waits for the activity (WAIT_CANCELLATION_COMPLETED), i.e. for the held PUT here:
   // the cancel reaches an activity only on a heartbeat, and the SDK throttles them. The upload then lands and
   // the cleanup deletes the dataset.
-  { phase: 'uploading', faults: { routes: [{ path: '/_uploads/**', latencyMs: HOLD_MS, count: 1 }] }, job: 'none' },
+  { phase: 'uploading', faults: { routes: [{ path: '/_uploads/**', hold: true, count: 1 }] }, job: 'none' },
   {
     phase: 'waiting-for-dataset',
-    faults: { routes: [{ method: 'GET', path: '/projects/*/batch/datasets/*', latencyMs: HOLD_MS, count: 1 }] },
+    faults: { routes: [{ method: 'GET', path: '/projects/*/batch/datasets/*', hold: true, count: 1 }] },
     job: 'none',
   },
   {
     // createJob does not heartbeat, so the cancellation cannot reach it: the held POST still creates the job,
-    // which the cleanup then cancels (slow downloads keep it running until then).
+    // which the cleanup then cancels (its item downloads held until then).
     phase: 'creating-job',
     faults: {
-      routes: [{ method: 'POST', path: '/projects/*/batch/jobs', latencyMs: HOLD_MS, count: 1 }],
-      gather: { latencyMs: SLOW_GATHER_MS },
+      routes: [{ method: 'POST', path: '/projects/*/batch/jobs', hold: true, count: 1 }],
+      gather: { hold: true },
     },
     job: 'cancelled',
   },
-  { phase: 'waiting-for-job', faults: { gather: { latencyMs: SLOW_GATHER_MS } }, job: 'cancelled' },
+  { phase: 'waiting-for-job', faults: { gather: { hold: true } }, job: 'cancelled' },
   {
     phase: 'collecting-logs',
-    faults: { routes: [{ method: 'GET', path: '/projects/*/batch/jobs/*/logs', latencyMs: HOLD_MS, count: 1 }] },
+    faults: { routes: [{ method: 'GET', path: '/projects/*/batch/jobs/*/logs', hold: true, count: 1 }] },
     job: 'finished',
   },
 ];
@@ -117,6 +111,16 @@ function input(): BatchPredictionInput {
   };
 }
 
+async function untilJobCancelled(handle: BatchPredictionHandle, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { jobId } = await getProgress(handle);
+    if (jobId && (await stack.nexus.jobs.get(jobId)).status.cancelledAt !== undefined) return;
+    if (Date.now() > deadline) throw new Error(`the run's job was not cancelled within ${timeoutMs} ms`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
 async function datasetsNamed(name: string) {
   const found = [];
   for await (const candidate of stack.nexus.datasets.list()) if (candidate.name === name) found.push(candidate);
@@ -130,15 +134,21 @@ test.each(matrix)(
     await stack.setFaults(faults);
     const handle = await startBatchPrediction(stack.env.client, input(), { taskQueue });
     const chain = { workflowId: handle.workflowId, firstExecutionRunId: handle.firstExecutionRunId };
-    await untilPhase(handle, phase, 30_000);
-    if (faults.routes) heldUntil = Date.now() + HOLD_MS + 500;
+    await untilPhase(handle, phase, 60_000);
     await cancelBy[mechanism](handle);
+    // Setting the faults releases every held request: the held API call goes on, and items of a job created
+    // after it are held (before the job exists, no item is held yet; a job's own held items are left alone).
+    if (faults.routes) await stack.setFaults(faults.gather ? { gather: faults.gather } : {});
+    if (job === 'cancelled') {
+      // The items go on once the cleanup has cancelled the job: those in flight finish, no other starts.
+      await untilJobCancelled(handle);
+      await stack.setFaults({});
+    }
 
     const error = await handle.result().then(
       () => undefined,
       (err: unknown) => err,
     );
-    await stack.setFaults({});
     expect(error).toBeInstanceOf(WorkflowFailedError);
     expect((error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
     expect((await handle.describe()).status.name).toBe('CANCELLED');
@@ -167,7 +177,7 @@ test.each(matrix)(
     expect(status.overview).toBe('Reached');
     const accounted = status.items.delivered + status.items.failedDeliver;
     if (job === 'cancelled') {
-      // Stopped before every item: those in flight (maybe none yet) finished, the others never started.
+      // Stopped before every item: those in flight (held until the cancel) finished, the others never started.
       expect(status.cancelledAt).toEqual(expect.any(Number));
       expect(status.message).toBe('Cancelled');
       expect(accounted).toBeLessThan(ITEMS);

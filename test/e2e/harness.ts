@@ -11,13 +11,21 @@ import { request } from 'undici';
 import { type BatchPredictionHandle, getProgress } from '../../src/client';
 import { temporalCliPath } from '../../src/dev/binaries';
 import { type StaticFileServer, startStaticFileServer } from '../../src/dev/static-file-server';
-import { type RunningEmulator, startEmulator } from '../../src/emulator';
+import {
+  DEV_DEPLOYMENT_ID,
+  DEV_PROJECT_ID,
+  DEV_SECRET_KEY,
+  type RunningEmulator,
+  startEmulator,
+} from '../../src/emulator';
 import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import { type Receiver, startReceiver } from '../../src/receiver';
 import { workflowBundlePath } from '../../src/worker';
 import { BATCH_SEARCH_ATTRIBUTES, type BatchPhase } from '../../src/workflows/definitions';
 
 const repoRoot = resolve(__dirname, '..', '..');
+/** A deployment of the e2e project that exists but cannot serve: the emulator fails every job on it. */
+export const ERRORED_DEPLOYMENT_ID = 'deploy_00000000-0000-4000-8000-0000000e4404';
 const imagesDir = join(repoRoot, 'samples', 'images');
 
 export interface E2eStack {
@@ -36,6 +44,8 @@ export interface E2eStack {
   sourceUrl(name: string): string;
   emulatorState(): Promise<EmulatorState>;
   setFaults(faults: unknown): Promise<void>;
+  /** `GET /_emulator/faults`: the fault set with the rules already spent removed. */
+  faults(): Promise<{ routes: unknown[] }>;
   close(): Promise<void>;
 }
 
@@ -56,7 +66,22 @@ export async function startE2eStack(): Promise<E2eStack> {
         searchAttributes: BATCH_SEARCH_ATTRIBUTES,
       },
     }),
-    startEmulator({ port: 0, host: '127.0.0.1', adminRoutes: true, tickIntervalMs: 20 }),
+    startEmulator({
+      port: 0,
+      host: '127.0.0.1',
+      adminRoutes: true,
+      tickIntervalMs: 20,
+      projects: [
+        {
+          id: DEV_PROJECT_ID,
+          secretKey: DEV_SECRET_KEY,
+          deployments: [
+            { id: DEV_DEPLOYMENT_ID, replicas: 4, overview: 'Available' },
+            { id: ERRORED_DEPLOYMENT_ID, replicas: 1, overview: 'Errored' },
+          ],
+        },
+      ],
+    }),
     startStaticFileServer({ root: imagesDir, port: 0 }),
     workflowBundlePath(),
   ]);
@@ -105,6 +130,7 @@ export async function startE2eStack(): Promise<E2eStack> {
     setFaults: async (faults) => {
       await admin('POST', 'faults', faults);
     },
+    faults: async () => (await admin('GET', 'faults')) as { routes: unknown[] },
     async close() {
       await Promise.allSettled([receiver.close(), files.close(), sources.close(), emulator.close()]);
       await env.teardown();
@@ -130,6 +156,8 @@ export function spawnWorkerProcess(
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
+      // .ci/run finds what the suite left running by this marker: pass it on to a hand-built env.
+      BATCH_TEST_RUN_MARKER: process.env.BATCH_TEST_RUN_MARKER,
       TEMPORAL_ADDRESS: stack.env.address,
       TEMPORAL_NAMESPACE: stack.env.namespace ?? 'default',
       TEMPORAL_TASK_QUEUE: taskQueue,

@@ -9,6 +9,7 @@ import {
   startEmulatorFixture,
   startReceiver,
   uploadDataset,
+  waitFor,
   waitForJob,
 } from './helpers';
 
@@ -77,6 +78,50 @@ describe('emulator fault injection', () => {
     await expect(api.call('GET', '/batch/datasets')).rejects.toThrow();
   });
 
+  it('holds a request until the fault set changes, and counts it as held meanwhile', async () => {
+    await setFaults({ routes: [{ method: 'GET', path: '/projects/*/batch/jobs', hold: true, count: 1 }] });
+    let answered = false;
+    const held = api.call('GET', '/batch/jobs').then((response) => {
+      answered = true;
+      return response;
+    });
+    await waitFor('the request to be held', async () => {
+      const faults = await api.call('GET', '/_emulator/faults');
+      return faults.body.heldRequests === 1 ? true : undefined;
+    });
+    // Other requests are not held (the rule is spent), and the held one stays unanswered.
+    expect((await api.call('GET', '/batch/jobs')).status).toBe(200);
+    expect(answered).toBe(false);
+    const released = await api.call('POST', '/_emulator/faults', {});
+    expect(released.body.heldRequests).toBe(0);
+    expect((await held).status).toBe(200);
+  });
+
+  it('holds item gathering until the fault set changes: a job stays mid-way as long as a test needs', async () => {
+    const receiver = await startReceiver();
+    try {
+      const webhook = await createWebhook(api, receiver.url, newSecret());
+      const dataset = await uploadDataset(
+        api,
+        Array.from({ length: 40 }, (_, i) => `${images.url}/img/${i}.png`),
+      );
+      await setFaults({ gather: { hold: true } });
+      const job = (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body;
+      // The default deployment's 4 replicas x 4 items are in flight, all held.
+      await waitFor('the items in flight to be held', async () => {
+        const faults = await api.call('GET', '/_emulator/faults');
+        return faults.body.heldRequests === 16 ? true : undefined;
+      });
+      const mid = await api.call('GET', `/batch/jobs/${job.id}`);
+      expect(mid.body.status.items).toMatchObject({ Gathered: 0, Delivered: 0 });
+      await api.call('DELETE', '/_emulator/faults');
+      const done = await waitForJob(api, job.id);
+      expect(done.status.items).toMatchObject({ Gathered: 40, Delivered: 40 });
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('slows item gathering past the gather timeout and fails predictions', async () => {
     const receiver = await startReceiver();
     try {
@@ -115,8 +160,42 @@ describe('emulator fault injection', () => {
   });
 
   it('counts objects in /_emulator/state and rejects bad fault definitions', async () => {
-    const state = await api.call('GET', '/_emulator/state');
-    expect(state.body).toMatchObject({ projects: 1, webhooks: 1, datasets: 1, jobs: 3, activeJobs: 0, logEntries: 18 });
+    // Its own emulator: the counts do not depend on what the tests before it created.
+    const fresh = await startEmulatorFixture({ adminRoutes: true, tickIntervalMs: 20 });
+    const receiver = await startReceiver();
+    try {
+      const counted = fresh.api;
+      expect((await counted.call('GET', '/_emulator/state')).body).toMatchObject({
+        projects: 1,
+        webhooks: 0,
+        datasets: 0,
+        jobs: 0,
+        activeJobs: 0,
+        logEntries: 0,
+      });
+      const webhook = await createWebhook(counted, receiver.url, newSecret());
+      const dataset = await uploadDataset(
+        counted,
+        [0, 1, 2].map((i) => `${fresh.images.url}/img/${i}.png`),
+      );
+      const held = await createJob(counted, dataset.id, webhook.id, fresh.emulator.deploymentId, {
+        startAtTime: Date.now() + 3_600_000,
+      });
+      const ran = await createJob(counted, dataset.id, webhook.id, fresh.emulator.deploymentId);
+      await waitForJob(counted, ran.body.id);
+      expect((await counted.call('GET', '/_emulator/state')).body).toMatchObject({
+        projects: 1,
+        webhooks: 1,
+        datasets: 1,
+        jobs: 2,
+        activeJobs: 1, // the one waiting for its startAtTime
+        logEntries: 3,
+      });
+      expect(held.status).toBeLessThan(300);
+    } finally {
+      await receiver.close();
+      await fresh.close();
+    }
     expect(await api.call('POST', '/_emulator/faults', { routes: [{ path: '/x', status: 418 }] })).toMatchObject({
       status: 400,
       body: { message: expect.stringMatching(/^routes\.0\.status: /) },

@@ -48,9 +48,11 @@ describe('emulator job progress, cutoffs and log queries', () => {
     });
     // Items flow while the job still says Waiting, as in the API docs (the default runningJobOverview).
     expect(midway.status).toMatchObject({ overview: 'Waiting', message: 'Waiting' });
+    // Served while 3 jobs move 600 items. The bound is generous (3x the worst call seen with other suites
+    // loading the 2 cores, docs/emulator.md), so only an engine that blocks the event loop fails it.
     const started = performance.now();
     for (let i = 0; i < 10; i++) expect((await api.call('GET', '/batch/jobs')).status).toBe(200);
-    expect((performance.now() - started) / 10).toBeLessThan(200);
+    expect((performance.now() - started) / 10).toBeLessThan(1000);
     for (const id of jobs) {
       const done = await waitForJob(api, id);
       expect(done.status.items).toMatchObject({ Gathered: 200, Preprocessed: 200, Predicted: 200, Delivered: 200 });

@@ -223,4 +223,38 @@ describe('emulator state machines', () => {
       await receiver.close();
     }
   });
+  it('signs deliveries with real wall-clock time while its own clock is shifted days ahead', async () => {
+    const secret = newSecret();
+    const receiver = await startReceiver();
+    try {
+      const webhook = await createWebhook(api, receiver.url, secret);
+      const dataset = await uploadDataset(api, [`${images.url}/img/7.png`, `${images.url}/img/8.png`]);
+      const shift = 3 * 24 * HOUR;
+      const clock = await api.call('POST', '/_emulator/clock', { offsetMs: shift });
+      expect(clock.body.offsetMs).toBe(shift);
+      const before = Math.floor(Date.now() / 1000);
+      const job = (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body;
+      await waitForJob(api, job.id);
+      const tested = await api.call('POST', `/batch/webhooks/${webhook.id}:test`, {});
+      expect(tested.body.status).toBe('Ok');
+      const after = Math.floor(Date.now() / 1000);
+
+      expect(receiver.received).toHaveLength(3); // two items and the test delivery
+      for (const delivery of receiver.received) {
+        const timestamp = Number(delivery.headers['webhook-timestamp']);
+        // Real time: between the test's own readings of the wall clock, not 3 days on.
+        expect(timestamp).toBeGreaterThanOrEqual(before);
+        expect(timestamp).toBeLessThanOrEqual(after);
+        expect(verify(secret, delivery)).toMatchObject({ ok: true });
+      }
+      // ...while what the emulator timestamps itself is on its shifted clock.
+      const itemDeliveries = receiver.received.filter((delivery) => delivery.json.type === 'batch.item.predicted');
+      expect(itemDeliveries).toHaveLength(2);
+      for (const delivery of itemDeliveries) {
+        expect(delivery.json.createTime).toBeGreaterThanOrEqual(before * 1000 + shift);
+      }
+    } finally {
+      await receiver.close();
+    }
+  });
 });

@@ -17,7 +17,7 @@ import {
   ServerError,
   UnprocessableEntityError,
 } from '../../src/nexus';
-import { parseRetryAfter } from '../../src/nexus/retry-policy';
+import { parseRetryAfter, retryDelayMs } from '../../src/nexus/retry-policy';
 import { webhookWire } from './fixtures/seed-wire';
 import { json, type LoopbackServer, startLoopbackServer } from './helpers/loopback-server';
 
@@ -26,12 +26,15 @@ const PROJECT = 'proj_0123';
 const webhookPath = `/projects/${PROJECT}/batch/webhooks/webhook_1`;
 
 let server: LoopbackServer;
+/** performance.now() at which each request of the current script reached the server. */
+let arrivals: number[] = [];
 beforeAll(async () => {
   server = await startLoopbackServer();
 });
 afterAll(() => server.close());
 beforeEach(() => {
   server.requests.length = 0;
+  arrivals = [];
 });
 
 const client = (options: Partial<ConstructorParameters<typeof NexusClient>[0]> = {}) =>
@@ -41,6 +44,7 @@ const client = (options: Partial<ConstructorParameters<typeof NexusClient>[0]> =
 function script(...responses: Array<[number, unknown, Record<string, string>?] | 'reset' | 'hang'>) {
   let i = 0;
   server.handle((_req, res) => {
+    arrivals.push(performance.now());
     const next = responses[Math.min(i++, responses.length - 1)];
     if (next === 'reset') res.socket?.destroy();
     else if (next === 'hang') return;
@@ -169,12 +173,34 @@ describe('retries', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  test('Retry-After in seconds is honoured', async () => {
-    script([429, { message: 'slow down' }, { 'retry-after': '1' }], [200, webhookWire]);
-    const started = Date.now();
+  test.each([
+    ['retry-after (seconds) on a 429', 429, { 'retry-after': '2' }, 2000],
+    ['retry-after-ms on a 503', 503, { 'retry-after-ms': '1500' }, 1500],
+  ] as const)('%s: the retry waits that long, as seen by the server', async (_name, status, headers, delayMs) => {
+    script([status, { message: 'later' }, headers], [200, webhookWire]);
     await client().webhooks.get('webhook_1');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(server.requests).toHaveLength(2);
+    // Between the two arrivals (a lower bound only: a loaded machine may be late, never early). The
+    // first backoff without the header would be at most 500 ms.
+    expect(arrivals[1] - arrivals[0]).toBeGreaterThanOrEqual(delayMs - 5);
+  });
+
+  test('a Retry-After replaces the exponential backoff, capped at 60 s; without one the backoff has jitter', () => {
+    for (const retryIndex of [0, 3, 9]) {
+      expect(retryDelayMs(new RateLimitError(429, 'x', undefined, 1234), retryIndex)).toBe(1234);
+      expect(retryDelayMs(new ServerError(503, 'x', undefined, 0), retryIndex)).toBe(0);
+      expect(retryDelayMs(new ServerError(503, 'x', undefined, 3_600_000), retryIndex)).toBe(60_000);
+    }
+    for (const [retryIndex, backoff] of [
+      [0, 500],
+      [1, 1000],
+      [3, 4000],
+      [9, 8000],
+    ]) {
+      const delay = retryDelayMs(new ServerError(503, 'x', undefined, undefined), retryIndex);
+      expect(delay).toBeGreaterThan(backoff * 0.75 - 1);
+      expect(delay).toBeLessThanOrEqual(backoff);
+    }
   });
 
   test('RateLimitError carries retryAfterMs', async () => {
@@ -237,36 +263,47 @@ describe('retries', () => {
   });
 
   test('a hanging server: NexusTimeoutError after timeoutMs, retried', async () => {
+    // The server never answers: without a working timeout this never resolves (the test times out).
     script('hang');
-    const started = Date.now();
     const err = await failure(client({ timeoutMs: 200, maxRetries: 1 }).webhooks.get('webhook_1'));
     expect(err).toBeInstanceOf(NexusTimeoutError);
+    expect(err.message).toBe('request timed out after 200 ms');
     expect(isRetryable(err)).toBe(true);
     expect(server.requests).toHaveLength(2);
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 });
 
 describe('abort', () => {
   test('mid-request: rejects with the signal reason at once, no retry', async () => {
-    script('hang');
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('stop now')), 100);
-    const started = Date.now();
-    const err = await failure(client().webhooks.get('webhook_1', { signal: controller.signal }));
+    // Aborted once the request is at the server (which never answers).
+    const arrived = new Promise<void>((resolve) => server.handle(() => resolve()));
+    void arrived.then(() => controller.abort(new Error('stop now')));
+    const started = performance.now();
+    const err = await failure(
+      client({ timeoutMs: 20_000, maxRetries: 0 }).webhooks.get('webhook_1', { signal: controller.signal }),
+    );
     expect(err.message).toBe('stop now');
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Not by the client's 20 s timeout: a generous bound, far from both the abort and the timeout.
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(server.requests).toHaveLength(1);
   });
 
-  test('mid-backoff: a 30 s Retry-After wait ends when the signal aborts', async () => {
-    script([429, { message: 'later' }, { 'retry-after': '30' }]);
+  test('mid-backoff: a 60 s Retry-After wait ends when the signal aborts', async () => {
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('cancelled')), 200);
-    const started = Date.now();
+    const answered = new Promise<void>((resolve) =>
+      server.handle((_req, res) => {
+        json(res, 429, { message: 'later' }, { 'retry-after': '60' });
+        resolve();
+      }),
+    );
+    // Aborted once the 429 was sent, i.e. during the 60 s wait before the retry.
+    void answered.then(() => setTimeout(() => controller.abort(new Error('cancelled')), 50));
+    const started = performance.now();
     const err = await failure(client().webhooks.get('webhook_1', { signal: controller.signal }));
     expect(err.message).toBe('cancelled');
-    expect(Date.now() - started).toBeLessThan(2000);
+    // Not after sitting out the wait: a generous bound, far from both the abort and the 60 s.
+    expect(performance.now() - started).toBeLessThan(30_000);
     expect(server.requests).toHaveLength(1);
   });
 });

@@ -1,19 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ItemPredictedDelivery } from '../../src/webhook-delivery/payload';
-import { type ChildReceiver, startChildReceiver } from './child-receiver';
+import { crashAllChildReceivers, startChildReceiver } from './child-receiver';
 import { itemDelivery, newSecret, postSigned, readStored, tempDir } from './helpers';
 
 const secret = newSecret();
 let tmp: ReturnType<typeof tempDir>;
-let child: ChildReceiver | undefined;
 
 beforeAll(() => {
   tmp = tempDir();
 });
 
 afterAll(async () => {
-  await child?.crash();
+  await crashAllChildReceivers();
   tmp.remove();
 });
 
@@ -53,7 +52,6 @@ test('kill -9 mid-stream: every acknowledged prediction survives, redeliveries a
   );
 
   const first = await startChildReceiver({ port: 0, secretFile, outFile });
-  child = first;
   let crashing: Promise<void> | undefined;
   const ackedBeforeCrash = await deliverAll(
     () => first.url,
@@ -74,7 +72,6 @@ test('kill -9 mid-stream: every acknowledged prediction survives, redeliveries a
 
   // Same port, like a supervisor restarting it behind a fixed webhook endpoint; the sender redelivers everything.
   const second = await startChildReceiver({ port: first.port, secretFile, outFile });
-  child = second;
   const ackedAfterRestart = await deliverAll(() => second.url, deliveries, 32);
   expect(ackedAfterRestart.size).toBe(deliveries.length);
 
@@ -88,7 +85,6 @@ test('the CLI receiver stops on SIGTERM with exit 0, keeping what it stored', as
   const secretFile = join(tmp.dir, 'secret-graceful');
   writeFileSync(secretFile, secret);
   const receiver = await startChildReceiver({ port: 0, secretFile, outFile });
-  child = receiver;
   const delivery = itemDelivery({ jobId: 'job_graceful' });
   expect((await postSigned(receiver.url, delivery, { secret })).status).toBe(200);
   expect(await receiver.stop()).toBe(0);

@@ -50,12 +50,12 @@ async function rawRequestLine(line: string) {
 }
 
 // Every tuple has all four elements: jest hands a shorter row's missing argument over as `done`.
-type Case = [
-  name: string,
-  send: () => Promise<{ status: number; text: string }>,
-  expected: number,
-  code: string | null,
-];
+type Case = [name: string, send: () => Promise<{ status: number; text: string }>, expected: number, code: string];
+
+/** The body of an answer: `text` is the whole response when the request was sent raw. */
+function bodyOf(text: string): string {
+  return text.startsWith('HTTP/') ? text.slice(text.indexOf('\r\n\r\n') + 4) : text;
+}
 
 const cases: Case[] = [
   ['unsigned', () => postSigned(receiver.url, itemDelivery()), 401, 'missing-headers'],
@@ -138,7 +138,7 @@ const cases: Case[] = [
     'text/plain content type',
     () => postSigned(receiver.url, itemDelivery(), { secret, headers: { 'content-type': 'text/plain' } }),
     415,
-    null,
+    'unsupported-media-type',
   ],
   [
     'form content type',
@@ -148,7 +148,7 @@ const cases: Case[] = [
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
       }),
     415,
-    null,
+    'unsupported-media-type',
   ],
   ['signed body that is not JSON', () => postSigned(receiver.url, '{"type":', { secret }), 400, 'invalid-json'],
   [
@@ -178,15 +178,25 @@ const cases: Case[] = [
     400,
     'delivery-id-mismatch',
   ],
-  ['GET on the delivery endpoint', () => postSigned(receiver.url, '', { method: 'GET' }), 405, null],
+  ['GET on the delivery endpoint', () => postSigned(receiver.url, '', { method: 'GET' }), 405, 'method-not-allowed'],
   [
     'PUT on the delivery endpoint',
     () => postSigned(receiver.url, itemDelivery(), { secret, method: 'PUT' }),
     405,
-    null,
+    'method-not-allowed',
   ],
-  ['POST to /healthz', () => postSigned(receiver.url, itemDelivery(), { secret, path: '/healthz' }), 405, null],
-  ['unknown path', () => postSigned(receiver.url, itemDelivery(), { secret, path: '/webhooks/other' }), 404, null],
+  [
+    'POST to /healthz',
+    () => postSigned(receiver.url, itemDelivery(), { secret, path: '/healthz' }),
+    405,
+    'method-not-allowed',
+  ],
+  [
+    'unknown path',
+    () => postSigned(receiver.url, itemDelivery(), { secret, path: '/webhooks/other' }),
+    404,
+    'not-found',
+  ],
   ['unparsable URL (bad port in a //host path)', () => rawRequestLine('POST //x:99999/ HTTP/1.1'), 400, 'invalid-url'],
   ['unparsable absolute-form URL', () => rawRequestLine('GET http://x:99999/counts HTTP/1.1'), 400, 'invalid-url'],
   [
@@ -202,8 +212,21 @@ describe('receiver rejects bad requests and stores nothing for them', () => {
     const before = receiver.total;
     const { status, text } = await send();
     expect(status).toBe(expected);
-    if (code) expect(text).toContain(`"error":"${code}"`);
+    // Every rejection has the documented body, and nothing else: {"error":"<code>","message":"..."}.
+    expect(JSON.parse(bodyOf(text))).toEqual({ error: code, message: expect.stringMatching(/\S/) });
     expect(receiver.total).toBe(before);
+  });
+
+  test.each([
+    ['GET', '/', 'POST'],
+    ['PUT', '/', 'POST'],
+    ['POST', '/healthz', 'GET, HEAD'],
+    ['DELETE', '/counts?jobId=j', 'GET, HEAD'],
+  ] as const)('%s %s answers 405 with Allow: %s', async (method, path, allow) => {
+    const response = await request(`${receiver.url}${path}`, { method });
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe(allow);
+    expect(await response.body.json()).toEqual({ error: 'method-not-allowed', message: `use ${allow}` });
   });
 
   test('rejected bodies never reach the file, accepted ones do, with the documented shape', async () => {

@@ -178,12 +178,17 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
     await eventually('the first run counted as running', async () =>
       (await describeBatchSchedule(client, 'overlapping')).runningWorkflowIds.includes(firstRun) ? true : undefined,
     );
-    // Run ids carry the scheduled time to the second: space the triggers so a start would get a new id.
-    for (let attempt = 0; attempt < 2; attempt++) {
+    // Run ids carry the scheduled time to the second: space the triggers so a start would get a new id
+    // (a precondition of the test, not a window it has to hit). Each trigger is waited for until the
+    // server has counted it as skipped.
+    for (let attempt = 1; attempt <= 2; attempt++) {
       await sleep(1100);
       await triggerBatchSchedule(client, 'overlapping');
+      await eventually(`trigger ${attempt} handled`, async () => {
+        const details = await describeBatchSchedule(client, 'overlapping');
+        return details.runsSkippedForOverlap + details.runsTaken >= 1 + attempt ? details : undefined;
+      });
     }
-    await sleep(1000);
 
     const described = await describeBatchSchedule(client, 'overlapping');
     expect(described.runningWorkflowIds).toEqual([firstRun]);
@@ -207,7 +212,16 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
       taskQueue,
       input: runInput(source),
     });
-    await sleep(2500);
+    // A witness on the same 1 s interval, never paused: its runs prove the server's scheduler did tick,
+    // however slowly, where a fixed sleep would only hope so.
+    await createBatchSchedule(client, { scheduleId: 'witness', every: '1s', taskQueue, input: runInput(source) });
+    const witnessTicks = async (count: number) => {
+      const from = (await describeBatchSchedule(client, 'witness')).runsTaken;
+      await eventually(`${count} more witness runs`, async () =>
+        (await describeBatchSchedule(client, 'witness')).runsTaken >= from + count ? true : undefined,
+      );
+    };
+    await witnessTicks(2);
     expect((await describeBatchSchedule(client, 'ticking')).runsTaken).toBe(0);
 
     await unpauseBatchSchedule(client, 'ticking');
@@ -216,12 +230,14 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
       return details.runsTaken >= 2 ? details : undefined;
     });
     await pauseBatchSchedule(client, 'ticking', 'enough');
-    await sleep(500);
+    // A run the scheduler was starting as the pause landed may still be counted: one witness tick settles it.
+    await witnessTicks(1);
     const takenWhenPaused = (await describeBatchSchedule(client, 'ticking')).runsTaken;
-    await sleep(2500);
+    await witnessTicks(2);
     const later = await describeBatchSchedule(client, 'ticking');
     expect(later.runsTaken).toBe(takenWhenPaused);
     expect(later).toMatchObject({ paused: true, note: 'enough' });
+    await deleteBatchSchedule(client, 'witness');
     await deleteBatchSchedule(client, 'ticking');
   });
 
