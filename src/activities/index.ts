@@ -4,11 +4,11 @@ import { NexusClient } from '../nexus';
 import { FailureType } from '../workflows/failures';
 import { collectLogs } from './collect-logs';
 import { deleteDatasetsNamed, getDataset, uploadDataset, validateSource } from './datasets';
-import { cancelJob, createJob, findJobByName, getJob } from './jobs';
+import { cancelJob, createJob, describeJob, findJobByName, getJob } from './jobs';
 import { countReceiverPredictions } from './receiver-check';
 import type { BatchActivities } from './types';
 
-export type { BatchActivities, DatasetSnapshot, SourceSummary } from './types';
+export type { AdoptedJob, BatchActivities, DatasetSnapshot, SourceSummary } from './types';
 
 export interface ActivitiesConfig {
   secretKey: string;
@@ -37,6 +37,7 @@ export function createActivities(config: ActivitiesConfig): BatchActivities {
     deleteDatasetsNamed: (name) => deleteDatasetsNamed(nexus, name),
     createJob: (request) => createJob(nexus, request),
     findJobByName: (name) => findJobByName(nexus, name),
+    describeJob: (jobId) => describeJob(nexus, jobId),
     getJob: (jobId) => getJob(nexus, jobId),
     cancelJob: (jobId) => cancelJob(nexus, jobId),
     collectLogs: (request) => collectLogs(nexus, config.logsDir, request),

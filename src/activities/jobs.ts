@@ -1,8 +1,9 @@
 import { Context } from '@temporalio/activity';
-import { ConflictError, type DeploymentTemplate, type Job, type NexusClient } from '../nexus';
+import { ConflictError, type DeploymentTemplate, type Job, type NexusClient, NotFoundError } from '../nexus';
 import type { JobInput, JobSnapshot } from '../workflows/definitions';
 import { mapped } from './error-mapping';
 import { type ReceiverWatch, watchWithReceiver } from './receiver-check';
+import type { AdoptedJob } from './types';
 
 /** Only what the workflow needs goes into history: overview, message, reason and the eight counters. */
 function toJobSnapshot(job: Job): JobSnapshot {
@@ -75,6 +76,29 @@ function findOrCreateJob(
       { signal },
     );
     return { jobId: created.id };
+  });
+}
+
+/** A dataset deleted since the job was made leaves its item count unknown (0): the job's end is its overview. */
+export function describeJob(nexus: NexusClient, jobId: string): Promise<AdoptedJob> {
+  return mapped(async () => {
+    const { spec, createDate } = await nexus.jobs.get(jobId);
+    const datasetId = spec.datasetId ?? undefined;
+    let itemCount = 0;
+    if (datasetId) {
+      try {
+        itemCount = (await nexus.datasets.get(datasetId)).status.itemCount;
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    return {
+      createdAt: createDate,
+      datasetId,
+      itemCount,
+      startAtTime: spec.startAtTime ?? undefined,
+      stopAtTime: spec.stopAtTime ?? undefined,
+    };
   });
 }
 

@@ -7,6 +7,15 @@ export interface SourceSummary {
   crc32c: string;
 }
 
+export interface AdoptedJob {
+  /** Epoch ms: when the job was created (its counters have been growing since then, or since startAtTime). */
+  createdAt: number;
+  datasetId?: string;
+  itemCount: number;
+  startAtTime?: number;
+  stopAtTime?: number;
+}
+
 export interface DatasetSnapshot {
   overview: string;
   message: string;
@@ -32,6 +41,8 @@ export interface BatchActivities {
     watch?: { receiverUrl: string; workflowId: string; itemCount: number };
   }): Promise<{ jobId: string }>;
   findJobByName(name: string): Promise<{ jobId: string } | null>;
+  /** An existing job to adopt: its dataset, that dataset's item count (0 if gone), its time window. */
+  describeJob(jobId: string): Promise<AdoptedJob>;
   getJob(jobId: string): Promise<JobSnapshot>;
   cancelJob(jobId: string): Promise<JobSnapshot>;
   /** Streams every log entry of the job to `<directory>/<fileName>`, resuming from its heartbeat cursor. */

@@ -7,8 +7,10 @@ import type { TemporalSession } from './temporal-client';
 export interface RunRequest {
   workflowId?: string;
   name?: string;
-  /** Absolute path of an NDJSON file the worker can read, or an http(s) URL of one. */
-  dataset: string;
+  /** Absolute path of an NDJSON file the worker can read, or an http(s) URL of one (none with `jobId`). */
+  dataset?: string;
+  /** Adopt this existing job instead of uploading and creating one. */
+  jobId?: string;
   deploymentId?: string;
   artifactId?: string;
   webhookIds: string[];
@@ -25,8 +27,12 @@ export interface RunRequest {
 
 export function toBatchPredictionInput(request: RunRequest): BatchPredictionInput {
   const epochMs = (time?: string) => (time ? Date.parse(time) : undefined);
+  const logs = { collect: true, directory: request.logsDirectory };
+  if (request.jobId)
+    return { job: { jobId: request.jobId }, polling: request.polling, logs, receiverUrl: request.receiverUrl };
+  const dataset = request.dataset ?? '';
   return {
-    dataset: /^https?:\/\//.test(request.dataset) ? { ndjsonUrl: request.dataset } : { ndjsonPath: request.dataset },
+    dataset: /^https?:\/\//.test(dataset) ? { ndjsonUrl: dataset } : { ndjsonPath: dataset },
     job: {
       name: request.name,
       deploymentId: request.deploymentId,
@@ -36,7 +42,7 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
       stopAtTime: epochMs(request.stopAt),
     },
     polling: request.polling,
-    logs: { collect: true, directory: request.logsDirectory },
+    logs,
     receiverUrl: request.receiverUrl,
   };
 }

@@ -1,7 +1,7 @@
 // The zod schema of `batchPrediction`'s input: callers validate before starting a run, and the committed
 // JSON Schema (schemas/batch-prediction-input.schema.json) is generated from it for non-TS callers.
 import { z } from 'zod';
-import { type BatchPredictionInput, JOB_LOG_LEVELS } from '../workflows/definitions';
+import { type BatchPredictionInput, isAdoptedJob, JOB_LOG_LEVELS } from '../workflows/definitions';
 
 /** Inline items travel in the workflow history: keep them small, use a file or URL for real batches. */
 export const MAX_INLINE_ITEMS = 1000;
@@ -62,9 +62,15 @@ const LogsDirectorySchema = z
   .regex(/^(?![/\\])(?![A-Za-z]:)(?!(.*[/\\])?\.\.([/\\]|$))/, 'must be a relative folder without ".." segments')
   .describe("A folder inside the worker's logs directory");
 
+const AdoptJobSchema = z
+  .strictObject({ jobId: z.string().min(1).describe('An existing batch job to wait for, collect and cancel') })
+  .describe('Adopt a job created elsewhere');
+
 export const BatchPredictionInputSchema = z.strictObject({
-  dataset: DatasetSourceSchema,
-  job: JobSchema,
+  dataset: DatasetSourceSchema.optional().describe('Required unless job is {jobId}'),
+  job: z.union([AdoptJobSchema, JobSchema], {
+    error: 'give {jobId} of an existing job, or webhookIds with exactly one of deploymentId or artifactId',
+  }),
   polling: PollingSchema.optional(),
   logs: z
     .strictObject({
@@ -118,18 +124,35 @@ export class BatchInputError extends Error {
  */
 export function parseBatchPredictionInput(input: unknown, now = Date.now()): BatchPredictionInput {
   const parsed = BatchPredictionInputSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new BatchInputError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`),
-    );
+  if (!parsed.success) throw new BatchInputError(parsed.error.issues.flatMap((issue) => describeIssue(issue, input)));
+  const { dataset, job } = parsed.data;
+  if (isAdoptedJob(job)) {
+    if (dataset !== undefined)
+      throw new BatchInputError(['dataset: not used with job.jobId (the job has its dataset)']);
+    return parsed.data;
   }
-  const { stopAtTime } = parsed.data.job;
-  if (stopAtTime !== undefined && stopAtTime <= now) {
-    throw new BatchInputError([`job.stopAtTime: is in the past (${new Date(stopAtTime).toISOString()})`]);
+  if (dataset === undefined) throw new BatchInputError(['dataset: required unless job is {jobId}']);
+  if (job.stopAtTime !== undefined && job.stopAtTime <= now) {
+    throw new BatchInputError([`job.stopAtTime: is in the past (${new Date(job.stopAtTime).toISOString()})`]);
   }
   return parsed.data;
 }
 
+/**
+ * `path: message` for one issue. A `job` matching neither shape is explained by the shape it was meant to
+ * have (it has `jobId`: adopting; otherwise creating), so the wrong field is named rather than "invalid input".
+ */
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
+  const path = issue.path.join('.');
+  if (issue.code === 'invalid_union' && path === 'job' && issue.errors.length === 2) {
+    const job = (input as { job?: unknown }).job;
+    const meant = job !== null && typeof job === 'object' && 'jobId' in job ? 0 : 1;
+    return issue.errors[meant].map((inner) =>
+      `job.${inner.path.join('.') || '(job)'}: ${inner.message}`.replace('job.(job)', 'job'),
+    );
+  }
+  return [`${path || '(input)'}: ${issue.message}`];
+}
 export function batchPredictionInputJsonSchema(): Record<string, unknown> {
   return z.toJSONSchema(BatchPredictionInputSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
 }

@@ -96,7 +96,7 @@ export function toPolicies(policies: BatchSchedulePolicies) {
 /** The input every scheduled run gets: valid, a source re-read at run time, and an empty source is not an error. */
 function scheduledInput(input: BatchPredictionInput): BatchPredictionInput {
   const source = input.dataset;
-  if (!('ndjsonPath' in source) && !('ndjsonUrl' in source)) {
+  if (!source || (!('ndjsonPath' in source) && !('ndjsonUrl' in source))) {
     throw new BatchScheduleError(
       'a scheduled batch needs a source read again at each run: dataset.ndjsonPath or dataset.ndjsonUrl',
     );

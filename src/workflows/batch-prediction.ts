@@ -36,6 +36,8 @@ import {
   cancelSignal,
   checkNowSignal,
   describeCleanup,
+  isAdoptedJob,
+  type JobInput,
   type JobSnapshot,
   type LogsSummary,
   type PhaseTimings,
@@ -130,6 +132,8 @@ export interface CarriedState {
   jobId?: string;
   job?: JobSnapshot;
   jobRunningSince?: number;
+  /** The job's startAtTime/stopAtTime (from the input, or from an adopted job). */
+  jobWindow?: { startAtTime?: number; stopAtTime?: number };
   /** When the upload finished: the dataset wait's deadlines count from it. */
   datasetUploadedAt?: number;
   polls: number;
@@ -253,11 +257,20 @@ class PipelineRun {
     this.state.nextPollAt = undefined;
   }
 
+  /** The job this run creates; undefined when it adopts one (`job: { jobId }`). */
+  private get jobToCreate(): JobInput | undefined {
+    return isAdoptedJob(this.input.job) ? undefined : this.input.job;
+  }
+
   async execute(): Promise<BatchPredictionResult> {
     if (!this.state.jobId) {
-      const itemCount = await this.prepareDataset();
-      if (itemCount === 0) return this.finishEmpty();
-      await this.createJob();
+      if (isAdoptedJob(this.input.job)) {
+        await this.adoptJob(this.input.job.jobId);
+      } else {
+        const itemCount = await this.prepareDataset();
+        if (itemCount === 0) return this.finishEmpty();
+        await this.createJob(this.input.job);
+      }
     }
     const job = await this.waitForJob();
     const logs = this.input.logs?.collect ? await this.collectLogs() : undefined;
@@ -367,24 +380,39 @@ class PipelineRun {
     return { outcome: 'nothing-to-predict', itemCount: 0, timings, polls, runs };
   }
 
-  private async createJob(): Promise<void> {
+  /** A job created elsewhere: only its dataset's size and its time window are needed to wait for it. */
+  private async adoptJob(jobId: string): Promise<void> {
+    this.enterPhase('creating-job');
+    const adopted = await this.api.describeJob(jobId);
+    this.state.jobId = jobId;
+    this.state.datasetId = adopted.datasetId;
+    this.state.itemCount = adopted.itemCount;
+    this.state.jobWindow = { startAtTime: adopted.startAtTime, stopAtTime: adopted.stopAtTime };
+    // Its counters grew from then: the estimate of the time left counts from there, and the first look is now.
+    this.state.jobRunningSince = Math.max(adopted.createdAt, adopted.startAtTime ?? 0);
+    this.state.pollMemory = { polls: 0, stalledPolls: 0 };
+  }
+
+  private async createJob(job: JobInput): Promise<void> {
     this.enterPhase('creating-job');
     const { receiverUrl } = this.input;
     const itemCount = this.state.itemCount ?? 0;
     const { jobId } = await this.creating.createJob({
-      name: jobNameFor(this.chain, this.input.job.name),
+      name: jobNameFor(this.chain, job.name),
       datasetId: this.state.datasetId!,
-      job: this.input.job,
+      job,
       watch: receiverUrl ? { receiverUrl, workflowId: this.chain.workflowId, itemCount } : undefined,
     });
     this.state.jobId = jobId;
+    this.state.jobWindow = { startAtTime: job.startAtTime, stopAtTime: job.stopAtTime };
   }
 
   private async waitForJob(): Promise<JobSnapshot> {
     this.enterPhase('waiting-for-job');
     const jobId = this.state.jobId!;
     const itemCount = this.state.itemCount ?? 0;
-    const { startAtTime, stopAtTime } = this.input.job;
+    // A run from before jobWindow existed still has its input's window.
+    const { startAtTime, stopAtTime } = this.state.jobWindow ?? this.jobToCreate ?? {};
     // The look the previous run planned (continue-as-new), else none: look at once.
     let lookAt = this.state.nextPollAt;
     if (this.state.jobRunningSince === undefined) {
@@ -536,8 +564,9 @@ class PipelineRun {
     const interruptedPhase = this.state.phase;
     this.enterPhase('cancelling');
     let jobId = this.state.jobId;
-    if (!jobId && interruptedPhase === 'creating-job') {
-      jobId = (await this.api.findJobByName(jobNameFor(this.chain, this.input.job.name)))?.jobId;
+    const toCreate = this.jobToCreate;
+    if (!jobId && interruptedPhase === 'creating-job' && toCreate) {
+      jobId = (await this.api.findJobByName(jobNameFor(this.chain, toCreate.name)))?.jobId;
     }
     if (jobId) {
       this.state.jobId = jobId;

@@ -48,6 +48,18 @@ export interface JobInput {
   stopAtTime?: number;
 }
 
+/**
+ * A job created elsewhere (by the SDK, or by a run that was terminated): the run only waits for it,
+ * collects its logs and can cancel it. Nothing is uploaded or created, and its dataset is never deleted.
+ */
+export interface AdoptJobInput {
+  jobId: string;
+}
+
+export function isAdoptedJob(job: JobInput | AdoptJobInput): job is AdoptJobInput {
+  return 'jobId' in job;
+}
+
 export interface PollingInput {
   /** The shortest sleep between two looks at the job (default 5 s). */
   minIntervalMs?: number;
@@ -94,8 +106,9 @@ export interface CleanupInput {
 
 /** JSON-only input: no secrets (the worker holds the API key). Validated by `BatchPredictionInputSchema`. */
 export interface BatchPredictionInput {
-  dataset: DatasetSourceInput;
-  job: JobInput;
+  /** Required unless `job` names an existing job to adopt. */
+  dataset?: DatasetSourceInput;
+  job: JobInput | AdoptJobInput;
   polling?: PollingInput;
   logs?: LogsInput;
   cleanup?: CleanupInput;

@@ -118,6 +118,19 @@ describe('usage and configuration errors', () => {
     );
   });
 
+  test.each([
+    [['run'], 'error: give a dataset (NDJSON file or URL), or --job <jobId> to adopt an existing job'],
+    [
+      ['run', 'items.ndjson', '--job', 'batchjob_1'],
+      'error: --job adopts an existing job: give no dataset, --deployment, --artifact, --webhook, --start-at, --stop-at or --name',
+    ],
+    [['run', '--job', 'batchjob_1', '--webhook', 'webhook_1'], /^error: --job adopts an existing job/],
+  ])('run %j: adopting or creating, never both nor neither (exit 2)', async (args, message) => {
+    const result = await runCli(args, cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:9' }));
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(message);
+  });
+
   test('schedule create without --webhook is a usage error, reported before connecting to Temporal', async () => {
     const result = await runCli(
       ['schedule', 'create', 'nightly', 'items.ndjson', '--every', '1h', '--deployment', 'deploy_1'],

@@ -100,3 +100,64 @@ test('a long dataset wait continues as new and completes, uploading once', async
   // Continuing as new is not a failure: nothing was cleaned up on the way.
   expect(api.deletedDatasetNames).toEqual([]);
 });
+
+test('a job given by id is adopted: waited for and its logs collected, nothing uploaded or created', async () => {
+  const options = { itemCount: 100, jobDurationMs: 2 * HOUR };
+  const api = scriptedApi({ ...options, client: suite.env.client });
+  // The job a terminated run (or the SDK) left behind, created an hour ago.
+  const now = await suite.env.currentTimeMs();
+  api.jobs.push({
+    id: 'job_orphan',
+    name: 'orphan',
+    itemCount: 100,
+    createdAt: now - HOUR,
+    startAt: now - HOUR,
+    durationMs: 2 * HOUR,
+  });
+  const taskQueue = `adopt-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: suite.env.nativeConnection,
+    taskQueue,
+    workflowBundle: suite.workflowBundle,
+    activities: api.activities,
+  });
+  const result = await worker.runUntil(
+    suite.env.client.workflow.execute('batchPrediction', {
+      taskQueue,
+      workflowId: `adopt-${randomUUID()}`,
+      args: [{ job: { jobId: 'job_orphan' }, logs: { collect: true } }],
+    }),
+  );
+  expect(result).toMatchObject({ outcome: 'completed', jobId: 'job_orphan', datasetId: 'dataset_1', itemCount: 100 });
+  expect(result.job.items.delivered).toBe(100);
+  expect(api.calls).toMatchObject({ describeJob: 1, collectLogs: 1 });
+  expect(api.calls.validateSource).toBeUndefined();
+  expect(api.calls.uploadDataset).toBeUndefined();
+  expect(api.calls.createJob).toBeUndefined();
+  // Half done after an hour: the estimate counts from the job's creation, so a handful of looks, not dozens.
+  expect(api.calls.getJob).toBeLessThan(15);
+});
+
+test.each([
+  [
+    'a dataset besides the job to adopt',
+    { dataset: { ndjsonPath: '/x.ndjson' }, job: { jobId: 'job_1' } },
+    /dataset: not used with job\.jobId/,
+  ],
+  [
+    'no dataset for a job to create',
+    { job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'] } },
+    /dataset: required unless job is \{jobId\}/,
+  ],
+  [
+    'a job of neither shape',
+    { dataset: { ndjsonPath: '/x.ndjson' }, job: { deploymentId: 'deploy_1' } },
+    /job\.webhookIds: /,
+  ],
+])('%s is refused with InvalidInput', async (_label, input, message) => {
+  const { error, api } = await run({ itemCount: 1, jobDurationMs: HOUR }, input);
+  const cause = error!.cause as ApplicationFailure;
+  expect(cause.type).toBe('InvalidInput');
+  expect(cause.message).toMatch(message);
+  expect(api.calls).toEqual({});
+});

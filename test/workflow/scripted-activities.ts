@@ -180,6 +180,11 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
       const job = jobs.find((candidate) => candidate.name === name);
       return job ? { jobId: job.id } : null;
     },
+    async describeJob(jobId) {
+      count('describeJob');
+      const job = findJob(jobId);
+      return { createdAt: job.createdAt, datasetId: 'dataset_1', itemCount: job.itemCount, startAtTime: job.startAt };
+    },
     async getJob(jobId) {
       count('getJob');
       lookTimes.push(workflowClockNow());

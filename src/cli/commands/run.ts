@@ -21,17 +21,24 @@ interface RunFlags {
   name?: string;
   workflowId?: string;
   wait?: boolean;
+  job?: string;
 }
 
 /** `run`: start a durable batchPrediction run; detached by default, `--wait` draws progress until it ends. */
 export function register(program: Command): void {
   program
     .command('run')
-    .description('start a batchPrediction run on an NDJSON dataset (a file the worker can read, or a URL)')
-    .argument('<dataset>', 'NDJSON file path or http(s) URL')
+    .description(
+      'start a batchPrediction run on an NDJSON dataset (a file the worker can read, or a URL), or adopt a job with --job',
+    )
+    .argument('[dataset]', 'NDJSON file path or http(s) URL (none with --job)')
+    .option(
+      '--job <jobId>',
+      'adopt an existing job (created by the SDK, or left by a terminated run): wait for it, collect its logs, cancel it with the run',
+    )
     .option('--deployment <deploymentId>', 'existing deployment to predict with')
     .option('--artifact <artifactId>', 'artifact to deploy for this run')
-    .requiredOption('--webhook <webhookId>', 'webhook receiving the predictions (repeatable)', collect)
+    .option('--webhook <webhookId>', 'webhook receiving the predictions (repeatable; required unless --job)', collect)
     .option('--start-at <time>', 'earliest start of the job (ISO-8601)', parseTimeFlag)
     .option('--stop-at <time>', 'stop time of the job (ISO-8601)', parseTimeFlag)
     .option(
@@ -45,16 +52,37 @@ export function register(program: Command): void {
       examples(
         'datature-batch run items.ndjson --deployment deploy_1 --webhook webhook_1 --wait',
         'datature-batch run https://example.com/items.ndjson --artifact artifact_1 --webhook webhook_1 --name nightly',
+        'datature-batch run --job batchjob_… --wait        # pick up a job a terminated run left running',
       ),
     )
-    .action(async (dataset: string, flags: RunFlags, command: Command) => {
+    .action(async (dataset: string | undefined, flags: RunFlags, command: Command) => {
       const output = Output.of(command);
-      const isUrl = /^https?:\/\//.test(dataset);
-      if (!isUrl && !existsSync(dataset)) throw new UsageError(`dataset file not found: ${dataset}`);
+      if (flags.job) {
+        const creating = [
+          dataset,
+          flags.deployment,
+          flags.artifact,
+          flags.webhook,
+          flags.startAt,
+          flags.stopAt,
+          flags.name,
+        ];
+        if (creating.some((value) => value !== undefined)) {
+          throw new UsageError(
+            '--job adopts an existing job: give no dataset, --deployment, --artifact, --webhook, --start-at, --stop-at or --name',
+          );
+        }
+      } else if (dataset === undefined) {
+        throw new UsageError('give a dataset (NDJSON file or URL), or --job <jobId> to adopt an existing job');
+      }
+      const isUrl = dataset !== undefined && /^https?:\/\//.test(dataset);
+      if (dataset !== undefined && !isUrl && !existsSync(dataset))
+        throw new UsageError(`dataset file not found: ${dataset}`);
       const request: RunRequest = {
         workflowId: flags.workflowId,
         name: flags.name,
-        dataset: isUrl ? dataset : resolve(dataset),
+        jobId: flags.job,
+        dataset: dataset === undefined || isUrl ? dataset : resolve(dataset),
         deploymentId: flags.deployment,
         artifactId: flags.artifact,
         webhookIds: flags.webhook ?? [],
@@ -73,7 +101,9 @@ export function register(program: Command): void {
         // With --json nothing is drawn, so nothing is queried: the result is awaited alone.
         const watch = output.json
           ? { queries: 0, describes: 0 }
-          : await watchRun(handle, { uploadBytes: isUrl ? undefined : statSync(dataset).size });
+          : await watchRun(handle, {
+              uploadBytes: dataset === undefined || isUrl ? undefined : statSync(dataset).size,
+            });
         const result = (await awaitRun(session, handle.workflowId)) as BatchPredictionResult;
         output.result({ workflowId: handle.workflowId, uiUrl, result, watch }, () =>
           formatRunResult(handle.workflowId, result, uiUrl, watch),

@@ -322,7 +322,10 @@ function describeText(details: BatchScheduleDetails): string {
       ['overlap', details.policies.overlap],
       ['catch-up window', `${details.policies.catchupWindowMs / 1000}s`],
       ['pause on failure', details.policies.pauseOnFailure],
-      ['dataset', 'ndjsonPath' in source ? source.ndjsonPath : 'ndjsonUrl' in source ? source.ndjsonUrl : source],
+      [
+        'dataset',
+        !source ? '-' : 'ndjsonPath' in source ? source.ndjsonPath : 'ndjsonUrl' in source ? source.ndjsonUrl : source,
+      ],
       ['runs taken', details.runsTaken],
       ['skipped (overlap)', details.runsSkippedForOverlap],
       ['next runs', details.nextRunTimes.map((time) => time.toISOString()).join(', ') || '-'],
