@@ -37,7 +37,14 @@ export interface CreateWorkerOptions {
   logsDir?: string;
   /** Traces (see src/telemetry): activity spans, workflow spans exported through a sink. Default: none. */
   tracing?: Tracing;
+  /**
+   * On shutdown (SIGTERM of a deploy), how long in-flight activities may go on before they are cancelled
+   * and retried elsewhere. Default 30 s: a look at a job (30 s start-to-close) and an upload chunk finish.
+   */
+  shutdownGraceMs?: number;
 }
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
 
 const repoRoot = resolve(__dirname, '..');
 const bundleCacheDir = join(repoRoot, '.data', 'workflow-bundle');
@@ -87,6 +94,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection,
     namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    shutdownGraceTime: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
     workflowBundle: { codePath: await workflowBundlePath({ tracing: Boolean(tracing) }) },
     ...(tracing ? { sinks: tracing.sinks, interceptors: { activity: tracing.activityInterceptors } } : {}),
     activities: createActivities({
@@ -110,6 +118,12 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
 
 const nonEmpty = (variable: string) => z.string({ error: `${variable} is required` }).min(1, `${variable} is empty`);
 
+const ShutdownGraceSchema = z
+  .string()
+  .regex(/^\d+$/, 'DATATURE_BATCH_SHUTDOWN_GRACE_MS is not a whole number of milliseconds')
+  .transform(Number)
+  .optional();
+
 const WorkerEnvSchema = z.object({
   DATATURE_SECRET_KEY: nonEmpty('DATATURE_SECRET_KEY'),
   DATATURE_PROJECT_ID: nonEmpty('DATATURE_PROJECT_ID'),
@@ -119,7 +133,14 @@ const WorkerEnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: nonEmpty('TEMPORAL_TASK_QUEUE').default(DEFAULT_TASK_QUEUE),
   DATATURE_LOGS_DIR: nonEmpty('DATATURE_LOGS_DIR').optional(),
   DATATURE_BATCH_METRICS_ADDRESS: z.string().optional(),
+  DATATURE_BATCH_SHUTDOWN_GRACE_MS: ShutdownGraceSchema,
 });
+
+function shutdownGraceFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const parsed = ShutdownGraceSchema.safeParse(env.DATATURE_BATCH_SHUTDOWN_GRACE_MS);
+  if (!parsed.success) throw new Error(`invalid worker configuration: ${parsed.error.issues[0].message}`);
+  return parsed.data;
+}
 
 /** Reads the worker's env; throws one line per problem, naming the variable and never showing a value. */
 function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env) {
@@ -136,6 +157,7 @@ function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env) {
       baseUrl: vars.DATATURE_API_BASE_URL,
     },
     logsDir: vars.DATATURE_LOGS_DIR,
+    shutdownGraceMs: vars.DATATURE_BATCH_SHUTDOWN_GRACE_MS,
   };
 }
 
@@ -152,7 +174,7 @@ function metricsAddressFrom(flag: string | undefined, env: NodeJS.ProcessEnv = p
 
 /**
  * Runs a worker until SIGINT/SIGTERM (the SDK's runtime turns them into a graceful shutdown: no new tasks,
- * in-flight activities cancelled, then exit). Temporal connection from `@temporalio/envconfig`
+ * in-flight activities get `shutdownGraceMs` to finish, then are cancelled and retried by another worker). Temporal connection from `@temporalio/envconfig`
  * (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TLS, profiles); the rest from DATATURE_* env,
  * unless the CLI passes its resolved config.
  */
@@ -163,8 +185,12 @@ export async function runWorker(resolved?: {
   metricsAddress?: string;
   /** Told the scrape URL once the endpoint is up. */
   onMetrics?: (url: string) => void;
+  /** Default env DATATURE_BATCH_SHUTDOWN_GRACE_MS, else DEFAULT_SHUTDOWN_GRACE_MS. */
+  shutdownGraceMs?: number;
 }): Promise<void> {
   const fromEnv = resolved?.api ? undefined : workerConfigFromEnv();
+  // The CLI resolves the API config itself, not the grace: read it here either way, by the same rule.
+  const graceFromEnv = fromEnv ? fromEnv.shutdownGraceMs : shutdownGraceFromEnv();
   const metricsAddress = metricsAddressFrom(resolved?.metricsAddress);
   // Without metrics the SDK creates its default runtime itself, as before.
   const { metricsUrl } = metricsAddress ? installWorkerRuntime({ metricsAddress }) : {};
@@ -180,6 +206,7 @@ export async function runWorker(resolved?: {
       datature: resolved?.api ?? fromEnv!.datature,
       // The CLI resolves the API config itself but not the logs directory.
       logsDir: fromEnv?.logsDir ?? process.env.DATATURE_LOGS_DIR,
+      shutdownGraceMs: resolved?.shutdownGraceMs ?? graceFromEnv,
       tracing,
     });
     await worker.run();

@@ -92,8 +92,9 @@ export function uploadDataset(
 }
 
 export function getDataset(nexus: NexusClient, datasetId: string): Promise<DatasetSnapshot> {
+  const signal = Context.current().cancellationSignal;
   return mapped(async () => {
-    const { status } = await nexus.datasets.get(datasetId);
+    const { status } = await nexus.datasets.get(datasetId, { signal });
     return { overview: status.overview, message: status.message, itemCount: status.itemCount };
   });
 }

@@ -102,8 +102,10 @@ export function describeJob(nexus: NexusClient, jobId: string): Promise<AdoptedJ
   });
 }
 
+/** Aborted when the activity is cancelled (a cancelled run, or a worker shutting down past its grace). */
 export function getJob(nexus: NexusClient, jobId: string): Promise<JobSnapshot> {
-  return mapped(async () => toJobSnapshot(await nexus.jobs.get(jobId)));
+  const signal = Context.current().cancellationSignal;
+  return mapped(async () => toJobSnapshot(await nexus.jobs.get(jobId, { signal })));
 }
 
 /** A job that has already ended cannot be changed (409): then there is nothing to cancel, and its state is the answer. */

@@ -20,7 +20,12 @@ export function register(program: Command): void {
       'serve Prometheus metrics on 0.0.0.0:<port>/metrics (default: env DATATURE_BATCH_METRICS_ADDRESS, else off)',
       parseIntFlag(1),
     )
-    .action(async (opts: { metricsPort?: number }, command: Command) => {
+    .option(
+      '--shutdown-grace <seconds>',
+      'on SIGTERM, how long in-flight activities may finish before they are cancelled and retried elsewhere (default 30)',
+      parseIntFlag(0),
+    )
+    .action(async (opts: { metricsPort?: number; shutdownGrace?: number }, command: Command) => {
       const output = Output.of(command);
       const globals = command.optsWithGlobals<GlobalOptions>();
       const temporal = resolveTemporalConfig(globals);
@@ -32,6 +37,7 @@ export function register(program: Command): void {
         api,
         metricsAddress: opts.metricsPort === undefined ? undefined : String(opts.metricsPort),
         onMetrics: (url) => output.info(`metrics at ${url}`),
+        shutdownGraceMs: opts.shutdownGrace === undefined ? undefined : opts.shutdownGrace * 1000,
       });
     });
 }
