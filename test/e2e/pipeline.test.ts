@@ -124,10 +124,6 @@ test('50 items: uploaded, predicted, delivered to the receiver, logs on disk, no
   expect(payloads.some((text) => text.includes(dataset50))).toBe(true); // the decoding does reach the input
   expect(payloads.length).toBeGreaterThan(20);
   for (const text of payloads) expect(text).not.toContain(stack.emulator.secretKey);
-  if (process.env.UPDATE_HISTORY_FIXTURES) {
-    const fixture = join(__dirname, '..', 'fixtures', 'histories', 'batch-prediction-50-items.json');
-    writeFileSync(fixture, JSON.stringify(history, null, 2) + '\n');
-  }
 });
 
 test('bad NDJSON fails the run at validation, listing the lines, and creates nothing', async () => {

@@ -1,5 +1,6 @@
-// Replays committed histories of real runs (written by the e2e suite with UPDATE_HISTORY_FIXTURES=1)
-// against today's workflow code: a non-deterministic change to src/workflows fails here.
+// Replays the committed histories (one per path of the workflow, recorded by `npx tsx scripts/record-histories.ts`
+// and never overwritten; the oldest from an e2e run of an earlier version) against today's workflow code:
+// a change to src/workflows that would break a running execution fails here.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
