@@ -98,17 +98,82 @@ class NdjsonChecker {
   private pendingTooLong = false;
   /** A blank line is only an error once another line follows it. */
   private blankLine = 0;
+  private readonly origins = new KnownOrigins();
 
   constructor(private readonly allowEmpty: boolean) {}
 
   push(chunk: Buffer): void {
     if (chunk.length > 0) this.sawBytes = true;
     let start = 0;
-    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-      this.endLine(chunk.subarray(start, end));
+    if (this.pendingBytes > 0 || this.pendingTooLong) {
+      const end = chunk.indexOf(NEWLINE);
+      if (end === -1) {
+        this.append(chunk);
+        return;
+      }
+      this.endLine(chunk.subarray(0, end));
       start = end + 1;
     }
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last >= start) {
+      this.scanLines(chunk, start, last + 1);
+      start = last + 1;
+    }
     this.append(chunk.subarray(start));
+  }
+
+  /**
+   * The whole lines of `chunk[from, to)`. One latin1 string for all of them (a native copy), then, as long as
+   * lines are canonical items of the last URL origin seen, one regular expression match over the whole run
+   * of them (counted by their newlines). A line of the canonical shape with another origin is checked alone
+   * (`FAST_ITEM`), any other line takes `endLine`: the full check with JSON.parse and the exact messages.
+   */
+  private scanLines(chunk: Buffer, from: number, to: number): void {
+    const text = chunk.toString('latin1', from, to);
+    let pos = 0;
+    while (pos < text.length) {
+      const run = this.origins.run();
+      if (run) {
+        run.lastIndex = pos;
+        run.test(text);
+        if (run.lastIndex > pos) {
+          pos = this.countItems(text, pos, run.lastIndex);
+          if (pos === run.lastIndex) continue;
+        }
+      }
+      FAST_ITEM.lastIndex = pos;
+      if (
+        FAST_ITEM.test(text) &&
+        FAST_ITEM.lastIndex - pos - 1 <= MAX_LINE_BYTES &&
+        this.origins.knows(text, pos + FAST_URL_OFFSET)
+      ) {
+        this.countItems(text, pos, FAST_ITEM.lastIndex);
+        pos = FAST_ITEM.lastIndex;
+        continue;
+      }
+      const end = text.indexOf('\n', pos);
+      this.endLine(chunk.subarray(from + pos, from + end));
+      pos = end + 1;
+    }
+  }
+
+  /**
+   * Counts the newline-ended items of `text[from, to)`; returns `to`, or the start of the first line longer
+   * than MAX_LINE_BYTES, which is left to `endLine`.
+   */
+  private countItems(text: string, from: number, to: number): number {
+    let start = from;
+    for (let end = text.indexOf('\n', start); end !== -1 && end < to; end = text.indexOf('\n', start)) {
+      if (end - start > MAX_LINE_BYTES) return start;
+      this.lineNumber++;
+      if (this.blankLine) {
+        this.report(this.blankLine, 'blank line (only the last line may be blank)');
+        this.blankLine = 0;
+      }
+      this.itemCount++;
+      start = end + 1;
+    }
+    return start;
   }
 
   /** Returns the item count, or throws with every error found. */
@@ -174,6 +239,64 @@ class NdjsonChecker {
   private report(line: number, message: string): void {
     this.errorCount++;
     if (this.errors.length < NdjsonValidationError.MAX_REPORTED) this.errors.push({ line, message });
+  }
+}
+
+/**
+ * The byte-level fast path: the exact line `{"kind":"Image","url":"http(s)://…"}` (optionally CRLF) whose URL
+ * holds only printable ASCII other than `"` and `\\`, so that it is valid JSON and UTF-8 and the string's
+ * value is its bytes. Such a URL is valid exactly when its origin (scheme and authority) is: after the host,
+ * the URL parser percent-encodes what it does not like and never fails. So each origin is parsed once.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the class excludes control characters, which make a JSON string invalid
+const FAST_ITEM = /\{"kind":"Image","url":"https?:\/\/[^"\\\x00-\x1f\x7f-\uffff]+"\}\r?\n/y;
+const FAST_URL_OFFSET = '{"kind":"Image","url":"'.length;
+/** Characters that end an origin in a fast-path URL (the closing quote included). */
+const ORIGIN_END = /[/?#"]/g;
+const ORIGIN_ENDS = new Set(['/', '?', '#', '"'].map((c) => c.charCodeAt(0)));
+/** Datasets hold a few hosts; a file of a million distinct ones still works, only through URL.canParse. */
+const MAX_KNOWN_ORIGINS = 64;
+
+/** Origins (`https://host:port`) of fast-path URLs already found valid by `URL.canParse`. */
+class KnownOrigins {
+  private readonly valid = new Set<string>();
+  private last = '';
+  private lastRun: RegExp | undefined;
+
+  /** Matches a run of canonical item lines (newlines included) whose URLs have the last origin seen. */
+  run(): RegExp | undefined {
+    if (!this.lastRun && this.last) {
+      const origin = this.last.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      this.lastRun = new RegExp(
+        `(?:\\{"kind":"Image","url":"${origin}(?:[/?#][^"\\\\\\x00-\\x1f\\x7f-\\uffff]*)?"\\}\\r?\\n)*`,
+        'y',
+      );
+    }
+    return this.lastRun;
+  }
+
+  /** Whether the fast-path URL at `text[at]` has a valid, non-empty authority. */
+  knows(text: string, at: number): boolean {
+    const { last } = this;
+    if (last && text.startsWith(last, at) && ORIGIN_ENDS.has(text.charCodeAt(at + last.length))) return true;
+    ORIGIN_END.lastIndex = text.indexOf('//', at) + 2;
+    ORIGIN_END.test(text);
+    const origin = text.slice(at, ORIGIN_END.lastIndex - 1);
+    if (this.valid.has(origin)) {
+      this.remember(origin);
+      return true;
+    }
+    // An empty authority fails here (`https:///`) though the whole URL may be valid (`https:///a`): the full check decides.
+    if (!URL.canParse(`${origin}/`)) return false;
+    if (this.valid.size >= MAX_KNOWN_ORIGINS) this.valid.clear();
+    this.valid.add(origin);
+    this.remember(origin);
+    return true;
+  }
+
+  private remember(origin: string): void {
+    this.last = origin;
+    this.lastRun = undefined;
   }
 }
 
