@@ -27,6 +27,8 @@ export interface NdjsonDescription {
 export const MAX_LINE_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** Below V8's 128 KiB limit for objects of the young generation. */
+const SCAN_PIECE_BYTES = 64 * 1024;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 export interface NdjsonValidationOptions {
@@ -115,9 +117,15 @@ class NdjsonChecker {
       start = end + 1;
     }
     const last = chunk.lastIndexOf(NEWLINE);
-    if (last >= start) {
-      this.scanLines(chunk, start, last + 1);
-      start = last + 1;
+    // Whole lines go to scanLines in pieces of at most SCAN_PIECE_BYTES (or one longer line): a string of
+    // a megabyte would be allocated in V8's large-object space and stay there until a full GC, growing RSS
+    // by about the file size; strings this small die young and cheaply.
+    while (start <= last) {
+      let end =
+        start + SCAN_PIECE_BYTES > last ? last + 1 : chunk.lastIndexOf(NEWLINE, start + SCAN_PIECE_BYTES - 1) + 1;
+      if (end <= start) end = chunk.indexOf(NEWLINE, start) + 1;
+      this.scanLines(chunk, start, end);
+      start = end;
     }
     this.append(chunk.subarray(start));
   }
