@@ -130,6 +130,8 @@ export interface PageQuery {
 interface LogQuery {
   jobId: string;
   beforeTime?: number;
+  /** Emulator extension: only entries after this one in the newest-first order (same millisecond or older). */
+  before?: { createTime: number; seq: number };
   afterTime?: number;
   levels: string[];
   limit: number;
@@ -334,6 +336,10 @@ export class Store {
       clauses.push('create_time < ?');
       params.push(query.beforeTime);
     }
+    if (query.before) {
+      clauses.push('(create_time < ? OR (create_time = ? AND seq < ?))');
+      params.push(query.before.createTime, query.before.createTime, query.before.seq);
+    }
     if (query.afterTime !== undefined) {
       clauses.push('create_time > ?');
       params.push(query.afterTime);
@@ -343,6 +349,18 @@ export class Store {
     return this.db
       .prepare(`SELECT * FROM job_logs WHERE ${clauses.join(' AND ')} ORDER BY create_time DESC, seq DESC LIMIT ?`)
       .all(...params, query.limit) as LogRow[];
+  }
+
+  /** Where entry `id` of the job sits in the logs order (searched newest first from `beforeTime`). */
+  logPosition(
+    jobId: string,
+    id: string,
+    beforeTime = Number.MAX_SAFE_INTEGER,
+  ): { createTime: number; seq: number } | undefined {
+    const row = this.sql(
+      'SELECT create_time, seq FROM job_logs WHERE job_id = ? AND create_time < ? AND id = ? ORDER BY create_time DESC LIMIT 1',
+    ).get(jobId, beforeTime, id) as { create_time: number; seq: number } | undefined;
+    return row && { createTime: row.create_time, seq: row.seq };
   }
 
   deleteJobLogs(jobId: string): void {
