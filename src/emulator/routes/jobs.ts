@@ -171,6 +171,7 @@ export const jobRoutes: ApiRoute[] = [
         store.deleteJobLogs(id);
         store.deleteRow('jobs', id);
       });
+      store.reclaim();
       return { id, deleted: true };
     },
   },
