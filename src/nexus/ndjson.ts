@@ -11,8 +11,9 @@
 //   is an error: the hosted API documents nothing beyond those two fields.
 import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import { Crc32c } from './crc32c';
+import { Crc32c, ParallelCrc32c } from './crc32c';
 import { type NdjsonSource, sourceOpener } from './dataset-source';
 import { type NdjsonLineError, NdjsonValidationError, NexusValidationError } from './errors';
 
@@ -27,6 +28,10 @@ export interface NdjsonDescription {
 export const MAX_LINE_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** A worker thread costs a few ms and MB to start: worth it for files, not for a few items. */
+const PARALLEL_CRC_AFTER_BYTES = 8 * 1024 * 1024;
+/** On one core the worker would only take turns with this thread. */
+const PARALLEL_CRC = availableParallelism() > 1;
 /** Below V8's 128 KiB limit for objects of the young generation. */
 const SCAN_PIECE_BYTES = 64 * 1024;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -43,22 +48,32 @@ export async function validateNdjson(
 ): Promise<NdjsonDescription> {
   const checker = new NdjsonChecker(options.allowEmpty ?? false);
   const crc = new Crc32c();
+  // Past PARALLEL_CRC_AFTER_BYTES, the CRC continues on a worker thread while this one checks the lines.
+  let parallel: ParallelCrc32c | undefined;
   let sizeBytes = 0;
   try {
     for await (const bytes of chunksOf(source)) {
-      crc.update(bytes);
+      if (parallel) await parallel.update(bytes);
+      else {
+        crc.update(bytes);
+        if (sizeBytes + bytes.length >= PARALLEL_CRC_AFTER_BYTES && PARALLEL_CRC) {
+          parallel = new ParallelCrc32c(READ_CHUNK_BYTES, crc);
+        }
+      }
       sizeBytes += bytes.length;
       checker.push(bytes);
     }
+    const itemCount = checker.finish();
+    return { itemCount, sizeBytes, crc32c: parallel ? await parallel.base64() : crc.base64() };
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (typeof source === 'string' && code === 'ENOENT') {
       throw new NexusValidationError('source', `no such file: ${source}`);
     }
     throw err;
+  } finally {
+    await parallel?.close();
   }
-  const itemCount = checker.finish();
-  return { itemCount, sizeBytes, crc32c: crc.base64() };
 }
 
 /**

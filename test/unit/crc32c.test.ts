@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { venvPythonPath } from '../../src/dev/binaries';
-import { Crc32c, crc32cBase64 } from '../../src/nexus/crc32c';
+import { Crc32c, crc32cBase64, ParallelCrc32c } from '../../src/nexus/crc32c';
 
 describe('crc32c', () => {
   it('matches the RFC 3720 check value', () => {
@@ -31,6 +31,24 @@ describe('crc32c', () => {
         const slice = data.subarray(offset, offset + length);
         expect(new Crc32c().update(slice).value()).toBe(reference(slice));
       }
+    }
+  });
+
+  it('on a worker thread, continuing a digest begun here, gives the same digest', async () => {
+    const data = randomBytes(300_007);
+    const begun = new Crc32c().update(data.subarray(0, 1001));
+    const parallel = new ParallelCrc32c(4096, begun);
+    try {
+      // Parts larger than the worker's buffers and of odd sizes, the caller's buffer reused after each call.
+      const reused = Buffer.alloc(70_001);
+      for (let i = 1001; i < data.length; i += reused.length) {
+        const n = data.copy(reused, 0, i, i + reused.length);
+        await parallel.update(reused.subarray(0, n));
+        reused.fill(0);
+      }
+      expect(await parallel.base64()).toBe(crc32cBase64(data));
+    } finally {
+      await parallel.close();
     }
   });
 
