@@ -77,7 +77,7 @@ export async function validateNdjson(
 }
 
 /**
- * A file is read into one reused buffer: a stream's fresh chunk per read would survive into V8's old
+ * A file is read into two reused buffers: a stream's fresh chunk per read would survive into V8's old
  * generation and pile up (tens of MB of RSS) until a full GC. Each yielded chunk is valid only until the next.
  */
 async function* chunksOf(source: NdjsonSource): AsyncGenerator<Buffer> {
@@ -91,14 +91,18 @@ async function* chunksOf(source: NdjsonSource): AsyncGenerator<Buffer> {
     return;
   }
   const file = await open(source, 'r');
+  // Two buffers: the next read runs (on libuv's thread pool) while the caller checks the current chunk.
+  const buffers = [Buffer.allocUnsafe(READ_CHUNK_BYTES), Buffer.allocUnsafe(READ_CHUNK_BYTES)];
+  let reading = file.read(buffers[0], 0, READ_CHUNK_BYTES, null);
   try {
-    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+    for (let i = 1; ; i++) {
+      const { bytesRead, buffer } = await reading;
       if (bytesRead === 0) return;
+      reading = file.read(buffers[i & 1], 0, READ_CHUNK_BYTES, null);
       yield buffer.subarray(0, bytesRead);
     }
   } finally {
+    await reading.catch(() => {});
     await file.close();
   }
 }
