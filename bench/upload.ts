@@ -139,9 +139,13 @@ export async function main(): Promise<void> {
       name: mode === 'path' ? 'validateNdjson(file path)' : 'validateNdjson(stream factory), the worker path',
       async run() {
         const run = check(
-          await measure(process.execPath, ['-r', 'tsx/cjs', join(__dirname, 'support', 'validate-child.ts'), file, mode], {
-            cwd: ROOT,
-          }),
+          await measure(
+            process.execPath,
+            ['-r', 'tsx/cjs', join(__dirname, 'support', 'validate-child.ts'), file, mode],
+            {
+              cwd: ROOT,
+            },
+          ),
           'validate',
         );
         const { seconds } = JSON.parse(run.stdout) as { seconds: number };

@@ -54,7 +54,9 @@ export async function runBench(spec: BenchSpec): Promise<Map<string, Figures>> {
     for (const variant of order) {
       const figures = await variant.run(round);
       results.get(variant.name)!.push(figures);
-      process.stderr.write(`  [${spec.title}] round ${round + 1}/${spec.rounds} ${variant.name}: ${JSON.stringify(figures)}\n`);
+      process.stderr.write(
+        `  [${spec.title}] round ${round + 1}/${spec.rounds} ${variant.name}: ${JSON.stringify(figures)}\n`,
+      );
       await spec.betweenRuns?.();
     }
   }
