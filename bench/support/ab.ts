@@ -65,7 +65,9 @@ export async function runBench(spec: BenchSpec): Promise<Map<string, Figures>> {
     const figures: Figures = {};
     for (const key of Object.keys(rounds[0] ?? {})) {
       const values = rounds.map((r) => r[key]);
-      figures[key] = values.every((v) => typeof v === 'number') ? median(values as number[]) : values.join('/');
+      figures[key] = values.every((v) => typeof v === 'number')
+        ? median(values as number[])
+        : [...new Set(values)].join(' / ');
     }
     medians.set(name, figures);
   }
