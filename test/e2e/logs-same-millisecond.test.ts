@@ -135,3 +135,61 @@ test('the log collection activity writes each entry once, also when resumed insi
   expect(resumed.entries).toBe(ENTRIES);
   expect(readFileSync(resumed.filePath, 'utf8').split('\n').filter(Boolean)).toEqual(lines);
 });
+
+describe('a server without the emulator beforeId (as the hosted API documents it)', () => {
+  // 1500 entries at one millisecond, then 10 older: only the first page of that millisecond can be read.
+  const at = 1_700_000_000_000;
+  const entry = (i: number, createTime: number): JobLogEntry => ({
+    kind: 'ItemPredicted',
+    createTime,
+    id: i.toString(16).padStart(24, '0'),
+    level: 'Info',
+    item: `https://a.test/${i}.jpg`,
+    status: 'Delivered',
+    timeMs: 1,
+    reason: '',
+  });
+  const all = [
+    ...Array.from({ length: 1500 }, (_, i) => entry(i, at)),
+    ...Array.from({ length: 10 }, (_, i) => entry(1500 + i, at - 1 - i)),
+  ];
+  let hosted: LoopbackServer;
+
+  beforeAll(async () => {
+    hosted = await startLoopbackServer((req, res) => {
+      const query = new URL(req.url, 'http://x').searchParams;
+      const before = query.has('beforeTime') ? Number(query.get('beforeTime')) : Number.POSITIVE_INFINITY;
+      const entries = all.filter((e) => e.createTime < before).slice(0, Number(query.get('maxEntries') ?? 1000));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'batchjoblog_1', object: 'batch_job_log', projectId: 'proj_1', entries }));
+    });
+  });
+  afterAll(() => hosted?.close());
+
+  test('the collection activity says which millisecond is incomplete in its summary', async () => {
+    const activities = createActivities({
+      secretKey: 'k',
+      projectId: 'proj_1',
+      baseUrl: hosted.url,
+      logsDir: join(dir, 'hosted-logs'),
+    });
+    const summary: LogsSummary = await new MockActivityEnvironment().run(activities.collectLogs, {
+      jobId: 'batchjob_1',
+      fileName: 'hosted.logs.ndjson',
+    });
+    expect(summary.entries).toBe(1010);
+    expect(summary.partialMilliseconds).toEqual([at]);
+    expect(new Set(fileEntries(summary.filePath).map((e) => e.id)).size).toBe(1010);
+  });
+
+  test('the jobs logs command warns on stderr', async () => {
+    const output = join(dir, 'hosted-cli.logs.ndjson');
+    const result = await runCli(
+      ['jobs', 'logs', 'batchjob_1', '--output', output],
+      cleanEnv({ DATATURE_API_BASE_URL: hosted.url, DATATURE_PROJECT_ID: 'proj_1', DATATURE_SECRET_KEY: 'k' }),
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`warning: more than one page of entries at ${new Date(at).toISOString()}`);
+    expect(fileEntries(output)).toHaveLength(1010);
+  });
+});
