@@ -8,6 +8,8 @@ startEmulator({
   dbPath: process.argv[2] || undefined,
   ...JSON.parse(process.env.EMULATOR_OPTIONS ?? '{}'),
 }).then((emulator) => {
+  // The bench holds our stdin open: when it dies, however, the emulator goes too.
+  process.stdin.on('end', () => process.exit(0)).resume();
   const { url, projectId, secretKey, deploymentId } = emulator;
   process.stdout.write(`${JSON.stringify({ url, projectId, secretKey, deploymentId })}\n`);
 });

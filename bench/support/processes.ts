@@ -24,7 +24,8 @@ export async function startEmulatorProcess(dbPath?: string, options: EmulatorOpt
   const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(__dirname, 'emulator-child.ts'), dbPath ?? ''], {
     cwd: ROOT,
     env: { ...process.env, EMULATOR_OPTIONS: JSON.stringify(options) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // stdin stays open while this process lives: the emulator exits when it closes.
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   let buffered = '';
   for await (const chunk of child.stdout!) {
