@@ -79,7 +79,13 @@ export async function collectLogs(
     await mapped(async () => {
       const entries = nexus.jobs.allLogs(
         request.jobId,
-        { beforeTime, minLevel: request.minLevel },
+        {
+          beforeTime,
+          minLevel: request.minLevel,
+          onPartialMillisecond: (time) => {
+            cursor.summary.partialMilliseconds = [...(cursor.summary.partialMilliseconds ?? []), time];
+          },
+        },
         { signal: context.cancellationSignal },
       );
       for await (const entry of entries) {

@@ -25,7 +25,12 @@ export function formatRunResult(
       'receiver',
       result.receiver ? `${result.receiver.predictions} stored (Delivered ${result.receiver.delivered})` : undefined,
     ],
-    ['job logs', result.logs ? `${result.logs.filePath} (${result.logs.entries} entries)` : undefined],
+    [
+      'job logs',
+      result.logs
+        ? `${result.logs.filePath} (${result.logs.entries} entries${result.logs.partialMilliseconds?.length ? `; incomplete: more than a page of entries in ${result.logs.partialMilliseconds.length} millisecond(s) the server cannot page inside` : ''})`
+        : undefined,
+    ],
     ['polls', `${result.polls} in ${result.runs} run(s)`],
     ['watch', watch ? `${watch.queries} progress queries, ${watch.describes} describes` : undefined],
     ['web UI', uiUrl],

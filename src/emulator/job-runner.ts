@@ -182,8 +182,10 @@ export class JobRunner {
       if (status !== 'FailedDeliver') finalDelta.FailedDeliver = 1;
     }
     addCounters(this.pending, finalDelta);
-    // Strictly increasing per job, so paging logs by an exclusive beforeTime never skips an entry.
-    this.lastCreateTime = Math.max(this.settings.clock.now(), this.lastCreateTime + 1);
+    // The real finishing millisecond, many entries per millisecond when items finish together, as a real
+    // server stamps them (logs paging must cope: see allLogs); never before an earlier entry of the job,
+    // even if the emulator's clock is set back, so (createTime, seq) orders entries newest first.
+    this.lastCreateTime = Math.max(this.settings.clock.now(), this.lastCreateTime);
     this.seq += 1;
     this.pendingLogs.push({
       job_id: this.job.id,

@@ -130,22 +130,50 @@ export interface PageQuery {
 interface LogQuery {
   jobId: string;
   beforeTime?: number;
+  /** Emulator extension: only entries after this one in the newest-first order (same millisecond or older). */
+  before?: { createTime: number; seq: number };
   afterTime?: number;
   levels: string[];
   limit: number;
 }
 
+const INCREMENTAL_VACUUM = 2;
+const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+const RECLAIM_MIN_BYTES = 4 * 1024 * 1024;
+
 export class Store {
   readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(path: string | undefined) {
+  constructor(private readonly path: string | undefined) {
     this.db = new Database(path ?? ':memory:');
     if (path) {
+      // Deleted datasets and jobs give their pages back (see reclaim). A file made before this setting
+      // needs one VACUUM to take it; a new one takes it before its first table.
+      if (this.db.pragma('auto_vacuum', { simple: true }) !== INCREMENTAL_VACUUM) {
+        this.db.pragma('auto_vacuum = INCREMENTAL');
+        this.db.exec('VACUUM');
+      }
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
+      // A checkpoint leaves the WAL file at its largest size (a 1 GB upload left a 1 GB WAL); cap what it keeps.
+      this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
     }
     this.db.exec(SCHEMA);
+  }
+
+  /**
+   * After a delete: returns the free pages to the file system (incremental vacuum) and empties the WAL
+   * into the database (checkpoint, WAL truncated), so deleting a large dataset or job shrinks the files.
+   * Skipped while less than RECLAIM_MIN_BYTES is free: small deletes are not worth a checkpoint each.
+   */
+  reclaim(): void {
+    if (!this.path) return;
+    const freePages = this.db.pragma('freelist_count', { simple: true }) as number;
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    if (freePages * pageSize < RECLAIM_MIN_BYTES) return;
+    this.db.pragma('incremental_vacuum');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
   /** Prepared once per SQL text: preparing costs more than running these small statements. */
@@ -334,6 +362,10 @@ export class Store {
       clauses.push('create_time < ?');
       params.push(query.beforeTime);
     }
+    if (query.before) {
+      clauses.push('(create_time < ? OR (create_time = ? AND seq < ?))');
+      params.push(query.before.createTime, query.before.createTime, query.before.seq);
+    }
     if (query.afterTime !== undefined) {
       clauses.push('create_time > ?');
       params.push(query.afterTime);
@@ -343,6 +375,18 @@ export class Store {
     return this.db
       .prepare(`SELECT * FROM job_logs WHERE ${clauses.join(' AND ')} ORDER BY create_time DESC, seq DESC LIMIT ?`)
       .all(...params, query.limit) as LogRow[];
+  }
+
+  /** Where entry `id` of the job sits in the logs order (searched newest first from `beforeTime`). */
+  logPosition(
+    jobId: string,
+    id: string,
+    beforeTime = Number.MAX_SAFE_INTEGER,
+  ): { createTime: number; seq: number } | undefined {
+    const row = this.sql(
+      'SELECT create_time, seq FROM job_logs WHERE job_id = ? AND create_time < ? AND id = ? ORDER BY create_time DESC LIMIT 1',
+    ).get(jobId, beforeTime, id) as { create_time: number; seq: number } | undefined;
+    return row && { createTime: row.create_time, seq: row.seq };
   }
 
   deleteJobLogs(jobId: string): void {

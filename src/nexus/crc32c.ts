@@ -1,62 +1,174 @@
 // CRC32C (Castagnoli), the checksum Google Cloud Storage verifies in `x-goog-hash: crc32c=<base64>`.
-// Slice-by-8 tables: hashing runs at several hundred MB/s, so a multi-GB NDJSON file is not slowed down.
+// Node has no native CRC32C (zlib.crc32 is the IEEE polynomial, a different checksum), so it is computed
+// here with slicing-by-16 tables over aligned 32-bit words: about 1.3 to 1.7 GB/s on the 2-core bench
+// machine, against 0.45 GB/s for slicing-by-8 over single bytes. `ParallelCrc32c` runs the same code in a
+// worker thread, so hashing a large file overlaps the NDJSON check (`npx tsx bench/upload.ts` measures both).
+//
+// The code is one JavaScript source text, compiled here with `new Function` and in the worker from the
+// same text: a worker cannot load this TypeScript module (no tsx or ts-jest hook there), and a function's
+// own `toString()` would carry whatever helpers the TypeScript loader inserted.
 
+import { endianness } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+const KERNEL = `
 const POLY = 0x82f63b78;
-const TABLES: Uint32Array[] = (() => {
-  const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
-    tables[0][n] = c >>> 0;
+// 16 tables of 256 entries, table t at offset t * 256: one flat array, one bounds check per lookup.
+const T = new Int32Array(16 * 256);
+for (let n = 0; n < 256; n++) {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
+  T[n] = c;
+}
+for (let n = 0; n < 256; n++) {
+  let c = T[n];
+  for (let t = 1; t < 16; t++) {
+    c = T[c & 0xff] ^ (c >>> 8);
+    T[t * 256 + n] = c;
   }
-  for (let n = 0; n < 256; n++) {
-    let c = tables[0][n];
-    for (let t = 1; t < 8; t++) {
-      c = tables[0][c & 0xff] ^ (c >>> 8);
-      tables[t][n] = c >>> 0;
-    }
+}
+function updateBytes(crc, bytes, from, to) {
+  for (let i = from; i < to; i++) crc = T[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+  return crc;
+}
+// Word reads need the CRC's bit order to be the machine's (little-endian); elsewhere bytes are read one by one.
+function update(crc, bytes) {
+  const n = bytes.length;
+  if (!LITTLE_ENDIAN || n < 64) return updateBytes(crc, bytes, 0, n);
+  // Bytes up to a 4-byte boundary one by one, then 16 bytes (four words) per step, then the tail.
+  const head = (4 - (bytes.byteOffset & 3)) & 3;
+  crc = updateBytes(crc, bytes, 0, head);
+  const words = new Int32Array(bytes.buffer, bytes.byteOffset + head, (n - head) >>> 2);
+  const end = words.length & ~3;
+  for (let w = 0; w < end; w += 4) {
+    const a = words[w] ^ crc;
+    const b = words[w + 1];
+    const c = words[w + 2];
+    const d = words[w + 3];
+    crc =
+      T[3840 + (a & 0xff)] ^ T[3584 + ((a >>> 8) & 0xff)] ^ T[3328 + ((a >>> 16) & 0xff)] ^ T[3072 + (a >>> 24)] ^
+      T[2816 + (b & 0xff)] ^ T[2560 + ((b >>> 8) & 0xff)] ^ T[2304 + ((b >>> 16) & 0xff)] ^ T[2048 + (b >>> 24)] ^
+      T[1792 + (c & 0xff)] ^ T[1536 + ((c >>> 8) & 0xff)] ^ T[1280 + ((c >>> 16) & 0xff)] ^ T[1024 + (c >>> 24)] ^
+      T[768 + (d & 0xff)] ^ T[512 + ((d >>> 8) & 0xff)] ^ T[256 + ((d >>> 16) & 0xff)] ^ T[d >>> 24];
   }
-  return tables;
-})();
+  return updateBytes(crc, bytes, head + end * 4, n);
+}
+`;
+
+/** The worker: hashes each buffer it is sent, gives it back (for reuse), answers `digest` with the state. */
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const LITTLE_ENDIAN = workerData.littleEndian;
+${KERNEL}
+let crc = workerData.crc;
+parentPort.on('message', (message) => {
+  if (message.digest) return parentPort.postMessage({ crc });
+  crc = update(crc, new Uint8Array(message.buffer, 0, message.length));
+  parentPort.postMessage({ buffer: message.buffer }, [message.buffer]);
+});
+`;
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+const update = new Function('LITTLE_ENDIAN', `${KERNEL}\nreturn update;`)(LITTLE_ENDIAN) as (
+  crc: number,
+  bytes: Uint8Array,
+) => number;
+
+function digestBase64(value: number): string {
+  const digest = Buffer.alloc(4);
+  digest.writeUInt32BE(value);
+  return digest.toString('base64');
+}
 
 /** Incremental CRC32C: feed chunks with `update`, read the GCS-style base64 digest with `base64()`. */
 export class Crc32c {
-  private crc = 0xffffffff;
+  private crc = -1;
 
   update(chunk: Uint8Array): this {
-    const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
-    let crc = this.crc;
-    let i = 0;
-    const end8 = chunk.length - (chunk.length % 8);
-    for (; i < end8; i += 8) {
-      const a = (crc ^ (chunk[i] | (chunk[i + 1] << 8) | (chunk[i + 2] << 16) | (chunk[i + 3] << 24))) >>> 0;
-      crc =
-        t7[a & 0xff] ^
-        t6[(a >>> 8) & 0xff] ^
-        t5[(a >>> 16) & 0xff] ^
-        t4[a >>> 24] ^
-        t3[chunk[i + 4]] ^
-        t2[chunk[i + 5]] ^
-        t1[chunk[i + 6]] ^
-        t0[chunk[i + 7]];
-    }
-    for (; i < chunk.length; i++) crc = t0[(crc ^ chunk[i]) & 0xff] ^ (crc >>> 8);
-    this.crc = crc >>> 0;
+    this.crc = update(this.crc, chunk);
     return this;
   }
 
   value(): number {
-    return (this.crc ^ 0xffffffff) >>> 0;
+    return ~this.crc >>> 0;
   }
 
   /** Big-endian 4-byte digest, base64: the form of the API's `crc32c` field and of `x-goog-hash`. */
   base64(): string {
-    const digest = Buffer.alloc(4);
-    digest.writeUInt32BE(this.value());
-    return digest.toString('base64');
+    return digestBase64(this.value());
   }
 }
 
 export function crc32cBase64(data: Uint8Array): string {
   return new Crc32c().update(data).base64();
+}
+
+/** Buffers in flight to the worker: enough to keep it busy, few enough to bound memory (4 x the chunk). */
+const IN_FLIGHT = 4;
+
+/**
+ * CRC32C computed on a worker thread while the caller does something else with the same bytes. Each
+ * `update` copies the chunk (the caller may reuse its buffer) into one of IN_FLIGHT pooled buffers and
+ * resolves once it is sent; it waits when all are in flight. `close` must be called (it ends the worker).
+ */
+export class ParallelCrc32c {
+  private readonly worker: Worker;
+  private readonly free: ArrayBuffer[] = [];
+  private inFlight = 0;
+  private waiting: (() => void) | undefined;
+  private digestWaiter: ((crc: number) => void) | undefined;
+  private failure: Error | undefined;
+
+  /** `from` continues a CRC already started on this thread. */
+  constructor(
+    private readonly chunkBytes: number,
+    from?: Crc32c,
+  ) {
+    const crc = from ? ~from.value() : -1;
+    this.worker = new Worker(WORKER, { eval: true, workerData: { crc, littleEndian: LITTLE_ENDIAN } });
+    this.worker.on('message', (message: { buffer?: ArrayBuffer; crc?: number }) => {
+      if (message.buffer) {
+        this.free.push(message.buffer);
+        this.inFlight--;
+        this.wake();
+      } else if (message.crc !== undefined) this.digestWaiter?.(message.crc);
+    });
+    this.worker.on('error', (err) => {
+      this.failure = err;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.();
+  }
+
+  async update(chunk: Uint8Array): Promise<void> {
+    for (let offset = 0; offset < chunk.length; offset += this.chunkBytes) {
+      while (this.inFlight >= IN_FLIGHT && !this.failure)
+        await new Promise<void>((resolve) => (this.waiting = resolve));
+      if (this.failure) throw this.failure;
+      const part = chunk.subarray(offset, offset + this.chunkBytes);
+      const buffer = this.free.pop() ?? new ArrayBuffer(this.chunkBytes);
+      new Uint8Array(buffer).set(part);
+      this.inFlight++;
+      this.worker.postMessage({ buffer, length: part.length }, [buffer]);
+    }
+  }
+
+  /** The digest of everything sent, as `Crc32c.base64()` gives it. */
+  async base64(): Promise<string> {
+    if (this.failure) throw this.failure;
+    const crc = await new Promise<number>((resolve) => {
+      this.digestWaiter = resolve;
+      this.worker.postMessage({ digest: true });
+    });
+    return digestBase64(~crc >>> 0);
+  }
+
+  close(): Promise<number> {
+    return this.worker.terminate();
+  }
 }

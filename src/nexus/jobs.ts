@@ -1,5 +1,5 @@
 import type { Datasets } from './datasets';
-import { NexusValidationError, NexusWaitError, NotFoundError } from './errors';
+import { BadRequestError, NexusValidationError, NexusWaitError, NotFoundError } from './errors';
 import { itemsAccountedFor } from './job-items';
 import {
   DeleteResponseSchema,
@@ -50,10 +50,23 @@ export interface LogsFilter {
   minLevel?: string;
   /** Entries per call, 1-1000. */
   maxEntries?: number;
+  /**
+   * Emulator extension, not a documented parameter of the hosted API: with `beforeTime = T + 1`, only the
+   * entries of millisecond T that come after this entry id in the server's order (and older ones). `allLogs`
+   * sends it only when a whole page shares one millisecond, the one case the documented parameters cannot page.
+   */
+  beforeId?: string;
 }
 
-/** `maxEntries` here caps the total number of entries yielded across all pages. */
-export type AllLogsFilter = LogsFilter;
+export interface AllLogsFilter extends Omit<LogsFilter, 'beforeId'> {
+  /** Caps the total number of entries yielded across all pages. */
+  maxEntries?: number;
+  /**
+   * Called for each millisecond of which more than a page of entries could not all be read: the server
+   * ignored or refused `beforeId` (the hosted API documents no way to page inside one millisecond).
+   */
+  onPartialMillisecond?: (createTime: number) => void;
+}
 
 export const MAX_LOG_ENTRIES_PER_CALL = 1000;
 const JobPageSchema = pageSchema(JobSchema);
@@ -195,26 +208,39 @@ export class Jobs extends ApiResource {
   }
 
   /**
-   * Every entry, newest first: pages backward with `beforeTime` = the last entry's createTime, skipping
-   * entries already yielded (the boundary entry comes back if the server's `beforeTime` is inclusive),
-   * until a page comes back short. Only the ids at the current boundary time are remembered.
+   * Every entry, newest first, each once. After a full page whose oldest entry is at millisecond T, the next
+   * page asks `beforeTime = T + 1`: the rest of T (the entries of T already yielded come back and are skipped
+   * by id) and then older ones, whether the server's `beforeTime` is exclusive or inclusive. Paging by an
+   * exclusive `beforeTime = T`, as the official SDK does, would lose the unread entries of T whenever items
+   * finish in the same millisecond across a page boundary. A full page all at one millisecond gives no way
+   * forward with the documented parameters: the emulator's `beforeId` continues inside T; a server that
+   * ignores or refuses it has its remaining entries of T reported to `onPartialMillisecond` and skipped.
+   * Only the ids of the current boundary millisecond are remembered.
    */
   async *allLogs(jobId: string, filter: AllLogsFilter = {}, options?: RequestOptions): AsyncGenerator<JobLogEntry> {
-    const { maxEntries: totalCap, ...pageFilter } = filter;
+    const { maxEntries: totalCap, onPartialMillisecond, ...pageFilter } = filter;
     if (totalCap !== undefined) checkIntInRange('maxEntries', totalCap, 1, Number.MAX_SAFE_INTEGER);
     // Constant across pages: the "short page = last page" rule needs one page size.
     const pageSize = Math.min(MAX_LOG_ENTRIES_PER_CALL, totalCap ?? MAX_LOG_ENTRIES_PER_CALL);
     let yielded = 0;
+    let beforeTime = pageFilter.beforeTime;
+    let beforeId: string | undefined;
+    /** Everything newer than boundaryTime has been yielded; of boundaryTime itself, the boundaryIds. */
     let boundaryTime: number | undefined;
     let boundaryIds = new Set<string>();
     for (;;) {
-      const { entries } = await this.logs(
-        jobId,
-        { ...pageFilter, beforeTime: boundaryTime ?? pageFilter.beforeTime, maxEntries: pageSize },
-        options,
-      );
+      let entries: JobLogEntry[];
+      let refused = false;
+      try {
+        ({ entries } = await this.logs(jobId, { ...pageFilter, beforeTime, beforeId, maxEntries: pageSize }, options));
+      } catch (err) {
+        if (!(beforeId && err instanceof BadRequestError)) throw err;
+        entries = [];
+        refused = true;
+      }
       let fresh = 0;
       for (const entry of entries) {
+        if (boundaryTime !== undefined && entry.createTime > boundaryTime) continue;
         if (entry.createTime === boundaryTime && boundaryIds.has(entry.id)) continue;
         if (entry.createTime !== boundaryTime) {
           boundaryTime = entry.createTime;
@@ -225,8 +251,18 @@ export class Jobs extends ApiResource {
         yield entry;
         if (++yielded === totalCap) return;
       }
-      // A full page of entries all seen before means more than a page share one createTime: stop, not loop.
-      if (entries.length < pageSize || fresh === 0) return;
+      if (refused || (entries.length > 0 && fresh === 0)) {
+        // Nothing new: stop rather than loop, unless the cursor was ignored, then go on below this millisecond.
+        if (!beforeId || boundaryTime === undefined) return;
+        onPartialMillisecond?.(boundaryTime);
+        beforeTime = boundaryTime;
+        beforeId = undefined;
+        continue;
+      }
+      if (entries.length < pageSize || boundaryTime === undefined) return;
+      const oldest = entries[entries.length - 1];
+      beforeTime = boundaryTime + 1;
+      beforeId = entries[0].createTime === oldest.createTime ? oldest.id : undefined;
     }
   }
 }

@@ -11,8 +11,9 @@
 //   is an error: the hosted API documents nothing beyond those two fields.
 import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import { Crc32c } from './crc32c';
+import { Crc32c, ParallelCrc32c } from './crc32c';
 import { type NdjsonSource, sourceOpener } from './dataset-source';
 import { type NdjsonLineError, NdjsonValidationError, NexusValidationError } from './errors';
 
@@ -27,6 +28,12 @@ export interface NdjsonDescription {
 export const MAX_LINE_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** A worker thread costs a few ms and MB to start: worth it for files, not for a few items. */
+const PARALLEL_CRC_AFTER_BYTES = 8 * 1024 * 1024;
+/** On one core the worker would only take turns with this thread. */
+const PARALLEL_CRC = availableParallelism() > 1;
+/** Below V8's 128 KiB limit for objects of the young generation. */
+const SCAN_PIECE_BYTES = 64 * 1024;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 export interface NdjsonValidationOptions {
@@ -41,26 +48,36 @@ export async function validateNdjson(
 ): Promise<NdjsonDescription> {
   const checker = new NdjsonChecker(options.allowEmpty ?? false);
   const crc = new Crc32c();
+  // Past PARALLEL_CRC_AFTER_BYTES, the CRC continues on a worker thread while this one checks the lines.
+  let parallel: ParallelCrc32c | undefined;
   let sizeBytes = 0;
   try {
     for await (const bytes of chunksOf(source)) {
-      crc.update(bytes);
+      if (parallel) await parallel.update(bytes);
+      else {
+        crc.update(bytes);
+        if (sizeBytes + bytes.length >= PARALLEL_CRC_AFTER_BYTES && PARALLEL_CRC) {
+          parallel = new ParallelCrc32c(READ_CHUNK_BYTES, crc);
+        }
+      }
       sizeBytes += bytes.length;
       checker.push(bytes);
     }
+    const itemCount = checker.finish();
+    return { itemCount, sizeBytes, crc32c: parallel ? await parallel.base64() : crc.base64() };
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (typeof source === 'string' && code === 'ENOENT') {
       throw new NexusValidationError('source', `no such file: ${source}`);
     }
     throw err;
+  } finally {
+    await parallel?.close();
   }
-  const itemCount = checker.finish();
-  return { itemCount, sizeBytes, crc32c: crc.base64() };
 }
 
 /**
- * A file is read into one reused buffer: a stream's fresh chunk per read would survive into V8's old
+ * A file is read into two reused buffers: a stream's fresh chunk per read would survive into V8's old
  * generation and pile up (tens of MB of RSS) until a full GC. Each yielded chunk is valid only until the next.
  */
 async function* chunksOf(source: NdjsonSource): AsyncGenerator<Buffer> {
@@ -74,14 +91,18 @@ async function* chunksOf(source: NdjsonSource): AsyncGenerator<Buffer> {
     return;
   }
   const file = await open(source, 'r');
+  // Two buffers: the next read runs (on libuv's thread pool) while the caller checks the current chunk.
+  const buffers = [Buffer.allocUnsafe(READ_CHUNK_BYTES), Buffer.allocUnsafe(READ_CHUNK_BYTES)];
+  let reading = file.read(buffers[0], 0, READ_CHUNK_BYTES, null);
   try {
-    const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-    for (;;) {
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+    for (let i = 1; ; i++) {
+      const { bytesRead, buffer } = await reading;
       if (bytesRead === 0) return;
+      reading = file.read(buffers[i & 1], 0, READ_CHUNK_BYTES, null);
       yield buffer.subarray(0, bytesRead);
     }
   } finally {
+    await reading.catch(() => {});
     await file.close();
   }
 }
@@ -98,17 +119,88 @@ class NdjsonChecker {
   private pendingTooLong = false;
   /** A blank line is only an error once another line follows it. */
   private blankLine = 0;
+  private readonly origins = new KnownOrigins();
 
   constructor(private readonly allowEmpty: boolean) {}
 
   push(chunk: Buffer): void {
     if (chunk.length > 0) this.sawBytes = true;
     let start = 0;
-    for (let end = chunk.indexOf(NEWLINE); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-      this.endLine(chunk.subarray(start, end));
+    if (this.pendingBytes > 0 || this.pendingTooLong) {
+      const end = chunk.indexOf(NEWLINE);
+      if (end === -1) {
+        this.append(chunk);
+        return;
+      }
+      this.endLine(chunk.subarray(0, end));
       start = end + 1;
     }
+    const last = chunk.lastIndexOf(NEWLINE);
+    // Whole lines go to scanLines in pieces of at most SCAN_PIECE_BYTES (or one longer line): a string of
+    // a megabyte would be allocated in V8's large-object space and stay there until a full GC, growing RSS
+    // by about the file size; strings this small die young and cheaply.
+    while (start <= last) {
+      let end =
+        start + SCAN_PIECE_BYTES > last ? last + 1 : chunk.lastIndexOf(NEWLINE, start + SCAN_PIECE_BYTES - 1) + 1;
+      if (end <= start) end = chunk.indexOf(NEWLINE, start) + 1;
+      this.scanLines(chunk, start, end);
+      start = end;
+    }
     this.append(chunk.subarray(start));
+  }
+
+  /**
+   * The whole lines of `chunk[from, to)`. One latin1 string for all of them (a native copy), then, as long as
+   * lines are canonical items of the last URL origin seen, one regular expression match over the whole run
+   * of them (counted by their newlines). A line of the canonical shape with another origin is checked alone
+   * (`FAST_ITEM`), any other line takes `endLine`: the full check with JSON.parse and the exact messages.
+   */
+  private scanLines(chunk: Buffer, from: number, to: number): void {
+    const text = chunk.toString('latin1', from, to);
+    let pos = 0;
+    while (pos < text.length) {
+      const run = this.origins.run();
+      if (run) {
+        run.lastIndex = pos;
+        run.test(text);
+        if (run.lastIndex > pos) {
+          pos = this.countItems(text, pos, run.lastIndex);
+          if (pos === run.lastIndex) continue;
+        }
+      }
+      FAST_ITEM.lastIndex = pos;
+      if (
+        FAST_ITEM.test(text) &&
+        FAST_ITEM.lastIndex - pos - 1 <= MAX_LINE_BYTES &&
+        this.origins.knows(text, pos + FAST_URL_OFFSET)
+      ) {
+        this.countItems(text, pos, FAST_ITEM.lastIndex);
+        pos = FAST_ITEM.lastIndex;
+        continue;
+      }
+      const end = text.indexOf('\n', pos);
+      this.endLine(chunk.subarray(from + pos, from + end));
+      pos = end + 1;
+    }
+  }
+
+  /**
+   * Counts the newline-ended items of `text[from, to)`; returns `to`, or the start of the first line longer
+   * than MAX_LINE_BYTES, which is left to `endLine`.
+   */
+  private countItems(text: string, from: number, to: number): number {
+    let start = from;
+    for (let end = text.indexOf('\n', start); end !== -1 && end < to; end = text.indexOf('\n', start)) {
+      if (end - start > MAX_LINE_BYTES) return start;
+      this.lineNumber++;
+      if (this.blankLine) {
+        this.report(this.blankLine, 'blank line (only the last line may be blank)');
+        this.blankLine = 0;
+      }
+      this.itemCount++;
+      start = end + 1;
+    }
+    return start;
   }
 
   /** Returns the item count, or throws with every error found. */
@@ -174,6 +266,64 @@ class NdjsonChecker {
   private report(line: number, message: string): void {
     this.errorCount++;
     if (this.errors.length < NdjsonValidationError.MAX_REPORTED) this.errors.push({ line, message });
+  }
+}
+
+/**
+ * The byte-level fast path: the exact line `{"kind":"Image","url":"http(s)://…"}` (optionally CRLF) whose URL
+ * holds only printable ASCII other than `"` and `\\`, so that it is valid JSON and UTF-8 and the string's
+ * value is its bytes. Such a URL is valid exactly when its origin (scheme and authority) is: after the host,
+ * the URL parser percent-encodes what it does not like and never fails. So each origin is parsed once.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the class excludes control characters, which make a JSON string invalid
+const FAST_ITEM = /\{"kind":"Image","url":"https?:\/\/[^"\\\x00-\x1f\x7f-\uffff]+"\}\r?\n/y;
+const FAST_URL_OFFSET = '{"kind":"Image","url":"'.length;
+/** Characters that end an origin in a fast-path URL (the closing quote included). */
+const ORIGIN_END = /[/?#"]/g;
+const ORIGIN_ENDS = new Set(['/', '?', '#', '"'].map((c) => c.charCodeAt(0)));
+/** Datasets hold a few hosts; a file of a million distinct ones still works, only through URL.canParse. */
+const MAX_KNOWN_ORIGINS = 64;
+
+/** Origins (`https://host:port`) of fast-path URLs already found valid by `URL.canParse`. */
+class KnownOrigins {
+  private readonly valid = new Set<string>();
+  private last = '';
+  private lastRun: RegExp | undefined;
+
+  /** Matches a run of canonical item lines (newlines included) whose URLs have the last origin seen. */
+  run(): RegExp | undefined {
+    if (!this.lastRun && this.last) {
+      const origin = this.last.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+      this.lastRun = new RegExp(
+        `(?:\\{"kind":"Image","url":"${origin}(?:[/?#][^"\\\\\\x00-\\x1f\\x7f-\\uffff]*)?"\\}\\r?\\n)*`,
+        'y',
+      );
+    }
+    return this.lastRun;
+  }
+
+  /** Whether the fast-path URL at `text[at]` has a valid, non-empty authority. */
+  knows(text: string, at: number): boolean {
+    const { last } = this;
+    if (last && text.startsWith(last, at) && ORIGIN_ENDS.has(text.charCodeAt(at + last.length))) return true;
+    ORIGIN_END.lastIndex = text.indexOf('//', at) + 2;
+    ORIGIN_END.test(text);
+    const origin = text.slice(at, ORIGIN_END.lastIndex - 1);
+    if (this.valid.has(origin)) {
+      this.remember(origin);
+      return true;
+    }
+    // An empty authority fails here (`https:///`) though the whole URL may be valid (`https:///a`): the full check decides.
+    if (!URL.canParse(`${origin}/`)) return false;
+    if (this.valid.size >= MAX_KNOWN_ORIGINS) this.valid.clear();
+    this.valid.add(origin);
+    this.remember(origin);
+    return true;
+  }
+
+  private remember(origin: string): void {
+    this.last = origin;
+    this.lastRun = undefined;
   }
 }
 

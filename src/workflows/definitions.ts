@@ -160,6 +160,11 @@ export interface LogsSummary {
   byLevel: Record<string, number>;
   /** The first 10 entries whose level or status says the item failed. */
   firstFailures: { item: string; status: string; level: string; reason?: string | null }[];
+  /**
+   * Milliseconds (createTime) holding more than one page of entries that the server could not page inside
+   * (the hosted API documents no way to): some of their entries are missing from the file. Absent when none.
+   */
+  partialMilliseconds?: number[];
 }
 
 export interface ReceiverCheck {

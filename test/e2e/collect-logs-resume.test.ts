@@ -54,11 +54,16 @@ test('a retry resumes after the heartbeat cursor without duplicates', async () =
   // As if the first attempt died after confirming 12 entries and writing a few more (plus half a line).
   const confirmed = lines.slice(0, 12);
   const oldest = JSON.parse(confirmed[11]) as { createTime: number; id: string };
+  // What the activity heartbeats: every id written at the oldest millisecond (items finish together).
+  const idsAtOldestTime = confirmed
+    .map((line) => JSON.parse(line) as { createTime: number; id: string })
+    .filter((entry) => entry.createTime === oldest.createTime)
+    .map((entry) => entry.id);
   writeFileSync(complete.filePath, [...lines.slice(0, 15), '{"half":'].join('\n'));
   const cursor = {
     bytes: Buffer.byteLength(confirmed.map((line) => line + '\n').join('')),
     oldestTime: oldest.createTime,
-    idsAtOldestTime: [oldest.id],
+    idsAtOldestTime,
     summary: { entries: 12, byStatus: { Delivered: 12 }, byLevel: { Info: 12 }, firstFailures: [] },
   };
   const retry = new MockActivityEnvironment({ heartbeatDetails: cursor, attempt: 2 });

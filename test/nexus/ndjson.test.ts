@@ -172,6 +172,52 @@ describe('validateNdjson rejects bad input with the line and the reason', () => 
   });
 });
 
+describe('the fast path for canonical lines agrees with the full check', () => {
+  // Runs of canonical lines of one URL origin are matched in one go; each case below sits inside such a
+  // run, after the origin is known, where only the fast path could get it wrong.
+  const run = (n: number, host = 'cdn.test') =>
+    Array.from({ length: n }, (_, i) => `{"kind":"Image","url":"https://${host}/${i}.jpg"}\n`).join('');
+
+  test('lines, items and errors are counted inside and across runs of different origins', async () => {
+    const long = `{"kind":"Image","url":"https://cdn.test/${'a'.repeat(MAX_LINE_BYTES)}"}\n`;
+    const text = [
+      run(3),
+      run(2, 'other.test:8080'),
+      run(2),
+      '\n',
+      run(1),
+      long,
+      run(1),
+      '{"kind":"Image","url":"https://bad host.test/a.jpg"}\n',
+      '{"kind":"Image","url":"https://999.1.1.1/a.jpg"}\n',
+      '{"kind":"Image","url":"https:///no-host-but-valid.jpg"}\n',
+      '{"kind":"Image","url":"https://cdn.test/\\u0041.jpg"}\n',
+      '{"kind":"Image","url":"https://cdn.test/a.jpg"}\r\n',
+      run(2),
+    ].join('');
+    const errors = await errorsOf(text);
+    expect(errors).toEqual([
+      { line: 8, message: 'blank line (only the last line may be blank)' },
+      { line: 10, message: `longer than ${MAX_LINE_BYTES} bytes` },
+      { line: 12, message: expect.stringMatching(/^"url" is not a valid URL/) },
+      { line: 13, message: expect.stringMatching(/^"url" is not a valid URL/) },
+    ]);
+    const good = text
+      .split('\n')
+      .filter((_, i) => ![7, 9, 11, 12].includes(i))
+      .join('\n');
+    expect((await validateNdjson(Buffer.from(good))).itemCount).toBe(14);
+  });
+
+  test('a run split across chunks at every byte gives the same count', async () => {
+    const text = Buffer.from(run(3) + run(3, 'b.test'));
+    for (let cut = 1; cut < text.length; cut += 7) {
+      const parts = [text.subarray(0, cut), text.subarray(cut)];
+      expect((await validateNdjson(() => Readable.from(parts))).itemCount).toBe(6);
+    }
+  });
+});
+
 describe('datasets.create with an invalid file', () => {
   let server: LoopbackServer;
   let dir: string;

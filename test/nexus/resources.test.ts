@@ -395,8 +395,34 @@ describe('allLogs', () => {
     expect(seen).toEqual(entries.slice(0, 1200).map((entry) => entry.id));
   });
 
+  test('more than a page in one millisecond on a server without beforeId: reported, skipped, no loop', async () => {
+    // 1500 entries at createTime 5 then 10 older ones, on an exclusive server that ignores beforeId:
+    // after the first page nothing documented reaches the other 500 entries of millisecond 5.
+    const sameMs = entries.slice(0, 1500).map((entry) => ({ ...entry, createTime: 5 }));
+    const older = entries.slice(1500, 1510).map((entry) => ({ ...entry, createTime: 4 }));
+    const all = [...sameMs, ...older];
+    server.handle((req, res) => {
+      const query = new URL(req.url, server.url).searchParams;
+      const before = query.has('beforeTime') ? Number(query.get('beforeTime')) : Number.POSITIVE_INFINITY;
+      const page = all.filter((entry) => entry.createTime < before).slice(0, 1000);
+      json(res, 200, { id: 'batchjoblog_1', object: 'batch_job_log', projectId: 'proj_1', entries: page });
+    });
+    const partial: number[] = [];
+    const seen: string[] = [];
+    for await (const entry of nexus.jobs.allLogs('batchjob_1', { onPartialMillisecond: (t) => partial.push(t) })) {
+      seen.push(entry.id);
+    }
+    expect(seen).toEqual([...sameMs.slice(0, 1000), ...older].map((entry) => entry.id));
+    expect(partial).toEqual([5]);
+    const queries = server.requests.map((r) => Object.fromEntries(new URL(r.url, server.url).searchParams));
+    expect(queries[1]).toMatchObject({ beforeTime: '6', beforeId: sameMs[999].id });
+    expect(queries[2]).toMatchObject({ beforeTime: '5' });
+    expect(queries[2].beforeId).toBeUndefined();
+    expect(queries).toHaveLength(3);
+  });
+
   test('a full page that brings nothing new ends the iteration instead of looping', async () => {
-    // 1000 entries at one createTime: with an inclusive beforeTime the second page is the first again.
+    // 1000 entries at one createTime on a server answering the same page whatever is asked.
     const same = entries.slice(0, 1000).map((entry) => ({ ...entry, createTime: 5 }));
     server.handle((_req, res) =>
       json(res, 200, { id: 'batchjoblog_1', object: 'batch_job_log', projectId: 'proj_1', entries: same }),
@@ -404,7 +430,7 @@ describe('allLogs', () => {
     const seen: string[] = [];
     for await (const entry of nexus.jobs.allLogs('batchjob_1')) seen.push(entry.id);
     expect(seen).toHaveLength(1000);
-    expect(server.requests).toHaveLength(2);
+    expect(server.requests).toHaveLength(3);
   });
 });
 

@@ -137,6 +137,11 @@ export async function streamJobLogs(command: Command, jobId: string, flags: LogF
     maxEntries: flags.maxEntries,
     afterTime: flags.since ? Date.parse(flags.since) : undefined,
     beforeTime: flags.until ? Date.parse(flags.until) : undefined,
+    // Always said, even with --json: the output is incomplete.
+    onPartialMillisecond: (time) =>
+      process.stderr.write(
+        `warning: more than one page of entries at ${new Date(time).toISOString()} and the server cannot page inside one millisecond: some entries of that millisecond are missing\n`,
+      ),
   });
   return writeLogEntries(entries, flags.output);
 }

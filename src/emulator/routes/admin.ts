@@ -9,7 +9,10 @@ export interface AdminRequest {
   body: () => Promise<unknown>;
 }
 
-const ClockBody = z.object({ offsetMs: z.number().int('must be an integer') });
+const ClockBody = z.object({
+  offsetMs: z.number().int('must be an integer').optional(),
+  frozen: z.boolean().optional(),
+});
 
 export const adminRoutes: Route<AdminRequest>[] = [
   {
@@ -37,9 +40,12 @@ export const adminRoutes: Route<AdminRequest>[] = [
     method: 'POST',
     pattern: /^\/_emulator\/clock$/,
     async handle({ app, body }) {
-      app.clock.offsetMs = parseBody(ClockBody, await body()).offsetMs;
+      const { offsetMs, frozen } = parseBody(ClockBody, await body());
+      if (offsetMs !== undefined) app.clock.offsetMs = offsetMs;
+      // Freezing keeps the current time (with the new offset); unfreezing returns to the running clock.
+      if (frozen !== undefined) app.clock.frozenAt = frozen ? Date.now() + app.clock.offsetMs : undefined;
       app.engine.tick();
-      return { offsetMs: app.clock.offsetMs, now: app.clock.now() };
+      return { offsetMs: app.clock.offsetMs, frozen: app.clock.frozenAt !== undefined, now: app.clock.now() };
     },
   },
   {

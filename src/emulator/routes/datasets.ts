@@ -97,6 +97,7 @@ export const datasetRoutes: ApiRoute[] = [
       }
       request.app.store.deleteRow('datasets', id);
       await request.app.files.remove(id);
+      request.app.store.reclaim();
       return { id, deleted: true };
     },
   },

@@ -171,6 +171,7 @@ export const jobRoutes: ApiRoute[] = [
         store.deleteJobLogs(id);
         store.deleteRow('jobs', id);
       });
+      store.reclaim();
       return { id, deleted: true };
     },
   },
@@ -188,9 +189,14 @@ export const jobRoutes: ApiRoute[] = [
         throw badRequest(`maxEntries: must be from 1 to ${MAX_LOG_ENTRIES}`);
       }
       request.app.engine.flush(id);
+      const beforeTime = optionalInteger(params, 'beforeTime');
+      const beforeId = params.get('beforeId');
+      const before = beforeId ? request.app.store.logPosition(id, beforeId, beforeTime) : undefined;
+      if (beforeId && !before) throw badRequest('beforeId: no log entry of this job with this id before beforeTime');
       const entries = request.app.store.logs({
         jobId: id,
-        beforeTime: optionalInteger(params, 'beforeTime'),
+        before,
+        beforeTime,
         afterTime: optionalInteger(params, 'afterTime'),
         levels: LEVELS.slice(levelIndex),
         limit: maxEntries,

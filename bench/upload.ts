@@ -1,0 +1,177 @@
+// Upload at wire speed: `datature-batch datasets create` against `curl -T` to a signed upload URL of the
+// same emulator, on a 512 MiB NDJSON file (64 MiB with BENCH_QUICK=1); then the client's validation +
+// CRC32C pass alone, from a file path and from a stream factory (the worker's path).
+//   npx tsx bench/upload.ts          BENCH_QUICK=1 npx tsx bench/upload.ts
+//   BENCH_CLI=<other checkout>/bin/datature-batch.js BENCH_SRC=<other checkout>/src npx tsx bench/upload.ts
+//     measures another checkout's client the same way (the emulator stays this one).
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NexusClient, uploadHeaders, validateNdjson } from '../src/nexus';
+import { check, type Figures, measure, QUICK, runBench, runIfMain } from './support/ab';
+import { CLI, ROOT, startEmulatorProcess } from './support/processes';
+
+const MIB = 1024 * 1024;
+const FILE_MIB = Number(process.env.BENCH_UPLOAD_MIB ?? (QUICK ? 64 : 512));
+const ROUNDS = QUICK ? 2 : 4;
+const GOAL_RATIO = 0.85;
+const GOAL_RSS_MIB = 150;
+
+/** Lines like a signed-URL dataset's (about 110 bytes), written 1000 at a time. */
+async function writeDataset(path: string, targetBytes: number): Promise<void> {
+  const out = createWriteStream(path);
+  let written = 0;
+  for (let i = 0; written < targetBytes; i++) {
+    const lines: string[] = [];
+    for (let j = 0; j < 1000; j++) {
+      lines.push(
+        `{"kind":"Image","url":"https://storage.example.com/bench/images/${i}/${j}.jpg?sig=${'x'.repeat(40)}"}\n`,
+      );
+    }
+    const chunk = lines.join('');
+    written += Buffer.byteLength(chunk);
+    if (!out.write(chunk)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'close');
+}
+
+export async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-upload-'));
+  const file = join(dir, 'items.ndjson');
+  const emulator = await startEmulatorProcess(join(dir, 'emulator.db'));
+  try {
+    await writeDataset(file, FILE_MIB * MIB);
+    const size = statSync(file).size;
+    const mb = size / 1e6;
+    const nexus = new NexusClient({
+      secretKey: emulator.secretKey,
+      projectId: emulator.projectId,
+      baseUrl: emulator.url,
+    });
+    const described = await validateNdjson(file);
+    const cli = process.env.BENCH_CLI ?? CLI;
+    const figures = (wallS: number, peakRssMiB: number, cpuS: number): Figures => ({
+      mbps: mb / wallS,
+      wallS,
+      peakRssMiB,
+      cpuS,
+    });
+
+    const curl = {
+      name: '`curl -T` to the signed URL',
+      async run() {
+        // The dataset record (untimed): curl only uploads, as after the SDK's create call.
+        const dataset = await nexus.datasets.createRecord({ name: 'bench-curl', ...described });
+        const { uploadUrl } = dataset.status.source;
+        const headers = Object.entries(uploadHeaders(uploadUrl.headers, described)).flatMap(([name, value]) => [
+          '-H',
+          `${name}: ${value}`,
+        ]);
+        const run = check(
+          await measure('curl', [
+            '-sS',
+            '-f',
+            '-X',
+            uploadUrl.method,
+            '-T',
+            file,
+            ...headers,
+            '-o',
+            '/dev/null',
+            uploadUrl.url,
+          ]),
+          'curl',
+        );
+        return figures(run.wallS, run.peakRssMiB, run.cpuS);
+      },
+    };
+    const create = {
+      name: '`datature-batch datasets create --no-wait`',
+      async run() {
+        const run = check(
+          await measure(
+            process.execPath,
+            [cli, 'datasets', 'create', file, '--name', 'bench-cli', '--no-wait', '--json'],
+            {
+              env: emulator.env,
+              cwd: ROOT,
+            },
+          ),
+          'datasets create',
+        );
+        return figures(run.wallS, run.peakRssMiB, run.cpuS);
+      },
+    };
+    /** Untimed: every dataset processed, then deleted, so the next run has the machine to itself. */
+    const betweenRuns = async () => {
+      for await (const dataset of nexus.datasets.list({ showExpired: true })) {
+        if (dataset.status.overview === 'Processing' || dataset.status.overview === 'Uploading') {
+          await nexus.datasets.waitUntilDone(dataset.id, { intervalMs: 200, timeoutMs: 600_000 }).catch(() => {});
+        }
+        await nexus.datasets.delete(dataset.id);
+      }
+    };
+    await runBench({
+      title: 'upload: datasets create vs curl',
+      setup: `${(size / MIB).toFixed(0)} MiB NDJSON (${described.itemCount.toLocaleString('en')} items), emulator in its own process on loopback, client and curl measured as processes`,
+      rounds: ROUNDS,
+      baseline: curl,
+      variants: [create],
+      betweenRuns,
+      columns: [
+        { key: 'mbps', label: 'MB/s', ratio: true },
+        { key: 'wallS', label: 'wall s', digits: 2 },
+        { key: 'peakRssMiB', label: 'peak RSS MiB', digits: 0 },
+        { key: 'cpuS', label: 'CPU s', digits: 2 },
+      ],
+      notes: (medians) => {
+        const ratio = (medians.get(create.name)!.mbps as number) / (medians.get(curl.name)!.mbps as number);
+        const rss = medians.get(create.name)!.peakRssMiB as number;
+        return [
+          `goal: datasets create >= ${GOAL_RATIO}x curl (${ratio >= GOAL_RATIO ? 'met' : 'NOT met'}: x${ratio.toFixed(2)}), peak RSS < ${GOAL_RSS_MIB} MiB (${rss < GOAL_RSS_MIB ? 'met' : 'NOT met'}: ${rss.toFixed(0)} MiB)`,
+        ];
+      },
+    });
+
+    const pass = (mode: 'path' | 'stream') => ({
+      name: mode === 'path' ? 'validateNdjson(file path)' : 'validateNdjson(stream factory), the worker path',
+      async run() {
+        const run = check(
+          await measure(
+            process.execPath,
+            ['-r', 'tsx/cjs', join(__dirname, 'support', 'validate-child.ts'), file, mode],
+            {
+              cwd: ROOT,
+            },
+          ),
+          'validate',
+        );
+        const { seconds } = JSON.parse(run.stdout) as { seconds: number };
+        return { mbps: mb / seconds, seconds, peakRssMiB: run.peakRssMiB };
+      },
+    });
+    await runBench({
+      title: 'upload: the validation + CRC32C pass',
+      setup: `the same ${(size / MIB).toFixed(0)} MiB file, page-cached, each pass in its own process`,
+      rounds: ROUNDS,
+      baseline: pass('path'),
+      variants: [pass('stream')],
+      columns: [
+        { key: 'mbps', label: 'MB/s', ratio: true },
+        { key: 'seconds', label: 's', digits: 2 },
+        { key: 'peakRssMiB', label: 'peak RSS MiB (process)', digits: 0 },
+      ],
+      notes: (medians) => {
+        const speed = medians.get(pass('path').name)!.mbps as number;
+        return [`goal: >= 1000 MB/s (${speed >= 1000 ? 'met' : 'NOT met'}: ${speed.toFixed(0)} MB/s from a path)`];
+      },
+    });
+  } finally {
+    await emulator.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+runIfMain(module, main);
