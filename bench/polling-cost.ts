@@ -4,6 +4,7 @@
 // Temporal's retry-based polling (an activity failing until done, retried every 60 s) and the Python SDK's
 // fixed 8 s poll written as a workflow loop (a look and a timer every 8 s).
 // Usage: npx tsx bench/polling-cost.ts [--quick]   (--quick: fewer shapes and 20 runs for the tick)
+// @bench: part of `npm run bench`; deterministic (the time-skipping clock), so one round is the figure.
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { queryIsDue } from '../src/cli/run-progress';
@@ -20,7 +21,7 @@ import { startTimeSkipping, type TimeSkipping } from '../test/workflow/time-skip
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-const quick = process.argv.includes('--quick');
+const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 
 interface Shape {
   name: string;

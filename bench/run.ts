@@ -1,6 +1,7 @@
 // `npm run bench`: runs every A/B bench of this folder, one process each, one after the other, and prints
-// their tables. A bench is a `bench/<name>.ts` that calls `runBench(` (bench/support/ab.ts); the older
-// single-figure scripts beside them (emulator-throughput, receiver-*, upload-memory) are run by hand.
+// their tables. A bench is a `bench/<name>.ts` that calls `runBench(` (bench/support/ab.ts), or whose header
+// says `@bench` (a deterministic one, with its baselines computed in the same run, e.g. polling-cost); the
+// older single-figure scripts beside them (emulator-throughput, receiver-*, upload-memory) are run by hand.
 //   npm run bench                      every bench, full sizes (tens of minutes)
 //   npm run bench -- --quick           small sizes (BENCH_QUICK=1), a few minutes
 //   npm run bench -- upload logs       only these benches (by file name)
@@ -13,11 +14,14 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick') || process.env.BENCH_QUICK === '1';
 const only = args.filter((arg) => !arg.startsWith('--'));
 
-/** Files of this folder that call runBench, in name order. */
+/** Files of this folder that call runBench or say `@bench`, in name order. */
 function discover(): string[] {
   return readdirSync(__dirname)
     .filter((name) => name.endsWith('.ts') && name !== 'run.ts')
-    .filter((name) => readFileSync(join(__dirname, name), 'utf8').includes('runBench('))
+    .filter((name) => {
+      const text = readFileSync(join(__dirname, name), 'utf8');
+      return text.includes('runBench(') || text.includes('@bench');
+    })
     .map((name) => name.slice(0, -'.ts'.length))
     .filter((name) => only.length === 0 || only.includes(name));
 }
