@@ -6,8 +6,15 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
-import type { BatchPredictionInput, BatchProgress } from '../src/workflows/definitions';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
+import { temporalCliPath } from '../src/dev/binaries';
+import {
+  BATCH_SEARCH_ATTRIBUTES,
+  type BatchPredictionInput,
+  type BatchProgress,
+  TemporalScheduledByIdKey,
+} from '../src/workflows/definitions';
 import { type ScriptedOptions, scriptedApi, scriptedInput } from '../test/workflow/scripted-activities';
 import { startTimeSkipping, type TimeSkipping } from '../test/workflow/time-skipping-env';
 
@@ -159,6 +166,66 @@ async function record(suite: TimeSkipping, scenario: Scenario, version: string):
   return written;
 }
 
+/**
+ * A run a schedule started (its TemporalScheduledById search attribute steers the first look): on the dev
+ * server, the time-skipping server having no Schedules. The job lasts a second of real time.
+ */
+async function recordScheduled(version: string): Promise<string> {
+  const path = join(fixturesDir, `schedule-started.${version}.json`);
+  if (existsSync(path)) throw new Error(`${path} exists: recorded histories are never overwritten`);
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalCliPath() },
+      ip: '127.0.0.1',
+      searchAttributes: BATCH_SEARCH_ATTRIBUTES,
+    },
+  });
+  try {
+    const api = scriptedApi({ itemCount: 5, jobDurationMs: 1_000, client: env.client });
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../src/workflows'),
+      logger: new DefaultLogger('WARN'),
+    });
+    const taskQueue = 'record-scheduled';
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle,
+      activities: api.activities,
+    });
+    return await worker.runUntil(async () => {
+      const schedule = await env.client.schedule.create({
+        scheduleId: 'recorded-schedule',
+        spec: { intervals: [{ every: '1 day' }] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: 'batchPrediction',
+          taskQueue,
+          // A first look at once: the default spread for scheduled runs (a minute) would only slow the recording.
+          args: [scriptedInput({ polling: { firstLookSpreadMs: 0, minIntervalMs: 1_000 } })],
+        },
+        state: { paused: true },
+      });
+      await schedule.trigger();
+      let workflowId: string | undefined;
+      for (let i = 0; i < 200 && !workflowId; i++) {
+        workflowId = (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId;
+        if (!workflowId) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const handle = env.client.workflow.getHandle(workflowId!);
+      await handle.result();
+      const description = await handle.describe();
+      if (!description.typedSearchAttributes.get(TemporalScheduledByIdKey))
+        throw new Error('not started by the schedule');
+      await schedule.delete();
+      writeFileSync(path, `${JSON.stringify(await handle.fetchHistory(), null, 2)}\n`);
+      return path;
+    });
+  } finally {
+    await env.teardown();
+  }
+}
+
 async function main() {
   const version = process.argv[2];
   if (!version || !/^[\w.-]+$/.test(version)) throw new Error('usage: npx tsx scripts/record-histories.ts <version>');
@@ -168,6 +235,10 @@ async function main() {
     for (const scenario of scenarios.filter(({ name }) => only.length === 0 || only.includes(name))) {
       const written = await record(suite, scenario, version);
       console.log(`${scenario.name}: ${written.length} history file(s)`);
+    }
+    if (only.length === 0 || only.includes('schedule-started')) {
+      await recordScheduled(version);
+      console.log('schedule-started: 1 history file(s)');
     }
   } finally {
     await suite.env.teardown();
