@@ -161,3 +161,26 @@ test.each([
   expect(cause.message).toMatch(message);
   expect(api.calls).toEqual({});
 });
+
+test('a job with failed items ends when delivered + failed reach the item count, reporting both', async () => {
+  const { result, error } = await run({ itemCount: 100, jobDurationMs: HOUR, failEvery: 10 }, scriptedInput());
+  expect(error).toBeUndefined();
+  expect(result!.outcome).toBe('completed');
+  expect(result!.job!.items).toMatchObject({ delivered: 90, failedPredict: 10, failedDeliver: 10 });
+  // Seen ending at the end of the hour, not waiting for 100 deliveries that never come.
+  const waited = result!.timings['waiting-for-job']!.endedAt! - result!.timings['waiting-for-job']!.startedAt;
+  expect(waited).toBeLessThan(1.1 * HOUR);
+});
+
+test('a job the API ends Failed fails the run with JobFailed and its reason; the dataset is kept', async () => {
+  const { error, api } = await run(
+    { itemCount: 10, jobDurationMs: HOUR, jobFailsWith: 'deployment went away' },
+    scriptedInput(),
+  );
+  const cause = error!.cause as ApplicationFailure;
+  expect(cause.type).toBe('JobFailed');
+  expect(cause.message).toBe('job job_1 failed: deployment went away');
+  // The job existed: its dataset stays (it may be re-run), and the job had ended, so no way-back hint.
+  expect(api.deletedDatasetNames).toEqual([]);
+  expect(cause.message).not.toMatch(/run --job/);
+});

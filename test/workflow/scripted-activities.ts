@@ -15,6 +15,8 @@ export interface ScriptedJob {
   startAt: number;
   durationMs: number;
   shape?: (ranMs: number, itemCount: number) => number;
+  failEvery?: number;
+  failsWith?: string;
   cancelledAt?: number;
 }
 
@@ -52,6 +54,10 @@ export interface ScriptedOptions {
    * reaches itemCount: give jobDurationMs as that moment for the scripted cancel and the reports.
    */
   shape?: (ranMs: number, itemCount: number) => number;
+  /** Every Nth item fails at predict (counted in FailedPredict and, like the emulator, in FailedDeliver). */
+  failEvery?: number;
+  /** The job ends `Failed` with this reason instead of `Reached`. */
+  jobFailsWith?: string;
   /** `validateSource` fails the way the activity does on a bad file (non-retryable, typed from the catalogue). */
   validateSourceFails?: { message: string; type: string };
   /** `getJob` fails like the activity over an API in trouble, from..until ms after the job starts. */
@@ -83,23 +89,26 @@ function countersAt(job: ScriptedJob, now: number): JobItemCounters {
   const end = job.cancelledAt ?? Number.POSITIVE_INFINITY;
   const ran = Math.max(0, Math.min(now, end) - job.startAt);
   const done = Math.min(job.itemCount, (job.shape ?? linearShape(job.durationMs))(ran, job.itemCount));
+  const failed = job.failEvery ? Math.floor(done / job.failEvery) : 0;
   return {
     gathered: job.itemCount,
     failedGather: 0,
     preprocessed: done,
     failedProcess: 0,
-    predicted: done,
-    failedPredict: 0,
-    delivered: done,
-    failedDeliver: 0,
+    predicted: done - failed,
+    failedPredict: failed,
+    delivered: done - failed,
+    failedDeliver: failed,
   };
 }
 
 function snapshot(job: ScriptedJob, now: number): JobSnapshot {
   const items = countersAt(job, now);
-  const finished = items.delivered === job.itemCount || job.cancelledAt !== undefined;
-  const overview = finished ? 'Reached' : now < job.startAt ? 'Waiting' : 'Running';
-  return { overview, message: overview, cancelledAt: job.cancelledAt ?? null, items };
+  const finished = items.delivered + items.failedDeliver === job.itemCount || job.cancelledAt !== undefined;
+  const ended = job.failsWith && job.cancelledAt === undefined ? 'Failed' : 'Reached';
+  const overview = finished ? ended : now < job.startAt ? 'Waiting' : 'Running';
+  const reason = finished && ended === 'Failed' ? job.failsWith : null;
+  return { overview, message: overview, reason, cancelledAt: job.cancelledAt ?? null, items };
 }
 
 function isStopped(job: JobSnapshot): boolean {
@@ -170,6 +179,8 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
         startAt: Math.max(now, job.startAtTime ?? now),
         durationMs: options.jobDurationMs,
         shape: options.shape,
+        failEvery: options.failEvery,
+        failsWith: options.jobFailsWith,
       };
       jobs.push(created);
       if (blocking) await heartbeatUntilCancelled();
