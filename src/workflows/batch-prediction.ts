@@ -583,6 +583,8 @@ class PipelineRun {
    */
   async cleanUpAfterCancel(reason: string): Promise<void> {
     this.cleanup.reason = reason;
+    // The look planned before the cancel will not happen (progress and Web UI details must not promise it).
+    this.state.nextPollAt = undefined;
     const interruptedPhase = this.state.phase;
     this.enterPhase('cancelling');
     let jobId = this.state.jobId;
