@@ -24,7 +24,8 @@ async function jobEnd(stack: PipelineStack, jobId: string): Promise<number> {
 }
 
 async function workflowFigures(stack: PipelineStack, wallS: number, result: BatchPredictionResult): Promise<Figures> {
-  const noticed = result.timings['waiting-for-job']?.endedAt ?? Number.NaN;
+  const endedAt = result.timings['waiting-for-job']?.endedAt;
+  const noticed = endedAt === undefined ? Number.NaN : Date.parse(endedAt);
   return {
     wallS,
     lagS: (noticed - (await jobEnd(stack, result.jobId!))) / 1000,

@@ -8,7 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { queryIsDue } from '../src/cli/run-progress';
-import type { BatchPhase, BatchPredictionInput, BatchPredictionResult } from '../src/workflows/definitions';
+import {
+  type BatchPhase,
+  type BatchPredictionInput,
+  type BatchPredictionResult,
+  epochMsOf,
+} from '../src/workflows/definitions';
 import { type ExecutionStats, executionStats } from '../test/workflow/history-stats';
 import {
   type ScriptedApi,
@@ -117,7 +122,7 @@ async function runShape(
       polls: result.polls,
       actions: stats.billableActions,
       events: `${stats.historyEvents} (largest run ${stats.largestRunEvents})`,
-      lagS: (result.timings['waiting-for-job']!.endedAt! - jobEnd) / 1000,
+      lagS: (epochMsOf(result.timings['waiting-for-job']!.endedAt!) - jobEnd) / 1000,
       note: [
         stallPolls !== undefined ? `${stallPolls} polls in the stall` : '',
         stats.signals ? `${stats.signals} signal` : '',
@@ -175,10 +180,10 @@ function baselines(shape: Shape): Row[] {
 /** Queries a `--wait` watch sends over the run, by the CLI's own rule, from the run's looks and phases. */
 function watchQueries(result: BatchPredictionResult, lookTimes: number[]): number {
   const phaseStarts = Object.entries(result.timings)
-    .map(([phase, timing]) => [phase as BatchPhase, timing!.startedAt] as const)
+    .map(([phase, timing]) => [phase as BatchPhase, epochMsOf(timing!.startedAt)] as const)
     .sort((a, b) => a[1] - b[1]);
   const start = phaseStarts[0][1];
-  const end = result.timings.completed!.startedAt;
+  const end = epochMsOf(result.timings.completed!.startedAt);
   let queries = 0;
   let lastQueryAt: number | undefined;
   let queriedPhase: BatchPhase | undefined;

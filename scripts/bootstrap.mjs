@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes a fresh clone ready using only Node built-ins: npm dependencies from the lockfile and the
 // Temporal binaries (plus, with --with-python-sdk, the official Datature Python SDK) in a
-// project-local venv. Idempotent: a second run only compares stamps.
+// project-local venv; with --with-browser, Debian's Chromium (apt) for the Web UI test when it is
+// missing. Idempotent: a second run only compares stamps.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const venv = join(root, '.tools', 'venv');
 const venvBin = join(venv, 'bin');
 const withPythonSdk = process.argv.includes('--with-python-sdk');
+const withBrowser = process.argv.includes('--with-browser');
+/** Where test/e2e/browser.ts looks for Chromium too (CHROMIUM_PATH first). */
+const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser'];
 const DATATURE_SDK = 'datature==1.12.2';
 
 function fail(message) {
@@ -81,4 +85,40 @@ if (!haveTemporalFromEnv || withPythonSdk) {
     run(pip, [...pipArgs, '--no-deps', DATATURE_SDK], 'pip install datature');
     writeFileSync(sdkStamp, sdkPrint);
   }
+}
+
+if (withBrowser) installChromium();
+
+/**
+ * The Web UI test drives Debian's Chromium. Installed with apt when missing (as root, or with passwordless
+ * sudo); when that is impossible the bootstrap says so loudly and the Web UI test fails with the same advice.
+ */
+function installChromium() {
+  const given = process.env.CHROMIUM_PATH;
+  if ((given && existsSync(given)) || CHROMIUM_PATHS.some((path) => existsSync(path))) return;
+  const asRoot = process.getuid?.() === 0;
+  const apt = (args) => {
+    const [cmd, full] = asRoot ? ['apt-get', args] : ['sudo', ['-n', 'apt-get', ...args]];
+    const result = spawnSync(cmd, full, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
+    return result.status === 0 ? '' : (result.error?.message ?? (result.stderr || '').trim().split('\n').pop());
+  };
+  console.error('bootstrap: installing Chromium (apt-get install -y chromium) for the Web UI test');
+  let error = apt(['install', '-y', '--no-install-recommends', 'chromium']);
+  if (error) error = apt(['update']) || apt(['install', '-y', '--no-install-recommends', 'chromium']);
+  if (!error && CHROMIUM_PATHS.some((path) => existsSync(path))) return;
+  console.error(
+    [
+      '',
+      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+      `bootstrap: COULD NOT INSTALL CHROMIUM: ${error || 'installed, but no chromium binary found'}`,
+      'The Web UI test (test/e2e/web-ui.test.ts) will FAIL. Install it yourself: apt-get install -y chromium,',
+      'or set CHROMIUM_PATH to a Chromium/Chrome binary.',
+      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+      '',
+    ].join('\n'),
+  );
 }

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ConflictError, type DeploymentTemplate, type Job, type NexusClient, NotFoundError } from '../nexus';
-import type { JobInput, JobSnapshot } from '../workflows/definitions';
+import { epochMsOf, type JobInput, type JobSnapshot } from '../workflows/definitions';
 import { mapped } from './error-mapping';
 import { type ReceiverWatch, watchWithReceiver } from './receiver-check';
 import type { AdoptedJob } from './types';
@@ -60,7 +60,10 @@ function findOrCreateJob(
   return mapped(async () => {
     const existing = await jobNamed(nexus, request.name, signal);
     if (existing) return { jobId: existing.id };
-    const { deploymentId, artifactId, deploymentTemplate, webhookIds, startAtTime, stopAtTime } = request.job;
+    const { deploymentId, artifactId, deploymentTemplate, webhookIds } = request.job;
+    // ISO-8601 in the input (epoch ms in inputs recorded before): the API client takes epoch ms.
+    const startAtTime = request.job.startAtTime === undefined ? undefined : epochMsOf(request.job.startAtTime);
+    const stopAtTime = request.job.stopAtTime === undefined ? undefined : epochMsOf(request.job.stopAtTime);
     const created = await nexus.jobs.create(
       {
         name: request.name,

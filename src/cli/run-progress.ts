@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import { type BatchPhase, BatchPhaseKey, type BatchProgress, progressQuery } from '../workflows/definitions';
+import { type BatchPhase, BatchPhaseKey, type BatchProgress, epochMsOf, progressQuery } from '../workflows/definitions';
 import { formatBytes, ProgressBoard } from './progress-bar';
 
 const itemCounters = ['gathered', 'predicted', 'delivered'] as const;
@@ -157,7 +157,7 @@ export async function watchRun(handle: WorkflowHandle, options: { uploadBytes?: 
       lastQueryAt,
       queriedPhase: progress?.phase,
       describedPhase: described?.phase,
-      nextPollAt: progress?.nextPollAt,
+      nextPollAt: progress?.nextPollAt === undefined ? undefined : epochMsOf(progress.nextPollAt),
     };
     if (queryIsDue(view)) await query();
     frame += 1;
@@ -176,7 +176,7 @@ function describeNow(phase: BatchPhase, progress: BatchProgress | undefined, spi
   const parts = [`${phase} ${spin}`.trim()];
   const nextPollAt = progress?.phase === phase ? progress.nextPollAt : undefined;
   if (nextPollAt !== undefined) {
-    const inSeconds = Math.max(0, Math.round((nextPollAt - Date.now()) / 1000));
+    const inSeconds = Math.max(0, Math.round((epochMsOf(nextPollAt) - Date.now()) / 1000));
     parts.push(inSeconds > 0 ? `next look in ${formatSeconds(inSeconds)}` : 'looking');
   }
   if (progress?.lastError) parts.push(`API error, waiting it out: ${progress.lastError.message}`);

@@ -26,7 +26,6 @@ export interface RunRequest {
 }
 
 export function toBatchPredictionInput(request: RunRequest): BatchPredictionInput {
-  const epochMs = (time?: string) => (time ? Date.parse(time) : undefined);
   const logs = { collect: true, directory: request.logsDirectory };
   if (request.jobId)
     return { job: { jobId: request.jobId }, polling: request.polling, logs, receiverUrl: request.receiverUrl };
@@ -38,8 +37,9 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
       deploymentId: request.deploymentId,
       artifactId: request.artifactId,
       webhookIds: request.webhookIds,
-      startAtTime: epochMs(request.startAt),
-      stopAtTime: epochMs(request.stopAt),
+      // ISO-8601 as given (the flags are checked as times); the schema normalises them.
+      startAtTime: request.startAt || undefined,
+      stopAtTime: request.stopAt || undefined,
     },
     polling: request.polling,
     logs,

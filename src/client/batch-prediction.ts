@@ -8,21 +8,27 @@ import {
   progressQuery,
   WORKFLOW_TYPE,
 } from '../workflows/definitions';
-import { parseBatchPredictionInput } from './input';
+import { type BatchPredictionInputAccepted, parseBatchPredictionInput } from './input';
+import { describeRun } from './run-description';
 
 export type BatchPredictionHandle = WorkflowHandle<typeof batchPrediction>;
 
-/** Validates the input with the zod schema, then starts a run (default id: `batch-<uuid>`). */
+/**
+ * Validates the input with the zod schema (times normalised to ISO-8601), then starts a run (default id:
+ * `batch-<uuid>`) with its Web UI summary and details and its first `BatchPhase`, so the run is filterable at once.
+ */
 export async function startBatchPrediction(
   client: Client,
-  input: BatchPredictionInput,
+  input: BatchPredictionInputAccepted | BatchPredictionInput,
   options: { workflowId?: string; taskQueue?: string } = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof batchPrediction>> {
-  const args: [BatchPredictionInput] = [parseBatchPredictionInput(input)];
+  const parsed = parseBatchPredictionInput(input);
+  const args: [BatchPredictionInput] = [parsed];
   return client.workflow.start<typeof batchPrediction>(WORKFLOW_TYPE, {
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     workflowId: options.workflowId ?? `batch-${crypto.randomUUID()}`,
     args,
+    ...describeRun(parsed),
   });
 }
 

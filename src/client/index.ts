@@ -10,8 +10,10 @@ export {
 export { checkNow, checkNowNotifier } from './check-now';
 export {
   BatchInputError,
+  type BatchPredictionInputAccepted,
   BatchPredictionInputSchema,
   batchPredictionInputJsonSchema,
   MAX_INLINE_ITEMS,
   parseBatchPredictionInput,
 } from './input';
+export { describeModel, describeRun, describeSource, type RunDescription } from './run-description';

@@ -1,12 +1,21 @@
 // The zod schema of `batchPrediction`'s input: callers validate before starting a run, and the committed
 // JSON Schema (schemas/batch-prediction-input.schema.json) is generated from it for non-TS callers.
 import { z } from 'zod';
-import { type BatchPredictionInput, isAdoptedJob, JOB_LOG_LEVELS } from '../workflows/definitions';
+import { type BatchPredictionInput, epochMsOf, isAdoptedJob, isoTime, JOB_LOG_LEVELS } from '../workflows/definitions';
 
 /** Inline items travel in the workflow history: keep them small, use a file or URL for real batches. */
 export const MAX_INLINE_ITEMS = 1000;
 
-const epochMs = z.number().int().nonnegative().describe('Epoch milliseconds');
+/**
+ * A time: ISO-8601 with a zone (what the Web UI and the progress show), or epoch milliseconds for older
+ * callers. Either way the parsed input holds ISO-8601: times are normalised once, here.
+ */
+const time = z
+  .union([
+    z.iso.datetime({ offset: true, local: false }).describe('ISO-8601 with a zone, e.g. 2026-12-01T02:00:00Z'),
+    z.number().int().nonnegative().describe('Epoch milliseconds (older callers)'),
+  ])
+  .transform((value) => isoTime(value));
 const httpUrl = z.url({ protocol: /^https?$/ });
 
 const DatasetSourceSchema = z.union(
@@ -31,8 +40,8 @@ const JobSchema = z
     artifactId: z.string().min(1).optional(),
     deploymentTemplate: z.record(z.string(), z.unknown()).optional(),
     webhookIds: z.array(z.string().min(1)).min(1, 'the API needs at least one webhook'),
-    startAtTime: epochMs.optional(),
-    stopAtTime: epochMs.optional(),
+    startAtTime: time.optional(),
+    stopAtTime: time.optional(),
   })
   .refine((job) => (job.deploymentId === undefined) !== (job.artifactId === undefined), {
     message: 'give exactly one of deploymentId or artifactId',
@@ -40,7 +49,7 @@ const JobSchema = z
   .refine((job) => job.deploymentTemplate === undefined || job.artifactId !== undefined, {
     message: 'deploymentTemplate goes with artifactId',
   })
-  .refine((job) => !job.startAtTime || !job.stopAtTime || job.startAtTime < job.stopAtTime, {
+  .refine((job) => !job.startAtTime || !job.stopAtTime || epochMsOf(job.startAtTime) < epochMsOf(job.stopAtTime), {
     message: 'startAtTime must be before stopAtTime',
   });
 
@@ -109,6 +118,8 @@ export const BatchPredictionInputSchema = z.strictObject({
 /** Compile-time check that the schema and the workflow's input type agree. */
 type Agrees<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const schemaMatchesWorkflowType: Agrees<z.output<typeof BatchPredictionInputSchema>, BatchPredictionInput> = true;
+/** What callers may send: the workflow's input, with epoch ms still accepted for the times. */
+export type BatchPredictionInputAccepted = z.input<typeof BatchPredictionInputSchema>;
 void schemaMatchesWorkflowType;
 
 export class BatchInputError extends Error {
@@ -119,8 +130,8 @@ export class BatchInputError extends Error {
 }
 
 /**
- * Returns the input unchanged when valid; throws BatchInputError listing every problem with its path.
- * A `job.stopAtTime` already past is refused here, before anything is uploaded.
+ * Returns the input when valid, its times as ISO-8601 (epoch ms given are converted); throws BatchInputError
+ * listing every problem with its path. A `job.stopAtTime` already past is refused here, before anything is uploaded.
  */
 export function parseBatchPredictionInput(input: unknown, now = Date.now()): BatchPredictionInput {
   const parsed = BatchPredictionInputSchema.safeParse(input);
@@ -132,8 +143,8 @@ export function parseBatchPredictionInput(input: unknown, now = Date.now()): Bat
     return parsed.data;
   }
   if (dataset === undefined) throw new BatchInputError(['dataset: required unless job is {jobId}']);
-  if (job.stopAtTime !== undefined && job.stopAtTime <= now) {
-    throw new BatchInputError([`job.stopAtTime: is in the past (${new Date(job.stopAtTime).toISOString()})`]);
+  if (job.stopAtTime !== undefined && epochMsOf(job.stopAtTime) <= now) {
+    throw new BatchInputError([`job.stopAtTime: is in the past (${job.stopAtTime})`]);
   }
   return parsed.data;
 }
@@ -154,5 +165,9 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string[] {
   return [`${path || '(input)'}: ${issue.message}`];
 }
 export function batchPredictionInputJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(BatchPredictionInputSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+  // What a caller may send (the input side: ISO-8601 or epoch ms for the times).
+  return z.toJSONSchema(BatchPredictionInputSchema, { target: 'draft-2020-12', io: 'input' }) as Record<
+    string,
+    unknown
+  >;
 }

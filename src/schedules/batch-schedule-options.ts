@@ -2,7 +2,7 @@
 import { type ScheduleOptionsAction, ScheduleOverlapPolicy, type ScheduleSpec } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { BatchInputError, parseBatchPredictionInput } from '../client';
+import { BatchInputError, describeModel, describeRun, describeSource, parseBatchPredictionInput } from '../client';
 import { type BatchPredictionInput, DEFAULT_TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 
 export type OverlapPolicy = Exclude<ScheduleOverlapPolicy, undefined>;
@@ -51,6 +51,15 @@ export interface BatchScheduleMemo {
   every?: string;
   timeZone?: string;
 }
+
+/** Also on the action's memo, beside the run's static summary: what every run reads and predicts with. */
+export interface BatchScheduleShows {
+  /** The source, a URL's query masked. */
+  dataset: string;
+  model: string;
+}
+
+export const SHOWS_MEMO_KEY = 'batch';
 
 export const MEMO_KEY = 'batchSchedule';
 
@@ -115,14 +124,23 @@ export function toAction(
   memo: BatchScheduleMemo,
   taskQueue = DEFAULT_TASK_QUEUE,
 ): ScheduleOptionsAction {
+  const args = scheduledInput(input);
   return {
     type: 'startWorkflow',
     workflowType: WORKFLOW_TYPE,
     // The server appends the scheduled time, so each run has its own id: <scheduleId>-2026-11-28T02:00:00Z.
     workflowId: scheduleId,
     taskQueue,
-    args: [scheduledInput(input)],
-    memo: { [MEMO_KEY]: memo },
+    args: [args],
+    memo: {
+      [MEMO_KEY]: memo,
+      [SHOWS_MEMO_KEY]: {
+        dataset: describeSource(args.dataset),
+        model: describeModel(args),
+      } satisfies BatchScheduleShows,
+    },
+    // Every run shows its source and model in the Web UI, and is filterable by BatchPhase from its start.
+    ...describeRun(args, scheduleId),
   };
 }
 

@@ -16,8 +16,10 @@ import {
   type BatchScheduleMemo,
   type BatchScheduleOptions,
   type BatchSchedulePolicies,
+  type BatchScheduleShows,
   type BatchScheduleTiming,
   MEMO_KEY,
+  SHOWS_MEMO_KEY,
   toAction,
   toMemo,
   toPolicies,
@@ -87,6 +89,8 @@ export interface BatchScheduleDetails {
   scheduleId: string;
   /** As given at creation: the server keeps cron text only as compiled calendars. */
   timing: BatchScheduleMemo;
+  /** What every run reads and predicts with, and the summary each run shows in the Web UI. */
+  shows: Partial<BatchScheduleShows> & { summary?: string };
   jitterMs?: number;
   policies: { overlap: ScheduleOverlapPolicy; catchupWindowMs: number; pauseOnFailure: boolean };
   paused: boolean;
@@ -108,6 +112,10 @@ export async function describeBatchSchedule(client: Client, scheduleId: string):
   return {
     scheduleId,
     timing: memoOf(description),
+    shows: {
+      ...((description.action.memo?.[SHOWS_MEMO_KEY] ?? {}) as Partial<BatchScheduleShows>),
+      summary: description.action.staticSummary,
+    },
     jitterMs: description.spec.jitter,
     policies: {
       overlap: description.policies.overlap,

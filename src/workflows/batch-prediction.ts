@@ -36,7 +36,9 @@ import {
   cancelSignal,
   checkNowSignal,
   describeCleanup,
+  epochMsOf,
   isAdoptedJob,
+  isoTime,
   type JobInput,
   type JobSnapshot,
   type LogsSummary,
@@ -145,13 +147,14 @@ export interface CarriedState {
 }
 
 export async function batchPrediction(
-  input: BatchPredictionInput,
+  given: BatchPredictionInput,
   carried?: CarriedState,
 ): Promise<BatchPredictionResult> {
-  // Checked once, where the input enters (a continued run's input was checked by its first run).
-  if (!carried) checkInput(input);
+  // Checked and normalised once, where the input enters (times as ISO-8601, epoch ms accepted); a continued
+  // run's input is its first run's, already normalised (or, in runs recorded before ISO times, epoch ms).
+  const input = carried ? given : checkInput(given);
   const state: CarriedState = carried
-    ? { ...carried, runs: carried.runs + 1 }
+    ? { ...carried, timings: isoTimings(carried.timings), runs: carried.runs + 1 }
     : { phase: 'validating', timings: {}, ownsDataset: false, polls: 0, runs: 1 };
   const activities = pipelineActivities(input.limits?.apiOutageMs ?? DEFAULT_API_OUTAGE_MS);
   const { api } = activities;
@@ -235,7 +238,7 @@ class PipelineRun {
       itemCount,
       job,
       polls,
-      nextPollAt,
+      nextPollAt: nextPollAt === undefined ? undefined : isoTime(nextPollAt),
       lastError,
       cancelReason,
       timings,
@@ -249,10 +252,14 @@ class PipelineRun {
   }
 
   /** Sleeps until `at` or until a `checkNow` signal, whichever comes first. */
-  private async sleepUntil(at: number, summary: string): Promise<void> {
+  private async sleepUntil(at: number, what: string): Promise<void> {
     this.state.nextPollAt = at;
     const ms = at - Date.now();
-    if (ms > 0 && !this.checkRequested) await condition(() => this.checkRequested, ms, { summary });
+    this.showDetails();
+    if (ms > 0 && !this.checkRequested) {
+      // The timer's label in the Web UI's event history and timeline: "waiting for job: 62 % — next look in 3 min".
+      await condition(() => this.checkRequested, ms, { summary: `${what} — next look in ${formatDelay(ms)}` });
+    }
     this.checkRequested = false;
     this.state.nextPollAt = undefined;
   }
@@ -367,7 +374,7 @@ class PipelineRun {
         this.state.nextPollAt = lookAt;
         await continueAsNew<typeof batchPrediction>(this.input, this.state);
       }
-      await this.sleepUntil(lookAt, `dataset ${dataset.overview}`);
+      await this.sleepUntil(lookAt, `waiting for dataset ${datasetId}: ${dataset.overview}`);
     }
   }
 
@@ -404,7 +411,7 @@ class PipelineRun {
       watch: receiverUrl ? { receiverUrl, workflowId: this.chain.workflowId, itemCount } : undefined,
     });
     this.state.jobId = jobId;
-    this.state.jobWindow = { startAtTime: job.startAtTime, stopAtTime: job.stopAtTime };
+    this.state.jobWindow = jobWindowOf(job);
   }
 
   private async waitForJob(): Promise<JobSnapshot> {
@@ -412,7 +419,8 @@ class PipelineRun {
     const jobId = this.state.jobId!;
     const itemCount = this.state.itemCount ?? 0;
     // A run from before jobWindow existed still has its input's window.
-    const { startAtTime, stopAtTime } = this.state.jobWindow ?? this.jobToCreate ?? {};
+    const toCreate = this.jobToCreate;
+    const { startAtTime, stopAtTime } = this.state.jobWindow ?? (toCreate ? jobWindowOf(toCreate) : {});
     // The look the previous run planned (continue-as-new), else none: look at once.
     let lookAt = this.state.nextPollAt;
     if (this.state.jobRunningSince === undefined) {
@@ -467,7 +475,6 @@ class PipelineRun {
       this.state.pollMemory = memory;
       lookAt = now + delayMs;
       this.state.nextPollAt = lookAt;
-      this.showDetails();
       if (this.historyIsLong()) {
         await continueAsNew<typeof batchPrediction>(this.input, this.state);
       }
@@ -508,29 +515,44 @@ class PipelineRun {
     }
   }
 
-  /** What a person sees on the run's page in the Web UI ("current details"). */
+  /**
+   * What a person sees on the run's page in the Web UI ("current details"), written at each phase change and
+   * before each wait. Not a command: adding or changing it does not touch replay.
+   */
   private showDetails(): void {
-    const { phase, job, itemCount, nextPollAt, lastError } = this.state;
-    const lines = [`**${phase}**`];
+    const { phase, datasetId, jobId, job, itemCount, nextPollAt, lastError, polls } = this.state;
+    const lines = [`**phase**: ${phase}`];
+    if (datasetId) lines.push(`**dataset**: ${datasetId}${itemCount !== undefined ? ` (${itemCount} items)` : ''}`);
+    if (jobId) lines.push(`**job**: ${jobId}${job ? ` (${job.overview})` : ''}`);
     if (job && itemCount) {
-      const accounted = itemsAccountedFor(job.items);
+      const { items } = job;
       lines.push(
-        `${job.overview}: ${accounted} of ${itemCount} items (${Math.floor((100 * accounted) / itemCount)} %), delivered ${job.items.delivered}`,
+        `**progress**: ${itemsAccountedFor(items)} of ${itemCount} items (${percentOf(items, itemCount)} %): ` +
+          `gathered ${items.gathered}, preprocessed ${items.preprocessed}, predicted ${items.predicted}, ` +
+          `delivered ${items.delivered}; failed ${items.failedGather + items.failedProcess + items.failedPredict + items.failedDeliver}`,
       );
     }
-    if (nextPollAt !== undefined) lines.push(`next look: ${new Date(nextPollAt).toISOString()}`);
-    if (phase === 'cancelled') lines.push(describeCleanup(this.cleanup));
-    if (lastError)
+    if (nextPollAt !== undefined) {
       lines.push(
-        `last API error (${lastError.count} in a row since ${new Date(lastError.since).toISOString()}): ${lastError.message}`,
+        `**next look**: ${isoTime(nextPollAt)} (in ${formatDelay(nextPollAt - Date.now())}; ${polls} looks so far)`,
       );
+    }
+    if (lastError) {
+      lines.push(
+        `**last API error** (${lastError.count} in a row since ${isoTime(lastError.since)}, waited out): ${lastError.message}`,
+      );
+    }
+    if (phase === 'cancelled' || this.cleanup.dataset === 'deleted') {
+      const why = this.cleanup.reason ? ` (${this.cleanup.reason})` : '';
+      lines.push(`**cleaned up**${why}: ${describeCleanup(this.cleanup)}`);
+    }
     setCurrentDetails(lines.join('\n\n'));
   }
 
   private waitSummary(): string {
     const { job, itemCount } = this.state;
-    if (!job || !itemCount) return 'waiting for the job';
-    return `waiting for the job: ${Math.floor((100 * itemsAccountedFor(job.items)) / itemCount)} %`;
+    if (!job || !itemCount) return 'waiting for job';
+    return `waiting for job: ${percentOf(job.items, itemCount)} %`;
   }
 
   private historyIsLong(): boolean {
@@ -561,6 +583,8 @@ class PipelineRun {
    */
   async cleanUpAfterCancel(reason: string): Promise<void> {
     this.cleanup.reason = reason;
+    // The look planned before the cancel will not happen (progress and Web UI details must not promise it).
+    this.state.nextPollAt = undefined;
     const interruptedPhase = this.state.phase;
     this.enterPhase('cancelling');
     let jobId = this.state.jobId;
@@ -594,7 +618,6 @@ class PipelineRun {
     }
     this.cleanup.datasetId = this.state.datasetId;
     this.enterPhase('cancelled');
-    this.showDetails();
   }
 
   /**
@@ -633,6 +656,7 @@ class PipelineRun {
     try {
       await this.api.deleteDatasetsNamed(datasetNameFor(this.chain));
       this.cleanup = { ...this.cleanup, dataset: 'deleted', datasetId: this.state.datasetId };
+      this.showDetails();
     } catch (err) {
       // The run's own failure is what the caller needs to see.
       log.warn('could not delete the dataset of a failed run', { error: String(err) });
@@ -646,12 +670,13 @@ class PipelineRun {
   }
 
   private enterPhase(phase: BatchPhase): void {
-    const now = Date.now();
+    const now = isoTime(Date.now());
     const previous = this.state.timings[this.state.phase];
     if (previous && previous.endedAt === undefined && this.state.phase !== phase) previous.endedAt = now;
     this.state.phase = phase;
     this.state.timings[phase] ??= { startedAt: now };
     if (phase === 'completed' || phase === 'cancelled') this.state.timings[phase]!.endedAt = now;
+    this.showDetails();
     if (this.state.upsertedPhase === phase) return;
     this.state.upsertedPhase = phase;
     // The ids ride along with the phase change that follows their creation: one upsert event per phase.
@@ -673,10 +698,10 @@ function rootApplicationFailure(err: unknown): ApplicationFailure | undefined {
   return undefined;
 }
 
-/** The input checked with the client's schema: every wrong field named, failing the run at once. */
-function checkInput(input: unknown): void {
+/** The input checked and normalised with the client's schema: every wrong field named, failing the run at once. */
+function checkInput(input: unknown): BatchPredictionInput {
   try {
-    parseBatchPredictionInput(input);
+    return parseBatchPredictionInput(input);
   } catch (err) {
     if (!(err instanceof BatchInputError)) throw err;
     throw ApplicationFailure.create({
@@ -686,6 +711,36 @@ function checkInput(input: unknown): void {
       details: [{ issues: err.issues }],
     });
   }
+}
+
+/** The job's window as epoch ms (the input holds ISO-8601; inputs recorded before that, epoch ms). */
+function jobWindowOf(job: JobInput): { startAtTime?: number; stopAtTime?: number } {
+  return {
+    startAtTime: job.startAtTime === undefined ? undefined : epochMsOf(job.startAtTime),
+    stopAtTime: job.stopAtTime === undefined ? undefined : epochMsOf(job.stopAtTime),
+  };
+}
+
+/** Timings carried by a run recorded before they were ISO-8601 (epoch ms) read the same as new ones. */
+function isoTimings(timings: PhaseTimings): PhaseTimings {
+  const out: PhaseTimings = {};
+  for (const [phase, timing] of Object.entries(timings) as [BatchPhase, { startedAt: string; endedAt?: string }][]) {
+    out[phase] = {
+      startedAt: isoTime(timing.startedAt),
+      ...(timing.endedAt !== undefined ? { endedAt: isoTime(timing.endedAt) } : {}),
+    };
+  }
+  return out;
+}
+
+function percentOf(items: JobSnapshot['items'], itemCount: number): number {
+  return Math.floor((100 * itemsAccountedFor(items)) / itemCount);
+}
+
+/** "45 s", "3 min", "2.5 h": how far away a look is, for a person. */
+function formatDelay(ms: number): string {
+  if (ms < 90_000) return `${Math.max(0, Math.round(ms / 1000))} s`;
+  return ms < 2 * 3_600_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
 function formatDuration(ms: number): string {

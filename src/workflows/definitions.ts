@@ -42,10 +42,31 @@ export interface JobInput {
   /** The ephemeral deployment's template when `artifactId` is used (API `Deployment` shape). */
   deploymentTemplate?: Record<string, unknown>;
   webhookIds: string[];
-  /** Epoch milliseconds. */
-  startAtTime?: number;
-  /** Epoch milliseconds. */
-  stopAtTime?: number;
+  /** ISO-8601 (epoch milliseconds are accepted on input and normalised to ISO where the input enters). */
+  startAtTime?: IsoTime;
+  /** ISO-8601 (epoch milliseconds accepted on input, as for startAtTime). */
+  stopAtTime?: IsoTime;
+}
+
+/** A time a person reads (input, progress, result): ISO-8601 with a zone, e.g. `2026-12-01T02:00:00.000Z`. */
+export type IsoTime = string;
+
+/**
+ * The one rule for times: what a person reads is ISO-8601; epoch ms are still accepted where they come in
+ * (inputs and state recorded before the change). No imports: usable in the workflow sandbox.
+ */
+export function isoTime(time: IsoTime | number): IsoTime {
+  return new Date(typeof time === 'number' ? time : Date.parse(time)).toISOString();
+}
+
+/** Epoch ms of an ISO-8601 time or of epoch ms (older inputs and carried state); NaN when unreadable. */
+export function epochMsOf(time: IsoTime | number): number {
+  return typeof time === 'number' ? time : Date.parse(time);
+}
+
+/** The phase a run starts in: the `BatchPhase` the client helpers and schedules set when they start it. */
+export function initialPhase(input: Pick<BatchPredictionInput, 'job'>): BatchPhase {
+  return isAdoptedJob(input.job) ? 'creating-job' : 'validating';
 }
 
 /**
@@ -173,8 +194,8 @@ export interface ReceiverCheck {
   matchesDelivered: boolean;
 }
 
-/** Epoch ms per phase, from the workflow clock. */
-export type PhaseTimings = Partial<Record<BatchPhase, { startedAt: number; endedAt?: number }>>;
+/** When each phase started and ended (ISO-8601, from the workflow clock). */
+export type PhaseTimings = Partial<Record<BatchPhase, { startedAt: IsoTime; endedAt?: IsoTime }>>;
 
 /** What a cancelled (or failed) run cleaned up: in the progress, the Web UI details and the cancellation's details. */
 export interface CleanupSummary {
@@ -221,8 +242,8 @@ export interface BatchProgress {
   itemCount?: number;
   job?: JobSnapshot;
   polls: number;
-  /** Epoch ms of the next look at the job (or at the dataset); a `checkNow` signal brings it forward. */
-  nextPollAt?: number;
+  /** The next look at the job (or at the dataset), ISO-8601; a `checkNow` signal brings it forward. */
+  nextPollAt?: IsoTime;
   lastError?: ApiErrorSeen;
   cancelReason?: string;
   /** Once the run was cancelled (or failed and deleted its dataset): what was cleaned up. */

@@ -43,7 +43,11 @@ function activities() {
 }
 
 test('a startAtTime already past when the job is created starts it now', async () => {
-  const job = { deploymentId: emulator.deploymentId, webhookIds: [webhookId], startAtTime: Date.now() - 600_000 };
+  const job = {
+    deploymentId: emulator.deploymentId,
+    webhookIds: [webhookId],
+    startAtTime: new Date(Date.now() - 600_000).toISOString(),
+  };
   const { jobId }: { jobId: string } = await new MockActivityEnvironment().run(activities().createJob, {
     name: 'late-start',
     datasetId,

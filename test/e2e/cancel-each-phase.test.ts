@@ -158,7 +158,7 @@ test.each(matrix)(
     expect(progress.cancelReason).toBe(
       mechanism === 'cancel signal' ? SIGNAL_REASON : 'workflow cancellation requested',
     );
-    expect(progress.timings[phase]?.startedAt).toEqual(expect.any(Number));
+    expect(progress.timings[phase]?.startedAt).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
     const after = await stack.emulatorState();
     const logFile = join(logsDir, logFileNameFor(chain));
 

@@ -10,6 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { request } from 'undici';
 import { type BatchPredictionHandle, getProgress } from '../../src/client';
 import { temporalCliPath } from '../../src/dev/binaries';
+import { findFreePort } from '../../src/dev/free-port';
 import { type StaticFileServer, startStaticFileServer } from '../../src/dev/static-file-server';
 import {
   DEV_DEPLOYMENT_ID,
@@ -30,6 +31,8 @@ const imagesDir = join(repoRoot, 'samples', 'images');
 
 export interface E2eStack {
   env: TestWorkflowEnvironment;
+  /** The dev server's Web UI, when started with `{ webUi: true }`. */
+  webUiUrl?: string;
   emulator: RunningEmulator;
   files: StaticFileServer;
   /** Serves `dir` (the files `writeDataset` writes) over loopback. */
@@ -55,8 +58,9 @@ export interface EmulatorState {
   [key: string]: unknown;
 }
 
-export async function startE2eStack(): Promise<E2eStack> {
+export async function startE2eStack(options: { webUi?: boolean } = {}): Promise<E2eStack> {
   const dir = mkdtempSync(join(tmpdir(), 'batch-e2e-'));
+  const uiPort = options.webUi ? await findFreePort() : undefined;
   // The bundle is cached on disk for the worker processes this suite spawns.
   const [env, emulator, files] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
@@ -64,6 +68,7 @@ export async function startE2eStack(): Promise<E2eStack> {
         executable: { type: 'existing-path', path: temporalCliPath() },
         ip: '127.0.0.1',
         searchAttributes: BATCH_SEARCH_ATTRIBUTES,
+        ...(uiPort ? { ui: true, uiPort, extraArgs: ['--ui-disable-news-fetch'] } : {}),
       },
     }),
     startEmulator({
@@ -107,6 +112,7 @@ export async function startE2eStack(): Promise<E2eStack> {
 
   return {
     env,
+    webUiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined,
     emulator,
     files,
     sources,

@@ -101,7 +101,9 @@ test('50 items: uploaded, predicted, delivered to the receiver, logs on disk, no
   expect(result.logs?.byStatus).toEqual({ Delivered: 50 });
   expect(readFileSync(result.logs!.filePath, 'utf8').trim().split('\n')).toHaveLength(50);
   for (const phase of ['validating', 'uploading', 'waiting-for-dataset', 'creating-job', 'waiting-for-job'] as const) {
-    expect(result.timings[phase]?.endedAt).toBeGreaterThanOrEqual(result.timings[phase]!.startedAt);
+    expect(Date.parse(result.timings[phase]!.endedAt!)).toBeGreaterThanOrEqual(
+      Date.parse(result.timings[phase]!.startedAt),
+    );
   }
 
   const after = await stack.emulatorState();

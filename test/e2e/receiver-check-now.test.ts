@@ -69,7 +69,7 @@ test('a run with a receiver notices its job end within a second of the last pred
     .map((line) => JSON.parse(line) as StoredPrediction)
     .filter((prediction) => prediction.jobId === result.jobId);
   const lastStoredAt = Math.max(...stored.map((prediction) => Date.parse(prediction.receivedAt)));
-  const noticedAt = result.timings['waiting-for-job']!.endedAt!;
+  const noticedAt = Date.parse(result.timings['waiting-for-job']!.endedAt!);
   expect(noticedAt - lastStoredAt).toBeLessThan(1000);
   const stats = await executionStats(stack.env.client, handle.workflowId, handle.firstExecutionRunId);
   expect(stats.signals).toBe(1);

@@ -44,6 +44,12 @@ describe('schedule lifecycle', () => {
     expect(described.jitterMs).toBe(300_000);
     expect(described.taskQueue).toBe('datature-batch');
     expect(described.input).toEqual({ ...input(), allowEmptySource: true });
+    // Every run shows its source and model in the Web UI; the schedule's description says them too.
+    expect(described.shows).toEqual({
+      dataset: '/data/items.ndjson',
+      model: 'deployment deploy_1',
+      summary: 'batch prediction: /data/items.ndjson → deployment deploy_1',
+    });
     expect(described.recentRuns).toEqual([]);
     expect(described.nextRunTimes.length).toBeGreaterThan(0);
     // 02:00 in Paris is 00:00 or 01:00 UTC, give or take the 5-minute jitter.
@@ -69,6 +75,10 @@ describe('schedule lifecycle', () => {
     expect(updated.policies).toEqual({ overlap: 'BUFFER_ONE', catchupWindowMs: 600_000, pauseOnFailure: true });
     expect(updated.jitterMs).toBe(300_000);
     expect(updated.input.dataset).toEqual({ ndjsonUrl: 'http://127.0.0.1:1/items.ndjson' });
+    expect(updated.shows).toMatchObject({
+      dataset: 'http://127.0.0.1:1/items.ndjson',
+      summary: 'batch prediction: http://127.0.0.1:1/items.ndjson → deployment deploy_1',
+    });
     expect(updated.input.job).toEqual(input().job);
     const [first, second] = updated.nextRunTimes;
     // Six hours apart, each shifted by up to the 5 minutes of jitter.

@@ -170,7 +170,8 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
     const source = join(tmp.dir, 'slow.ndjson');
     writeItems(source, 2, 200);
     // The job's start time is an hour away, so the first run stays waiting for its job.
-    const input = runInput(source, { startAtTime: Date.now() + 3_600_000 });
+    const startAtTime = new Date(Date.now() + 3_600_000).toISOString();
+    const input = runInput(source, { startAtTime });
     await createBatchSchedule(client, { scheduleId: 'overlapping', cron: '0 3 1 1 *', taskQueue, input });
 
     await triggerBatchSchedule(client, 'overlapping');
@@ -196,6 +197,15 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
     expect(described.runsTaken).toBe(1);
     expect(described.runsSkippedForOverlap).toBe(2);
     expect(described.recentRuns[0].status).toBe('RUNNING');
+    // The run shows its source and model in the Web UI from its start, and is filterable by BatchPhase.
+    const shown = await client.workflow.getHandle(firstRun).describe();
+    expect(await shown.staticSummary()).toBe(`batch prediction: ${source} → deployment ${emulator.deploymentId}`);
+    expect(await shown.staticDetails()).toContain(`**starts at**: ${startAtTime}`);
+    await eventually('the run found by its BatchPhase', async () => {
+      const query = `WorkflowId = '${firstRun}' AND BatchPhase IN ('validating', 'waiting-for-job')`;
+      for await (const run of client.workflow.list({ query })) if (run.workflowId === firstRun) return true;
+      return undefined;
+    });
 
     await deleteBatchSchedule(client, 'overlapping');
     await client.workflow.getHandle(firstRun).terminate('test over');

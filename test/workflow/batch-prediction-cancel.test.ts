@@ -7,7 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
-import type { BatchPhase, BatchPredictionInput, BatchProgress } from '../../src/workflows/definitions';
+import {
+  type BatchPhase,
+  type BatchPredictionInput,
+  type BatchProgress,
+  describeCleanup,
+} from '../../src/workflows/definitions';
 import { datasetNameFor } from '../../src/workflows/resource-names';
 import { type BlockableActivity, type ScriptedOptions, scriptedApi, scriptedInput } from './scripted-activities';
 import { useTimeSkipping } from './time-skipping-env';
@@ -154,9 +159,15 @@ test.each(cases)(
       expect(progress.cancelReason).toBe(
         testCase.mechanism === 'cancel signal' ? SIGNAL_REASON : 'workflow cancellation requested',
       );
-      expect(progress.timings[testCase.phase]?.endedAt).toEqual(expect.any(Number));
+      expect(progress.timings[testCase.phase]?.endedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(progress.timings.cancelling).toBeDefined();
       expect(progress.timings.cancelled).toBeDefined();
+      // The run's page in the Web UI says what the cancel cleaned up.
+      const { currentDetails } = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+      expect(currentDetails).toContain('**phase**: cancelled');
+      expect(currentDetails).toContain(
+        `**cleaned up** (${progress.cancelReason}): ${describeCleanup(progress.cleanup!)}`,
+      );
       // Only the signal needs the workflow to ask the server for its own cancellation.
       expect(api.calls.requestWorkflowCancellation).toBe(testCase.mechanism === 'cancel signal' ? 1 : undefined);
 

@@ -91,7 +91,7 @@ test('a checkNow signal makes a run that sleeps for an hour look at once', async
   const { result, stats } = await run({ itemCount: 100, jobDurationMs: 20 * HOUR }, async (handle) => {
     await suite.env.sleep(10 * HOUR);
     const before = await handle.query<BatchProgress>('progress');
-    expect(before.nextPollAt! - (await suite.env.currentTimeMs())).toBeGreaterThan(60_000);
+    expect(Date.parse(before.nextPollAt!) - (await suite.env.currentTimeMs())).toBeGreaterThan(60_000);
     await handle.signal('checkNow', { from: 'test' });
     // No time passes on the server until the run has looked.
     let after = before;

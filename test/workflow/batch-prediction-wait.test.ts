@@ -3,7 +3,7 @@
 // run here). The workflow, timers, signals, queries, cancellation and continue-as-new are all real.
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
-import { type ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { type ApplicationFailure, CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import type { BatchPredictionInput, BatchPredictionResult, BatchProgress } from '../../src/workflows/definitions';
 import { type ExecutionStats, executionStats } from './history-stats';
@@ -50,7 +50,7 @@ function report(label: string, polls: number, stats: ExecutionStats) {
 
 /** From the job's last item to the end of the run's wait: how late the run saw the end. */
 function detectionLagMs(result: BatchPredictionResult, jobEndMs: number): number {
-  return result.timings['waiting-for-job']!.endedAt! - jobEndMs;
+  return Date.parse(result.timings['waiting-for-job']!.endedAt!) - jobEndMs;
 }
 
 test('a 2 hour job: at most 60 billable actions, the end seen within 3 % of the run time', async () => {
@@ -68,6 +68,33 @@ test('a 2 hour job: at most 60 billable actions, the end seen within 3 % of the 
   expect(detectionLagMs(result!, jobEnd)).toBeGreaterThanOrEqual(0);
   expect(detectionLagMs(result!, jobEnd)).toBeLessThanOrEqual(0.03 * 2 * HOUR);
   expect(api.calls.createJob).toBe(1);
+});
+
+test('the Web UI sees the wait: current details (phase, counters, percent, next look) and labelled timers', async () => {
+  const api = scriptedApi({ itemCount: 1000, jobDurationMs: 2 * HOUR, client: suite.env.client });
+  let details = '';
+  const { result, error, workflowId } = await runPipeline(api, scriptedInput(), async (id) => {
+    await suite.env.sleep(HOUR);
+    // What the Web UI asks a running workflow for its "current details".
+    const metadata = await suite.env.client.workflow
+      .getHandle(id)
+      .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    details = metadata.currentDetails ?? '';
+  });
+  expect(error).toBeUndefined();
+  expect(details).toContain('**phase**: waiting-for-job');
+  expect(details).toMatch(/\*\*job\*\*: job_1 \(Running\)/);
+  expect(details).toMatch(/\*\*progress\*\*: \d+ of 1000 items \(\d+ %\): gathered \d+, .* delivered \d+; failed 0/);
+  expect(details).toMatch(/\*\*next look\*\*: \d{4}-\d\d-\d\dT[\d:.]+Z \(in [\d.]+ (s|min|h); \d+ looks so far\)/);
+  const history = await suite.env.client.workflow.getHandle(workflowId).fetchHistory();
+  const summaries = (history.events ?? [])
+    .map((event) => event.timerStartedEventAttributes && event.userMetadata?.summary)
+    .filter((summary) => summary)
+    .map((summary) => defaultPayloadConverter.fromPayload<string>(summary!));
+  expect(summaries.length).toBe(result!.polls);
+  expect(summaries.at(-1)).toMatch(/^waiting for job: \d+ % — next look in [\d.]+ (s|min|h)$/);
+  // ISO-8601 times a person reads.
+  expect(result!.timings['waiting-for-job']!.startedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 });
 
 test('a 3 day job: at most 250 billable actions, sleeps up to 60 min, the end seen within 3 %', async () => {
@@ -112,7 +139,7 @@ test('a dataset processed for 2 hours is waited for; one never seen uploaded fai
 
 test('a startAtTime an hour ahead is waited with one timer before the first poll', async () => {
   const api = scriptedApi({ itemCount: 100, jobDurationMs: 10 * 60_000, client: suite.env.client });
-  const startAtTime = (await suite.env.currentTimeMs()) + HOUR;
+  const startAtTime = new Date((await suite.env.currentTimeMs()) + HOUR).toISOString();
   const { result, error, stats } = await runPipeline(
     api,
     scriptedInput({ job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'], startAtTime } }),
@@ -122,7 +149,7 @@ test('a startAtTime an hour ahead is waited with one timer before the first poll
   // The first timer covers (almost) the whole hour; no poll happened before it.
   expect(stats.timerDurationsMs[0]).toBeGreaterThan(HOUR - 60_000);
   expect(stats.timerDurationsMs.filter((ms) => ms > 15 * 60_000)).toHaveLength(1);
-  expect(result!.timings['waiting-for-job']!.startedAt).toBeLessThan(startAtTime);
+  expect(Date.parse(result!.timings['waiting-for-job']!.startedAt)).toBeLessThan(Date.parse(startAtTime));
 });
 
 test('continue-as-new keeps ids, timings and counts across runs', async () => {

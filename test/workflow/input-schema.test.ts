@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BatchInputError, parseBatchPredictionInput } from '../../src/client';
+import { BatchInputError, describeRun, parseBatchPredictionInput } from '../../src/client';
 import { JSON_SCHEMA_PATH, renderJsonSchema } from '../../src/client/write-json-schema';
 
 const valid = {
@@ -14,6 +14,44 @@ test('the committed JSON Schema is what the zod schema generates (npx tsx src/cl
 
 test('a minimal input passes unchanged', () => {
   expect(parseBatchPredictionInput(valid)).toEqual(valid);
+});
+
+test('job times are ISO-8601 once parsed: epoch ms (older callers) and offsets are normalised', () => {
+  const start = Date.UTC(2031, 0, 2, 3, 4, 5);
+  const parsed = parseBatchPredictionInput({
+    ...valid,
+    job: { ...valid.job, startAtTime: start, stopAtTime: '2031-01-02T07:04:05+02:00' },
+  });
+  expect(parsed.job).toMatchObject({ startAtTime: '2031-01-02T03:04:05.000Z', stopAtTime: '2031-01-02T05:04:05.000Z' });
+  expect(() =>
+    parseBatchPredictionInput({ ...valid, job: { ...valid.job, startAtTime: start, stopAtTime: start } }),
+  ).toThrow('startAtTime must be before stopAtTime');
+  expect(() => parseBatchPredictionInput({ ...valid, job: { ...valid.job, startAtTime: 'tomorrow' } })).toThrow(
+    'job.startAtTime',
+  );
+});
+
+test("a run's Web UI summary and details name source, model and item count, never a URL's query", () => {
+  const input = parseBatchPredictionInput({
+    dataset: { ndjsonUrl: 'https://bucket.example.com/cells.ndjson?X-Goog-Signature=abc123secret' },
+    job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'], startAtTime: Date.UTC(2031, 0, 1) },
+  });
+  const shown = describeRun(input);
+  expect(shown.staticSummary).toBe(
+    'batch prediction: https://bucket.example.com/cells.ndjson?[REDACTED] → deployment deploy_1',
+  );
+  expect(shown.staticDetails).toContain('**starts at**: 2031-01-01T00:00:00.000Z');
+  expect(JSON.stringify(shown)).not.toContain('abc123secret');
+  expect(shown.typedSearchAttributes).toEqual([
+    { key: expect.objectContaining({ name: 'BatchPhase' }), value: 'validating' },
+  ]);
+  const inline = describeRun(
+    parseBatchPredictionInput({ ...valid, dataset: { items: [{ kind: 'Image', url: 'http://x/a.png' }] } }),
+  );
+  expect(inline.staticSummary).toBe('batch prediction: 1 inline items → deployment deploy_1');
+  expect(describeRun(parseBatchPredictionInput({ job: { jobId: 'batchjob_1' } })).typedSearchAttributes[0].value).toBe(
+    'creating-job',
+  );
 });
 
 test.each([

@@ -5,7 +5,12 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BatchActivities } from '../../src/activities/types';
-import type { BatchPredictionInput, JobItemCounters, JobSnapshot } from '../../src/workflows/definitions';
+import {
+  type BatchPredictionInput,
+  epochMsOf,
+  type JobItemCounters,
+  type JobSnapshot,
+} from '../../src/workflows/definitions';
 
 export interface ScriptedJob {
   id: string;
@@ -176,7 +181,7 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
         name,
         itemCount: options.itemCount,
         createdAt: now,
-        startAt: Math.max(now, job.startAtTime ?? now),
+        startAt: Math.max(now, job.startAtTime === undefined ? now : epochMsOf(job.startAtTime)),
         durationMs: options.jobDurationMs,
         shape: options.shape,
         failEvery: options.failEvery,

@@ -169,7 +169,7 @@ function formatStatus(workflowId: string, status: string, progress: BatchProgres
       );
     }
     lines.push(
-      `polls     ${progress.polls}${progress.nextPollAt && status === 'RUNNING' ? `, next at ${new Date(progress.nextPollAt).toISOString()}` : ''}`,
+      `polls     ${progress.polls}${progress.nextPollAt && status === 'RUNNING' ? `, next at ${progress.nextPollAt}` : ''}`,
     );
   }
   lines.push(`web UI    ${uiUrl}`);
