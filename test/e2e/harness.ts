@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
 import { request } from 'undici';
 import { type BatchPredictionHandle, getProgress } from '../../src/client';
 import { temporalCliPath } from '../../src/dev/binaries';
@@ -21,7 +22,7 @@ import {
 } from '../../src/emulator';
 import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import { type Receiver, startReceiver } from '../../src/receiver';
-import { workflowBundlePath } from '../../src/worker';
+import { createWorker, workflowBundlePath } from '../../src/worker';
 import { BATCH_SEARCH_ATTRIBUTES, type BatchPhase } from '../../src/workflows/definitions';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -195,4 +196,41 @@ export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 
   const exited = new Promise((done) => child.once('exit', done));
   child.kill(signal);
   await exited;
+}
+
+/** The stack and an in-process worker on `taskQueue`, both filled in once the file's beforeAll has run. */
+export interface StackWithWorker {
+  stack: E2eStack;
+  worker: Worker;
+}
+
+/**
+ * Starts the stack and one in-process worker on `taskQueue` before the file's tests, and stops both (clearing
+ * any fault) after them: the setup most e2e files share.
+ */
+export function useStackWithWorker(taskQueue: string, options: { webUi?: boolean } = {}): StackWithWorker {
+  const suite = {} as StackWithWorker;
+  let running: Promise<void> | undefined;
+  beforeAll(async () => {
+    suite.stack = await startE2eStack(options);
+    suite.worker = await createWorker({
+      connection: suite.stack.env.nativeConnection,
+      namespace: suite.stack.env.namespace,
+      taskQueue,
+      datature: {
+        secretKey: suite.stack.emulator.secretKey,
+        projectId: suite.stack.emulator.projectId,
+        baseUrl: suite.stack.emulator.url,
+      },
+      logsDir: join(suite.stack.dir, 'logs'),
+    });
+    running = suite.worker.run();
+  }, 120_000);
+  afterAll(async () => {
+    await suite.stack?.setFaults({});
+    suite.worker?.shutdown();
+    await running;
+    await suite.stack?.close();
+  });
+  return suite;
 }

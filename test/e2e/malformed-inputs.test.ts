@@ -3,33 +3,11 @@
 // Real dev server, emulator and worker; the CLI is the real binary.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Worker } from '@temporalio/worker';
-import { createWorker } from '../../src/worker';
 import { cleanEnv, runCli } from '../cli/run-cli';
-import { type E2eStack, startE2eStack } from './harness';
+import { useStackWithWorker } from './harness';
 
 const taskQueue = 'e2e-malformed';
-let stack: E2eStack;
-let worker: Worker;
-let running: Promise<void>;
-
-beforeAll(async () => {
-  stack = await startE2eStack();
-  worker = await createWorker({
-    connection: stack.env.nativeConnection,
-    namespace: stack.env.namespace,
-    taskQueue,
-    datature: { secretKey: stack.emulator.secretKey, projectId: stack.emulator.projectId, baseUrl: stack.emulator.url },
-    logsDir: join(stack.dir, 'logs'),
-  });
-  running = worker.run();
-}, 120_000);
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await stack?.close();
-});
+const suite = useStackWithWorker(taskQueue);
 
 const ok = (n: number) => `{"kind":"Image","url":"https://a.test/${n}.jpg"}`;
 
@@ -75,12 +53,20 @@ const corpus: [string, string | Buffer, RegExp][] = [
 
 test(`${corpus.length} malformed files: each run fails naming the problem and its line, creating nothing`, async () => {
   expect(corpus.length).toBeGreaterThanOrEqual(20);
-  const before = await stack.emulatorState();
-  const env = cleanEnv({ TEMPORAL_ADDRESS: stack.env.address, TEMPORAL_TASK_QUEUE: taskQueue });
+  const before = await suite.stack.emulatorState();
+  const env = cleanEnv({ TEMPORAL_ADDRESS: suite.stack.env.address, TEMPORAL_TASK_QUEUE: taskQueue });
   for (const [index, [what, content, message]] of corpus.entries()) {
-    const file = join(stack.dir, `malformed-${index}.ndjson`);
+    const file = join(suite.stack.dir, `malformed-${index}.ndjson`);
     writeFileSync(file, content);
-    const args = ['run', file, '--deployment', stack.emulator.deploymentId, '--webhook', stack.webhookId, '--wait'];
+    const args = [
+      'run',
+      file,
+      '--deployment',
+      suite.stack.emulator.deploymentId,
+      '--webhook',
+      suite.stack.webhookId,
+      '--wait',
+    ];
     const result = await runCli([...args, '--workflow-id', `malformed-${index}`], env);
     const said = `${what}: ${result.stderr}`;
     expect({ what, code: result.code }).toEqual({ what, code: 1 });
@@ -89,6 +75,6 @@ test(`${corpus.length} malformed files: each run fails naming the problem and it
     expect(said).toMatch(/\[InvalidNdjson\]/);
     expect(said).not.toMatch(/Activity task failed/);
   }
-  const after = await stack.emulatorState();
+  const after = await suite.stack.emulatorState();
   expect({ datasets: after.datasets, jobs: after.jobs }).toEqual({ datasets: before.datasets, jobs: before.jobs });
 }, 240_000);

@@ -5,9 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { ActivityFailure, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
-import type { BatchPredictionResult } from '../../src/workflows/definitions';
-import { executionStats } from './history-stats';
 import { type ScriptedOptions, scriptedApi, scriptedInput } from './scripted-activities';
+import { runScripted } from './scripted-run';
 import { useTimeSkipping } from './time-skipping-env';
 
 const HOUR = 3_600_000;
@@ -15,23 +14,8 @@ const suite = useTimeSkipping();
 
 async function run(options: Omit<ScriptedOptions, 'client'>, input: unknown) {
   const api = scriptedApi({ ...options, client: suite.env.client });
-  const taskQueue = `errors-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: suite.env.nativeConnection,
-    taskQueue,
-    workflowBundle: suite.workflowBundle,
-    activities: api.activities,
-  });
-  const workflowId = `batch-${randomUUID()}`;
-  return worker.runUntil(async () => {
-    const handle = await suite.env.client.workflow.start('batchPrediction', { taskQueue, workflowId, args: [input] });
-    const outcome = await handle.result().then(
-      (result: BatchPredictionResult) => ({ result, error: undefined }),
-      (error: unknown) => ({ result: undefined, error: error as WorkflowFailedError }),
-    );
-    const stats = await executionStats(suite.env.client, workflowId, handle.firstExecutionRunId);
-    return { ...outcome, api, stats };
-  });
+  const { error, ...outcome } = await runScripted(suite, api, input);
+  return { ...outcome, error: error as WorkflowFailedError | undefined, api };
 }
 
 test('an input of the wrong shape fails at once with InvalidInput naming every wrong field, running nothing', async () => {

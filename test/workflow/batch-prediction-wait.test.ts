@@ -1,13 +1,12 @@
 // The wait logic on the time-skipping test server, with scripted activities (see scripted-activities.ts:
 // the Datature job is a fake whose counters follow the workflow clock, because a real multi-day job cannot
 // run here). The workflow, timers, signals, queries, cancellation and continue-as-new are all real.
-import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { type ApplicationFailure, CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
 import type { BatchPredictionInput, BatchPredictionResult, BatchProgress } from '../../src/workflows/definitions';
-import { type ExecutionStats, executionStats } from './history-stats';
+import type { ExecutionStats } from './history-stats';
 import { type ScriptedApi, scriptedApi, scriptedInput } from './scripted-activities';
+import { runScripted } from './scripted-run';
 import { useTimeSkipping } from './time-skipping-env';
 
 const HOUR = 3_600_000;
@@ -15,29 +14,8 @@ const DAY = 24 * HOUR;
 
 const suite = useTimeSkipping();
 
-async function runPipeline(
-  api: ScriptedApi,
-  input: BatchPredictionInput,
-  drive?: (workflowId: string) => Promise<void>,
-) {
-  const taskQueue = `wait-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: suite.env.nativeConnection,
-    taskQueue,
-    workflowBundle: suite.workflowBundle,
-    activities: api.activities,
-  });
-  const workflowId = `batch-${randomUUID()}`;
-  return worker.runUntil(async () => {
-    const handle = await suite.env.client.workflow.start('batchPrediction', { taskQueue, workflowId, args: [input] });
-    await drive?.(workflowId);
-    const outcome = await handle.result().then(
-      (result) => ({ result, error: undefined }),
-      (error: unknown) => ({ result: undefined, error }),
-    );
-    const stats = await executionStats(suite.env.client, workflowId, handle.firstExecutionRunId);
-    return { ...outcome, stats, workflowId };
-  });
+function runPipeline(api: ScriptedApi, input: BatchPredictionInput, drive?: (workflowId: string) => Promise<void>) {
+  return runScripted(suite, api, input, drive && ((handle) => drive(handle.workflowId)));
 }
 
 function report(label: string, polls: number, stats: ExecutionStats) {
