@@ -3,48 +3,30 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
 import { type BatchPredictionHandle, cancelBatchPrediction, getProgress, startBatchPrediction } from '../../src/client';
 import { NotFoundError } from '../../src/nexus';
 import { startReceiver } from '../../src/receiver';
-import { createWorker } from '../../src/worker';
 import type { BatchPredictionInput } from '../../src/workflows/definitions';
 import { datasetNameFor } from '../../src/workflows/resource-names';
-import { type E2eStack, ERRORED_DEPLOYMENT_ID, startE2eStack, untilPhase } from './harness';
+import { ERRORED_DEPLOYMENT_ID, untilPhase, useStackWithWorker } from './harness';
 
 const taskQueue = 'e2e-pipeline';
-let stack: E2eStack;
-let worker: Worker;
-let running: Promise<void>;
 let dataset50: string;
 
-beforeAll(async () => {
-  stack = await startE2eStack();
-  worker = await createWorker({
-    connection: stack.env.nativeConnection,
-    namespace: stack.env.namespace,
-    taskQueue,
-    datature: { secretKey: stack.emulator.secretKey, projectId: stack.emulator.projectId, baseUrl: stack.emulator.url },
-    logsDir: join(stack.dir, 'logs'),
-  });
-  running = worker.run();
-  dataset50 = stack.writeDataset('fifty.ndjson', 50);
-}, 120_000);
+const suite = useStackWithWorker(taskQueue);
 
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await stack?.close();
+beforeAll(() => {
+  dataset50 = suite.stack.writeDataset('fifty.ndjson', 50);
 });
 
 afterEach(async () => {
-  await stack.setFaults({});
+  await suite.stack.setFaults({});
 });
 
 function input(overrides: Partial<BatchPredictionInput> = {}): BatchPredictionInput {
   return {
     dataset: { ndjsonPath: dataset50 },
-    job: { deploymentId: stack.emulator.deploymentId, webhookIds: [stack.webhookId] },
+    job: { deploymentId: suite.stack.emulator.deploymentId, webhookIds: [suite.stack.webhookId] },
     polling: { minIntervalMs: 1000, maxIntervalMs: 5000 },
     logs: { collect: true },
     ...overrides,
@@ -52,7 +34,7 @@ function input(overrides: Partial<BatchPredictionInput> = {}): BatchPredictionIn
 }
 
 async function start(overrides: Partial<BatchPredictionInput> = {}, workflowId?: string) {
-  return startBatchPrediction(stack.env.client, input(overrides), { taskQueue, workflowId });
+  return startBatchPrediction(suite.stack.env.client, input(overrides), { taskQueue, workflowId });
 }
 
 /**
@@ -88,8 +70,8 @@ async function failureOf(handle: BatchPredictionHandle): Promise<WorkflowFailedE
 }
 
 test('50 items: uploaded, predicted, delivered to the receiver, logs on disk, no secret in history', async () => {
-  const before = await stack.emulatorState();
-  const handle = await start({ receiverUrl: stack.receiver.url }, 'e2e-fifty-items');
+  const before = await suite.stack.emulatorState();
+  const handle = await start({ receiverUrl: suite.stack.receiver.url }, 'e2e-fifty-items');
   const result = await handle.result();
 
   expect(result.outcome).toBe('completed');
@@ -106,7 +88,7 @@ test('50 items: uploaded, predicted, delivered to the receiver, logs on disk, no
     );
   }
 
-  const after = await stack.emulatorState();
+  const after = await suite.stack.emulatorState();
   expect(after.datasets - before.datasets).toBe(1);
   expect(after.jobs - before.jobs).toBe(1);
 
@@ -115,22 +97,22 @@ test('50 items: uploaded, predicted, delivered to the receiver, logs on disk, no
   expect(description.typedSearchAttributes.get({ name: 'BatchJobId', type: 'KEYWORD' } as never)).toBe(result.jobId);
 
   // Kept by default (cleanup.deleteDatasetOnSuccess is off).
-  expect((await stack.nexus.datasets.get(result.datasetId!)).status.overview).toBe('Uploaded');
+  expect((await suite.stack.nexus.datasets.get(result.datasetId!)).status.overview).toBe('Uploaded');
 
   const history = await handle.fetchHistory();
   const historyJson = JSON.stringify(history);
-  expect(historyJson).not.toContain(stack.emulator.secretKey);
+  expect(historyJson).not.toContain(suite.stack.emulator.secretKey);
   // Payloads are base64 in the history: decode each one (the input, every activity's input and
   // result, heartbeats, search attributes) and look inside.
   const payloads = decodedPayloads(history);
   expect(payloads.some((text) => text.includes(dataset50))).toBe(true); // the decoding does reach the input
   expect(payloads.length).toBeGreaterThan(20);
-  for (const text of payloads) expect(text).not.toContain(stack.emulator.secretKey);
+  for (const text of payloads) expect(text).not.toContain(suite.stack.emulator.secretKey);
 });
 
 test('bad NDJSON fails the run at validation, listing the lines, and creates nothing', async () => {
-  const before = await stack.emulatorState();
-  const path = join(stack.dir, 'bad.ndjson');
+  const before = await suite.stack.emulatorState();
+  const path = join(suite.stack.dir, 'bad.ndjson');
   writeFileSync(path, '{"kind":"Image","url":"http://127.0.0.1/a.png"}\nnot json\n{"kind":"Video","url":"x"}\n');
   const error = await failureOf(await start({ dataset: { ndjsonPath: path } }));
   // The run's own failure says what the activity said: its message and catalogue type.
@@ -141,29 +123,29 @@ test('bad NDJSON fails the run at validation, listing the lines, and creates not
   expect(cause.nonRetryable).toBe(true);
   expect(cause.message).toContain('line 2');
   expect(cause.message).toContain('line 3');
-  const after = await stack.emulatorState();
+  const after = await suite.stack.emulatorState();
   expect(after.datasets - before.datasets).toBe(0);
 });
 
 test('a dataset given as an ndjsonUrl is downloaded by the worker and runs to completion', async () => {
-  const before = await stack.emulatorState();
-  stack.writeDataset('by-url.ndjson', 20);
-  const result = await (await start({ dataset: { ndjsonUrl: stack.sourceUrl('by-url.ndjson') } })).result();
+  const before = await suite.stack.emulatorState();
+  suite.stack.writeDataset('by-url.ndjson', 20);
+  const result = await (await start({ dataset: { ndjsonUrl: suite.stack.sourceUrl('by-url.ndjson') } })).result();
 
   expect(result.outcome).toBe('completed');
   expect(result.itemCount).toBe(20);
   expect(result.job?.overview).toBe('Reached');
   expect(result.job?.items.delivered).toBe(20);
   expect(result.logs?.entries).toBe(20);
-  expect((await stack.nexus.datasets.get(result.datasetId!)).status.itemCount).toBe(20);
-  const after = await stack.emulatorState();
+  expect((await suite.stack.nexus.datasets.get(result.datasetId!)).status.itemCount).toBe(20);
+  const after = await suite.stack.emulatorState();
   expect(after.datasets - before.datasets).toBe(1);
   expect(after.jobs - before.jobs).toBe(1);
 });
 
 test('an ndjsonUrl answering 404 fails the run at once, non-retryably, naming the URL', async () => {
-  const before = await stack.emulatorState();
-  const ndjsonUrl = stack.sourceUrl('no-such-file.ndjson');
+  const before = await suite.stack.emulatorState();
+  const ndjsonUrl = suite.stack.sourceUrl('no-such-file.ndjson');
   const handle = await start({ dataset: { ndjsonUrl } });
   const error = await failureOf(handle);
 
@@ -179,14 +161,14 @@ test('an ndjsonUrl answering 404 fails the run at once, non-retryably, naming th
   );
   expect(attempts).toEqual([1]); // at once: one attempt, no retry (whatever the machine's speed)
   expect((await getProgress(handle)).phase).toBe('validating');
-  const after = await stack.emulatorState();
+  const after = await suite.stack.emulatorState();
   expect(after.datasets - before.datasets).toBe(0);
   expect(after.jobs - before.jobs).toBe(0);
 });
 
 test('a 404 from the API fails the run at once with its message and the ApiNotFound type', async () => {
   const handle = await start({
-    job: { deploymentId: 'deploy_00000000-0000-4000-8000-0000000dead0', webhookIds: [stack.webhookId] },
+    job: { deploymentId: 'deploy_00000000-0000-4000-8000-0000000dead0', webhookIds: [suite.stack.webhookId] },
   });
   const error = await failureOf(handle);
   const cause = error.cause as ApplicationFailure;
@@ -200,12 +182,12 @@ test('a 404 from the API fails the run at once with its message and the ApiNotFo
   // No job, so the dataset the run uploaded is of no use: the failure cleanup deleted it.
   expect(progress.datasetId).toBeDefined();
   const name = datasetNameFor({ workflowId: handle.workflowId, firstExecutionRunId: handle.firstExecutionRunId });
-  for await (const dataset of stack.nexus.datasets.list()) expect(dataset.name).not.toBe(name);
+  for await (const dataset of suite.stack.nexus.datasets.list()) expect(dataset.name).not.toBe(name);
 });
 
 test('injected 500/429/503 answers and a dropped upload connection are retried to success', async () => {
-  const before = await stack.emulatorState();
-  await stack.setFaults({
+  const before = await suite.stack.emulatorState();
+  await suite.stack.setFaults({
     routes: [
       { method: 'POST', path: '/projects/*/batch/datasets', status: 500, count: 1 },
       { path: '/_uploads/**', drop: true, count: 1 },
@@ -217,14 +199,14 @@ test('injected 500/429/503 answers and a dropped upload connection are retried t
   expect(result.outcome).toBe('completed');
   expect(result.job?.items.delivered).toBe(50);
   // Every rule was count-limited: all spent means each fault really hit the run.
-  expect((await stack.faults()).routes).toEqual([]);
-  const after = await stack.emulatorState();
+  expect((await suite.stack.faults()).routes).toEqual([]);
+  const after = await suite.stack.emulatorState();
   expect(after.datasets - before.datasets).toBe(1);
   expect(after.jobs - before.jobs).toBe(1);
 });
 
 test('a job the API ends Failed fails the run with type JobFailed and the API reason', async () => {
-  const handle = await start({ job: { deploymentId: ERRORED_DEPLOYMENT_ID, webhookIds: [stack.webhookId] } });
+  const handle = await start({ job: { deploymentId: ERRORED_DEPLOYMENT_ID, webhookIds: [suite.stack.webhookId] } });
   const error = await failureOf(handle);
   const cause = error.cause as ApplicationFailure;
   expect(cause).toBeInstanceOf(ApplicationFailure);
@@ -233,12 +215,12 @@ test('a job the API ends Failed fails the run with type JobFailed and the API re
   expect(jobId).toBeDefined();
   expect(cause.message).toContain(jobId!);
   expect(cause.message).toContain(`deployment ${ERRORED_DEPLOYMENT_ID} cannot serve predictions: it is Errored`);
-  expect((await stack.nexus.jobs.get(jobId!)).status.overview).toBe('Failed');
+  expect((await suite.stack.nexus.jobs.get(jobId!)).status.overview).toBe('Failed');
 });
 
 test('a dataset the API ends FailedProcessing fails the run with type DatasetFailed and its message', async () => {
-  const before = await stack.emulatorState();
-  await stack.setFaults({ processing: { failRate: 1 } });
+  const before = await suite.stack.emulatorState();
+  await suite.stack.setFaults({ processing: { failRate: 1 } });
   const handle = await start();
   const error = await failureOf(handle);
   const cause = error.cause as ApplicationFailure;
@@ -247,7 +229,7 @@ test('a dataset the API ends FailedProcessing fails the run with type DatasetFai
   const { datasetId, phase } = await getProgress(handle);
   expect(cause.message).toBe(`dataset ${datasetId} ended FailedProcessing: injected processing failure`);
   expect(phase).toBe('waiting-for-dataset');
-  const after = await stack.emulatorState();
+  const after = await suite.stack.emulatorState();
   expect(after.jobs - before.jobs).toBe(0);
 });
 
@@ -255,7 +237,7 @@ test('cleanup.deleteDatasetOnSuccess deletes the uploaded dataset once the run c
   const result = await (await start({ cleanup: { deleteDatasetOnSuccess: true } })).result();
   expect(result.outcome).toBe('completed');
   expect(result.job?.items.delivered).toBe(50);
-  await expect(stack.nexus.datasets.get(result.datasetId!)).rejects.toBeInstanceOf(NotFoundError);
+  await expect(suite.stack.nexus.datasets.get(result.datasetId!)).rejects.toBeInstanceOf(NotFoundError);
 });
 
 test('a receiver that stored fewer predictions than delivered is reported with matchesDelivered false', async () => {
@@ -263,7 +245,7 @@ test('a receiver that stored fewer predictions than delivered is reported with m
   const elsewhere = await startReceiver({
     port: 0,
     secrets: ['c2Vjb25kLXJlY2VpdmVyLXNlY3JldC0xNmI='],
-    outFile: join(stack.dir, 'elsewhere.ndjson'),
+    outFile: join(suite.stack.dir, 'elsewhere.ndjson'),
   });
   try {
     const result = await (await start({ receiverUrl: elsewhere.url })).result();
@@ -276,14 +258,14 @@ test('a receiver that stored fewer predictions than delivered is reported with m
 
 async function expectCancelledInWaitPhase(cancel: (handle: BatchPredictionHandle) => Promise<void>) {
   // Slow item downloads keep the job running long enough to be cancelled mid-way.
-  await stack.setFaults({ gather: { latencyMs: 400 } });
+  await suite.stack.setFaults({ gather: { latencyMs: 400 } });
   const handle = await start();
   const progress = await untilPhase(handle, 'waiting-for-job');
   await cancel(handle);
   const error = await failureOf(handle);
   expect(error.cause).toBeInstanceOf(CancelledFailure);
   expect((await handle.describe()).status.name).toBe('CANCELLED');
-  const job = await stack.nexus.jobs.get(progress.jobId!);
+  const job = await suite.stack.nexus.jobs.get(progress.jobId!);
   expect(job.status.cancelledAt).toEqual(expect.any(Number));
   expect(job.status.overview).toBe('Reached');
   expect((await getProgress(handle)).phase).toBe('cancelled');
@@ -300,18 +282,18 @@ test('handle.cancel() in the wait phase takes the same cleanup path', async () =
 });
 
 test('cancelled before the job exists: no job is created and the uploaded dataset is deleted', async () => {
-  const before = await stack.emulatorState();
-  await stack.setFaults({ routes: [{ path: '/_uploads/**', latencyMs: 3000 }] });
+  const before = await suite.stack.emulatorState();
+  await suite.stack.setFaults({ routes: [{ path: '/_uploads/**', latencyMs: 3000 }] });
   const handle = await start();
   await untilPhase(handle, 'uploading');
   await handle.cancel();
   const error = await failureOf(handle);
   expect(error.cause).toBeInstanceOf(CancelledFailure);
   expect((await handle.describe()).status.name).toBe('CANCELLED');
-  const after = await stack.emulatorState();
+  const after = await suite.stack.emulatorState();
   expect(after.jobs - before.jobs).toBe(0);
   const name = datasetNameFor({ workflowId: handle.workflowId, firstExecutionRunId: handle.firstExecutionRunId });
   const live = [];
-  for await (const dataset of stack.nexus.datasets.list()) if (dataset.name === name) live.push(dataset);
+  for await (const dataset of suite.stack.nexus.datasets.list()) if (dataset.name === name) live.push(dataset);
   expect(live).toHaveLength(0);
 }, 90_000);

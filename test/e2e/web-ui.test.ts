@@ -4,47 +4,29 @@
 // `BatchPhase = "waiting-for-job"` holds it and not a run in another phase; "Request Cancellation" ends it
 // Canceled with its Datature job cancelled, and the page then says what was cleaned up.
 // Screenshots: test-output/web-ui/*.png (git-ignored).
-import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
 import type { Browser, Page } from 'playwright-core';
 import { getProgress, startBatchPrediction } from '../../src/client';
-import { createWorker } from '../../src/worker';
 import { launchChromium, screenshotPath } from './browser';
-import { type E2eStack, startE2eStack, untilPhase } from './harness';
+import { untilPhase, useStackWithWorker } from './harness';
 
 const taskQueue = 'e2e-web-ui';
 /** A dataset URL's query may be a signature: it must never reach the page. */
 const SIGNATURE = 'X-Goog-Signature=must-not-show-0123456789';
 
-let stack: E2eStack;
-let worker: Worker;
-let running: Promise<void>;
 let browser: Browser | undefined;
 
+// First, so a machine without Chromium fails here, loudly, before anything else starts.
 beforeAll(async () => {
-  // First, so a machine without Chromium fails here, loudly, before anything else starts.
   browser = await launchChromium();
-  stack = await startE2eStack({ webUi: true });
-  worker = await createWorker({
-    connection: stack.env.nativeConnection,
-    namespace: stack.env.namespace,
-    taskQueue,
-    datature: { secretKey: stack.emulator.secretKey, projectId: stack.emulator.projectId, baseUrl: stack.emulator.url },
-    logsDir: join(stack.dir, 'logs'),
-  });
-  running = worker.run();
-}, 120_000);
-
+}, 60_000);
+// .ci/run fails a suite that leaves a process behind.
 afterAll(async () => {
-  // The browser first: .ci/run fails a suite that leaves a process behind.
   await browser?.close();
-  await stack?.setFaults({});
-  worker?.shutdown();
-  await running;
-  await stack?.close();
 });
+
+const suite = useStackWithWorker(taskQueue, { webUi: true });
 
 /** The text of one of the run page's rendered markdown panes (each is an iframe), once it shows `marker`. */
 async function pane(page: Page, id: 'summary' | 'details' | 'current-details', marker: string): Promise<string> {
@@ -66,16 +48,16 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 
 test('a running run tells its story in the Web UI; the list filters by BatchPhase; Request Cancellation cleans up', async () => {
   const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
-  const namespace = stack.env.namespace ?? 'default';
-  const ui = `${stack.webUiUrl}/namespaces/${namespace}`;
+  const namespace = suite.stack.env.namespace ?? 'default';
+  const ui = `${suite.stack.webUiUrl}/namespaces/${namespace}`;
 
-  await stack.setFaults({ gather: { hold: true } });
-  stack.writeDataset('web-ui.ndjson', 12);
+  await suite.stack.setFaults({ gather: { hold: true } });
+  suite.stack.writeDataset('web-ui.ndjson', 12);
   const handle = await startBatchPrediction(
-    stack.env.client,
+    suite.stack.env.client,
     {
-      dataset: { ndjsonUrl: `${stack.sourceUrl('web-ui.ndjson')}?${SIGNATURE}` },
-      job: { deploymentId: stack.emulator.deploymentId, webhookIds: [stack.webhookId] },
+      dataset: { ndjsonUrl: `${suite.stack.sourceUrl('web-ui.ndjson')}?${SIGNATURE}` },
+      job: { deploymentId: suite.stack.emulator.deploymentId, webhookIds: [suite.stack.webhookId] },
       polling: { minIntervalMs: 1000, maxIntervalMs: 2000 },
       logs: { collect: true },
     },
@@ -83,10 +65,10 @@ test('a running run tells its story in the Web UI; the list filters by BatchPhas
   );
   // A run in another phase, which the BatchPhase filter must leave out: its source answers 404.
   const other = await startBatchPrediction(
-    stack.env.client,
+    suite.stack.env.client,
     {
-      dataset: { ndjsonUrl: stack.sourceUrl('missing.ndjson') },
-      job: { deploymentId: stack.emulator.deploymentId, webhookIds: [stack.webhookId] },
+      dataset: { ndjsonUrl: suite.stack.sourceUrl('missing.ndjson') },
+      job: { deploymentId: suite.stack.emulator.deploymentId, webhookIds: [suite.stack.webhookId] },
     },
     { taskQueue, workflowId: 'web-ui-other' },
   );
@@ -103,11 +85,11 @@ test('a running run tells its story in the Web UI; the list filters by BatchPhas
   await page.getByText('Current Details').first().waitFor();
   const summary = await pane(page, 'summary', 'batch prediction');
   expect(summary).toContain(
-    `batch prediction: ${stack.sourceUrl('web-ui.ndjson')}?[REDACTED] → deployment ${stack.emulator.deploymentId}`,
+    `batch prediction: ${suite.stack.sourceUrl('web-ui.ndjson')}?[REDACTED] → deployment ${suite.stack.emulator.deploymentId}`,
   );
   const details = await pane(page, 'details', 'model');
-  expect(details).toContain(`dataset: ${stack.sourceUrl('web-ui.ndjson')}?[REDACTED]`);
-  expect(details).toContain(`model: deployment ${stack.emulator.deploymentId}`);
+  expect(details).toContain(`dataset: ${suite.stack.sourceUrl('web-ui.ndjson')}?[REDACTED]`);
+  expect(details).toContain(`model: deployment ${suite.stack.emulator.deploymentId}`);
   expect(details).toContain('logs: collected');
   const live = await pane(page, 'current-details', 'next look');
   expect(live).toContain('phase: waiting-for-job');
@@ -144,11 +126,11 @@ test('a running run tells its story in the Web UI; the list filters by BatchPhas
   await page.getByRole('button', { name: 'Request Cancellation' }).click();
   await page.getByRole('button', { name: 'Confirm' }).click();
   const cancelledAt = await until('the job cancelled', async () => {
-    const job = await stack.nexus.jobs.get(jobId!);
+    const job = await suite.stack.nexus.jobs.get(jobId!);
     return job.status.cancelledAt ?? undefined;
   });
   // Release the held items, so the cancelled job finishes its in-flight ones and the cleanup sees it stop.
-  await stack.setFaults({});
+  await suite.stack.setFaults({});
   const error = await handle.result().then(
     () => undefined,
     (err: unknown) => err,
