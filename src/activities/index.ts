@@ -20,15 +20,21 @@ export interface ActivitiesConfig {
   temporalClient?: Client;
 }
 
-/** The activities over one Nexus client; client-side retries are off because Temporal retries activities. */
+/**
+ * The activities over one Nexus client. Temporal retries activities (with backoff, for the outage budget);
+ * the client adds one quick retry of a call that is safe to repeat (an idempotent one, or one the server
+ * did not process), because an activity makes several calls (an upload lists, deletes, creates, PUTs) and
+ * transient errors compound over them: at 30 % errors per call a five-call attempt succeeds 17 % of the
+ * time without it and 62 % with it.
+ */
 export function createActivities(config: ActivitiesConfig): BatchActivities {
   const nexus = new NexusClient({
     secretKey: config.secretKey,
     projectId: config.projectId,
     baseUrl: config.baseUrl,
-    maxRetries: 0,
-    // Below the short activities' 30 s start-to-close, so a hung call fails here with a clear error first.
-    timeoutMs: 25_000,
+    maxRetries: 1,
+    // Two tries fit in the short activities' 30 s start-to-close, so a hung call fails here with a clear error first.
+    timeoutMs: 12_000,
   });
   return {
     validateSource,

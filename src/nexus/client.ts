@@ -17,7 +17,7 @@ export interface NexusClientOptions {
   baseUrl?: string;
   /** Per attempt; default 60 s (the signed-URL upload has no overall timeout unless one is given per call). */
   timeoutMs?: number;
-  /** Default 2; Temporal activities pass 0 and let Temporal retry. */
+  /** Default 2; the Temporal activities pass 1 (Temporal retries the activity itself). */
   maxRetries?: number;
   dispatcher?: Dispatcher;
 }
