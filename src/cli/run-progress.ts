@@ -71,7 +71,8 @@ interface Described {
   totalBytes?: number;
 }
 
-async function describeRun(handle: WorkflowHandle): Promise<Described | undefined> {
+/** Phase and transfer bytes from a describe of the run (not billed on Temporal Cloud, unlike a query). */
+async function phaseAndBytesOf(handle: WorkflowHandle): Promise<Described | undefined> {
   try {
     const description = await handle.describe();
     const { defaultPayloadConverter } = require('@temporalio/common') as typeof import('@temporalio/common');
@@ -150,7 +151,7 @@ export async function watchRun(handle: WorkflowHandle, options: { uploadBytes?: 
     if (now - lastDescribeAt >= DESCRIBE_INTERVAL_MS) {
       lastDescribeAt = now;
       counts.describes += 1;
-      described = (await describeRun(handle)) ?? described;
+      described = (await phaseAndBytesOf(handle)) ?? described;
     }
     const view: WatchView = {
       now: Date.now(),
