@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { type BatchPhase, BatchPhaseKey, type BatchProgress, epochMsOf, progressQuery } from '../workflows/definitions';
+import { formatDelay } from '../workflows/durations';
 import { formatBytes, ProgressBoard } from './progress-bar';
 
 const itemCounters = ['gathered', 'predicted', 'delivered'] as const;
@@ -177,15 +178,9 @@ function describeNow(phase: BatchPhase, progress: BatchProgress | undefined, spi
   const parts = [`${phase} ${spin}`.trim()];
   const nextPollAt = progress?.phase === phase ? progress.nextPollAt : undefined;
   if (nextPollAt !== undefined) {
-    const inSeconds = Math.max(0, Math.round((epochMsOf(nextPollAt) - Date.now()) / 1000));
-    parts.push(inSeconds > 0 ? `next look in ${formatSeconds(inSeconds)}` : 'looking');
+    const inMs = epochMsOf(nextPollAt) - Date.now();
+    parts.push(inMs >= 1000 ? `next look in ${formatDelay(inMs)}` : 'looking');
   }
   if (progress?.lastError) parts.push(`API error, waiting it out: ${progress.lastError.message}`);
   return parts.join(' · ');
-}
-
-function formatSeconds(seconds: number): string {
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  return `${(seconds / 3600).toFixed(1)} h`;
 }

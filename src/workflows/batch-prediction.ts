@@ -47,6 +47,7 @@ import {
   type ReceiverCheck,
   TemporalScheduledByIdKey,
 } from './definitions';
+import { formatDelay } from './durations';
 import { FailureType } from './failures';
 import {
   DEFAULT_POLL_BOUNDS,
@@ -735,12 +736,6 @@ function isoTimings(timings: PhaseTimings): PhaseTimings {
 
 function percentOf(items: JobSnapshot['items'], itemCount: number): number {
   return Math.floor((100 * itemsAccountedFor(items)) / itemCount);
-}
-
-/** "45 s", "3 min", "2.5 h": how far away a look is, for a person. */
-function formatDelay(ms: number): string {
-  if (ms < 90_000) return `${Math.max(0, Math.round(ms / 1000))} s`;
-  return ms < 2 * 3_600_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
 function formatDuration(ms: number): string {
