@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
+import { Crc32c, crc32cBase64 } from '../src/datature-api/crc32c';
 import { startEmulator } from '../src/emulator';
-import { Crc32c, crc32cBase64 } from '../src/nexus/crc32c';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(2048)]);
 

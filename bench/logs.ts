@@ -9,8 +9,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatatureClient, generateWebhookSecret } from '../src/datature-api';
 import { Store } from '../src/emulator/store';
-import { generateWebhookSecret, NexusClient } from '../src/nexus';
 import { check, type Figures, type Measured, measure, QUICK, runBench, runIfMain } from './support/ab';
 import { CLI, PYTHON, ROOT, startEmulatorProcess } from './support/processes';
 
@@ -33,26 +33,26 @@ async function finishedJob(dbPath: string): Promise<string> {
   const outside = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const emulator = await startEmulatorProcess(dbPath, { tickIntervalMs: 20 });
   try {
-    const nexus = new NexusClient({
+    const datatureApi = new DatatureClient({
       secretKey: emulator.secretKey,
       projectId: emulator.projectId,
       baseUrl: emulator.url,
     });
     const items = Array.from({ length: 10 }, (_, i) => ({ kind: 'Image' as const, url: `${outside}/${i}.png` }));
-    const dataset = await nexus.datasets.create({ name: 'bench-logs', source: items });
-    await nexus.datasets.waitUntilDone(dataset.id, { intervalMs: 50 });
-    const webhook = await nexus.webhooks.create({
+    const dataset = await datatureApi.datasets.create({ name: 'bench-logs', source: items });
+    await datatureApi.datasets.waitUntilDone(dataset.id, { intervalMs: 50 });
+    const webhook = await datatureApi.webhooks.create({
       name: 'sink',
       endpoint: `${outside}/hook`,
       secret: generateWebhookSecret(),
     });
-    const job = await nexus.jobs.create({
+    const job = await datatureApi.jobs.create({
       name: 'bench-logs',
       datasetId: dataset.id,
       deploymentId: emulator.deploymentId,
       webhookIds: [webhook.id],
     });
-    await nexus.jobs.waitUntilDone(job.id, { intervalMs: 50 });
+    await datatureApi.jobs.waitUntilDone(job.id, { intervalMs: 50 });
     return job.id;
   } finally {
     await emulator.stop();

@@ -5,7 +5,7 @@
 // phase ending).
 //   npx tsx bench/pipeline.ts      BENCH_QUICK=1 npx tsx bench/pipeline.ts
 import { Client, Connection } from '@temporalio/client';
-import { startBatchPrediction } from '../src/client';
+import { startBatchPrediction } from '../src/run-client';
 import type { BatchPredictionResult } from '../src/workflows/definitions';
 import { check, type Figures, measure, QUICK, runBench, runIfMain } from './support/ab';
 import { type PipelineStack, startPipelineStack } from './support/pipeline-stack';
@@ -19,7 +19,7 @@ const GOAL_LAG_S = 2;
 
 /** When the job's last item finished: the newest log entry's createTime. */
 async function jobEnd(stack: PipelineStack, jobId: string): Promise<number> {
-  const { entries } = await stack.nexus.jobs.logs(jobId, { maxEntries: 1 });
+  const { entries } = await stack.datatureApi.jobs.logs(jobId, { maxEntries: 1 });
   return entries[0].createTime;
 }
 

@@ -1,5 +1,5 @@
 // What watching a job costs on Temporal Cloud, per job shape: the real workflow on the time-skipping
-// server against the scripted API (test/workflow/scripted-activities.ts: the job's counters follow the
+// server against the scripted API (test/workflows/scripted-activities.ts: the job's counters follow the
 // workflow clock), next to two baselines computed from the same shapes with the same counting rules:
 // Temporal's retry-based polling (an activity failing until done, retried every 60 s) and the Python SDK's
 // fixed 8 s poll written as a workflow loop (a look and a timer every 8 s).
@@ -14,14 +14,14 @@ import {
   type BatchPredictionResult,
   epochMsOf,
 } from '../src/workflows/definitions';
-import { type ExecutionStats, executionStats } from '../test/workflow/history-stats';
+import { type ExecutionStats, executionStats } from '../test/workflows/history-stats';
 import {
   type ScriptedApi,
   type ScriptedOptions,
   scriptedApi,
   scriptedInput,
-} from '../test/workflow/scripted-activities';
-import { startTimeSkipping, type TimeSkipping } from '../test/workflow/time-skipping-env';
+} from '../test/workflows/scripted-activities';
+import { startTimeSkipping, type TimeSkipping } from '../test/workflows/time-skipping-env';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

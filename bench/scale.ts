@@ -3,7 +3,7 @@
 // runs, and per worker: peak RSS and CPU. Each round starts fresh worker processes.
 //   npx tsx bench/scale.ts      BENCH_QUICK=1 npx tsx bench/scale.ts      BENCH_SCALE_SIZES=200 ...
 import { Client, Connection } from '@temporalio/client';
-import { startBatchPrediction } from '../src/client';
+import { startBatchPrediction } from '../src/run-client';
 import { type Figures, QUICK, runBench, runIfMain } from './support/ab';
 import { type PipelineStack, startPipelineStack } from './support/pipeline-stack';
 

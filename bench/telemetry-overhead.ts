@@ -12,9 +12,9 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { startBatchPrediction } from '../src/client';
 import { findFreePort } from '../src/dev/free-port';
 import { DEV_DEPLOYMENT_ID } from '../src/emulator';
+import { startBatchPrediction } from '../src/run-client';
 import { type E2eStack, spawnWorkerProcess, startE2eStack, stopProcess } from '../test/e2e/harness';
 
 const [items = 10_000, rounds = 3, runs = 200] = process.argv
@@ -61,7 +61,7 @@ async function main() {
   const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()));
   await new Promise<void>((done) => sink.listen(0, '127.0.0.1', done));
   const webhookId = (
-    await stack.nexus.webhooks.create({
+    await stack.datatureApi.webhooks.create({
       name: 'bench-sink',
       endpoint: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
       secret: 'YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldC1iZW5jaC0xMg==',

@@ -1,4 +1,4 @@
-// Streams a > 200 MB NDJSON dataset through NexusClient.datasets.create (validation pass + signed-URL
+// Streams a > 200 MB NDJSON dataset through DatatureClient.datasets.create (validation pass + signed-URL
 // upload) and prints throughput and RSS growth of the client process (goal: < 64 MB growth).
 // The server runs in a child process so its memory is not counted:
 //   npx tsx bench/upload-memory.ts            -> the emulator (src/emulator) receives the upload
@@ -11,8 +11,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NexusClient } from '../src/nexus';
-import { Crc32c } from '../src/nexus/crc32c';
+import { DatatureClient } from '../src/datature-api';
+import { Crc32c } from '../src/datature-api/crc32c';
 
 const MB = 1024 * 1024;
 
@@ -113,12 +113,12 @@ async function main(): Promise<void> {
   const mode = process.argv.includes('--discard') ? 'discard' : 'emulator';
   const sizeMb = Number(process.env.BENCH_MB ?? 210);
   const { child, info } = await startChild(mode);
-  const dir = mkdtempSync(join(tmpdir(), 'nexus-upload-bench-'));
+  const dir = mkdtempSync(join(tmpdir(), 'datature-api-upload-bench-'));
   const file = join(dir, 'bench.ndjson');
   try {
     await writeDataset(file, sizeMb * MB);
     const size = statSync(file).size;
-    const nexus = new NexusClient({ secretKey: info.secretKey, projectId: info.projectId, baseUrl: info.url });
+    const datatureApi = new DatatureClient({ secretKey: info.secretKey, projectId: info.projectId, baseUrl: info.url });
     global.gc?.();
     let uploadStarted = 0;
     const baseline = process.memoryUsage().rss;
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       if (uploadStarted === 0) validationPeak = Math.max(validationPeak, rss);
     }, 20);
     const started = performance.now();
-    await nexus.datasets.create(
+    await datatureApi.datasets.create(
       { name: 'bench', source: file },
       {
         onUploadProgress: (sent) => {

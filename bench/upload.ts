@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NexusClient, uploadHeaders, validateNdjson } from '../src/nexus';
+import { DatatureClient, uploadHeaders, validateNdjson } from '../src/datature-api';
 import { check, type Figures, measure, QUICK, runBench, runIfMain } from './support/ab';
 import { CLI, ROOT, startEmulatorProcess } from './support/processes';
 
@@ -45,7 +45,7 @@ export async function main(): Promise<void> {
     await writeDataset(file, FILE_MIB * MIB);
     const size = statSync(file).size;
     const mb = size / 1e6;
-    const nexus = new NexusClient({
+    const datatureApi = new DatatureClient({
       secretKey: emulator.secretKey,
       projectId: emulator.projectId,
       baseUrl: emulator.url,
@@ -63,7 +63,7 @@ export async function main(): Promise<void> {
       name: '`curl -T` to the signed URL',
       async run() {
         // The dataset record (untimed): curl only uploads, as after the SDK's create call.
-        const dataset = await nexus.datasets.createRecord({ name: 'bench-curl', ...described });
+        const dataset = await datatureApi.datasets.createRecord({ name: 'bench-curl', ...described });
         const { uploadUrl } = dataset.status.source;
         const headers = Object.entries(uploadHeaders(uploadUrl.headers, described)).flatMap(([name, value]) => [
           '-H',
@@ -106,11 +106,11 @@ export async function main(): Promise<void> {
     };
     /** Untimed: every dataset processed, then deleted, so the next run has the machine to itself. */
     const betweenRuns = async () => {
-      for await (const dataset of nexus.datasets.list({ showExpired: true })) {
+      for await (const dataset of datatureApi.datasets.list({ showExpired: true })) {
         if (dataset.status.overview === 'Processing' || dataset.status.overview === 'Uploading') {
-          await nexus.datasets.waitUntilDone(dataset.id, { intervalMs: 200, timeoutMs: 600_000 }).catch(() => {});
+          await datatureApi.datasets.waitUntilDone(dataset.id, { intervalMs: 200, timeoutMs: 600_000 }).catch(() => {});
         }
-        await nexus.datasets.delete(dataset.id);
+        await datatureApi.datasets.delete(dataset.id);
       }
     };
     await runBench({

@@ -1,5 +1,5 @@
 // Records the replay corpus: one history per path of the workflow, run on the time-skipping server against
-// the scripted API (test/workflow/scripted-activities.ts), written to test/fixtures/histories/ as
+// the scripted API (test/workflows/scripted-activities.ts), written to test/fixtures/histories/ as
 // `<path>.<version>.json`. Run by hand when the workflow changes, never by the tests: an existing file is
 // never overwritten (the old histories are what running executions look like, and must keep replaying).
 // Usage: npx tsx scripts/record-histories.ts <version, e.g. 2026-11-30> [scenario …]
@@ -15,8 +15,8 @@ import {
   type BatchProgress,
   TemporalScheduledByIdKey,
 } from '../src/workflows/definitions';
-import { type ScriptedOptions, scriptedApi, scriptedInput } from '../test/workflow/scripted-activities';
-import { startTimeSkipping, type TimeSkipping } from '../test/workflow/time-skipping-env';
+import { type ScriptedOptions, scriptedApi, scriptedInput } from '../test/workflows/scripted-activities';
+import { startTimeSkipping, type TimeSkipping } from '../test/workflows/time-skipping-env';
 
 const HOUR = 3_600_000;
 const fixturesDir = join(__dirname, '..', 'test', 'fixtures', 'histories');

@@ -7,8 +7,8 @@ import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { createActivities } from './activities';
-import { temporalConnectionOptions } from './client/connection';
-import { DEFAULT_API_BASE_URL } from './nexus';
+import { DEFAULT_API_BASE_URL } from './datature-api';
+import { temporalConnectionOptions } from './run-client/connection';
 import {
   installWorkerRuntime,
   METRICS_WORKFLOW_MODULE,

@@ -9,10 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TypedSearchAttributes } from '@temporalio/common';
+import { DatatureClient, generateWebhookSecret } from '../../src/datature-api';
 import { findFreePort } from '../../src/dev/free-port';
 import { startTemporalDevServer, type TemporalDevServer } from '../../src/dev/temporal-dev-server';
 import type { EmulatorOptions } from '../../src/emulator';
-import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import { BATCH_SEARCH_ATTRIBUTES, DEFAULT_NAMESPACE } from '../../src/workflows/definitions';
 import { CLI, type EmulatorProcess, ROOT, startEmulatorProcess } from './processes';
 
@@ -28,7 +28,7 @@ export interface PipelineStack {
   dir: string;
   temporal: TemporalDevServer;
   emulator: EmulatorProcess;
-  nexus: NexusClient;
+  datatureApi: DatatureClient;
   webhookId: string;
   /** Base URL of the image host. */
   images: string;
@@ -83,13 +83,17 @@ export async function startPipelineStack(emulatorOptions: EmulatorOptions): Prom
     ),
   });
   const emulator = await startEmulatorProcess(join(dir, 'emulator.db'), emulatorOptions);
-  const nexus = new NexusClient({
+  const datatureApi = new DatatureClient({
     secretKey: emulator.secretKey,
     projectId: emulator.projectId,
     baseUrl: emulator.url,
   });
   const webhookId = (
-    await nexus.webhooks.create({ name: 'bench-sink', endpoint: `${images}/hook`, secret: generateWebhookSecret() })
+    await datatureApi.webhooks.create({
+      name: 'bench-sink',
+      endpoint: `${images}/hook`,
+      secret: generateWebhookSecret(),
+    })
   ).id;
   const env = {
     ...emulator.env,
@@ -102,7 +106,7 @@ export async function startPipelineStack(emulatorOptions: EmulatorOptions): Prom
     dir,
     temporal,
     emulator,
-    nexus,
+    datatureApi,
     webhookId,
     images,
     env,

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 
 const src = process.env.BENCH_SRC ?? join(__dirname, '..', '..', 'src');
-const { validateNdjson } = require(join(src, 'nexus')) as typeof import('../../src/nexus');
+const { validateNdjson } = require(join(src, 'datature-api')) as typeof import('../../src/datature-api');
 const [file, mode] = process.argv.slice(2);
 
 async function main() {

@@ -6,7 +6,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { JobLogEntry, NexusClient } from '../nexus';
+import type { DatatureClient, JobLogEntry } from '../datature-api';
 import type { LogsSummary } from '../workflows/definitions';
 import { mapped } from './error-mapping';
 
@@ -51,7 +51,7 @@ function insideLogsDirectory(logsDirectory: string, folder = ''): string {
 }
 
 export async function collectLogs(
-  nexus: NexusClient,
+  datatureApi: DatatureClient,
   defaultDirectory: string,
   request: CollectLogsRequest,
 ): Promise<LogsSummary> {
@@ -77,7 +77,7 @@ export async function collectLogs(
       heartbeat(structuredClone(cursor));
     };
     await mapped(async () => {
-      const entries = nexus.jobs.allLogs(
+      const entries = datatureApi.jobs.allLogs(
         request.jobId,
         {
           beforeTime,

@@ -1,6 +1,6 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { ConflictError, type Dataset, type NexusClient, validateNdjson } from '../nexus';
+import { ConflictError, type Dataset, type DatatureClient, validateNdjson } from '../datature-api';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 import { mapped } from './error-mapping';
@@ -33,9 +33,9 @@ export async function validateSource(
   }
 }
 
-async function liveDatasetsNamed(nexus: NexusClient, name: string, signal: AbortSignal): Promise<Dataset[]> {
+async function liveDatasetsNamed(datatureApi: DatatureClient, name: string, signal: AbortSignal): Promise<Dataset[]> {
   const found: Dataset[] = [];
-  for await (const dataset of nexus.datasets.list({}, { signal })) if (dataset.name === name) found.push(dataset);
+  for await (const dataset of datatureApi.datasets.list({}, { signal })) if (dataset.name === name) found.push(dataset);
   return found;
 }
 
@@ -44,9 +44,9 @@ function reusable(dataset: Dataset, expected: SourceSummary): boolean {
   return dataset.status.overview !== 'Uploaded' || dataset.status.itemCount === expected.itemCount;
 }
 
-async function deleteDataset(nexus: NexusClient, datasetId: string, signal: AbortSignal): Promise<void> {
+async function deleteDataset(datatureApi: DatatureClient, datasetId: string, signal: AbortSignal): Promise<void> {
   try {
-    await nexus.datasets.delete(datasetId, { signal });
+    await datatureApi.datasets.delete(datasetId, { signal });
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
     // A 409 on delete means "still uploading or processing": worth retrying later, unlike other 4xx.
@@ -60,23 +60,23 @@ async function deleteDataset(nexus: NexusClient, datasetId: string, signal: Abor
  * one is live. Heartbeats `{ datasetId, sentBytes, totalBytes }`.
  */
 export function uploadDataset(
-  nexus: NexusClient,
+  datatureApi: DatatureClient,
   request: { name: string; source: DatasetSourceInput; expected: SourceSummary },
 ): Promise<{ datasetId: string }> {
   const signal = Context.current().cancellationSignal;
   const source = byteSource(request.source);
   return mapped(async () => {
     let reused: Dataset | undefined;
-    for (const dataset of await liveDatasetsNamed(nexus, request.name, signal)) {
+    for (const dataset of await liveDatasetsNamed(datatureApi, request.name, signal)) {
       if (!reused && reusable(dataset, request.expected)) reused = dataset;
-      else await deleteDataset(nexus, dataset.id, signal);
+      else await deleteDataset(datatureApi, dataset.id, signal);
     }
     if (reused) return { datasetId: reused.id };
     const { sizeBytes, crc32c, itemCount } = request.expected;
-    const dataset = await nexus.datasets.createRecord({ name: request.name, sizeBytes, crc32c }, { signal });
+    const dataset = await datatureApi.datasets.createRecord({ name: request.name, sizeBytes, crc32c }, { signal });
     heartbeat({ datasetId: dataset.id, sentBytes: 0, totalBytes: sizeBytes });
     try {
-      await nexus.datasets.upload(dataset.status.source.uploadUrl, byteSourceOpener(source, signal), {
+      await datatureApi.datasets.upload(dataset.status.source.uploadUrl, byteSourceOpener(source, signal), {
         signal,
         // A big file may take long; the heartbeat timeout, not a request timeout, catches a stalled upload.
         timeoutMs: UPLOAD_TIMEOUT_MS,
@@ -91,19 +91,19 @@ export function uploadDataset(
   });
 }
 
-export function getDataset(nexus: NexusClient, datasetId: string): Promise<DatasetSnapshot> {
+export function getDataset(datatureApi: DatatureClient, datasetId: string): Promise<DatasetSnapshot> {
   const signal = Context.current().cancellationSignal;
   return mapped(async () => {
-    const { status } = await nexus.datasets.get(datasetId, { signal });
+    const { status } = await datatureApi.datasets.get(datasetId, { signal });
     return { overview: status.overview, message: status.message, itemCount: status.itemCount };
   });
 }
 
-export async function deleteDatasetsNamed(nexus: NexusClient, name: string): Promise<{ deleted: number }> {
+export async function deleteDatasetsNamed(datatureApi: DatatureClient, name: string): Promise<{ deleted: number }> {
   const signal = Context.current().cancellationSignal;
   return mapped(async () => {
-    const datasets = await liveDatasetsNamed(nexus, name, signal);
-    for (const dataset of datasets) await deleteDataset(nexus, dataset.id, signal);
+    const datasets = await liveDatasetsNamed(datatureApi, name, signal);
+    for (const dataset of datasets) await deleteDataset(datatureApi, dataset.id, signal);
     return { deleted: datasets.length };
   });
 }

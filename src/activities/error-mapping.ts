@@ -4,15 +4,15 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import {
+  DatatureApiError,
+  DatatureConnectionError,
+  DatatureError,
+  DatatureTimeoutError,
+  DatatureValidationError,
   NdjsonValidationError,
-  NexusApiError,
-  NexusConnectionError,
-  NexusError,
-  NexusTimeoutError,
-  NexusValidationError,
   RateLimitError,
   ServerError,
-} from '../nexus';
+} from '../datature-api';
 import { FailureType } from '../workflows/failures';
 import { backoffDelayMs } from '../workflows/retry-policy';
 
@@ -24,7 +24,7 @@ function currentAttempt(): number {
   }
 }
 
-function unavailable(err: NexusError, retryAfterMs?: number): ApplicationFailure {
+function unavailable(err: DatatureError, retryAfterMs?: number): ApplicationFailure {
   return ApplicationFailure.create({
     message: err.message,
     type: FailureType.ApiUnavailable,
@@ -33,7 +33,7 @@ function unavailable(err: NexusError, retryAfterMs?: number): ApplicationFailure
   });
 }
 
-function apiAnswer(err: NexusApiError): ApplicationFailure {
+function apiAnswer(err: DatatureApiError): ApplicationFailure {
   const type =
     err.status === 401 || err.status === 403
       ? FailureType.ApiUnauthorized
@@ -58,13 +58,13 @@ export function toApplicationFailure(err: unknown): unknown {
       details: [{ errors: err.errors, totalErrors: err.totalErrors }],
     });
   }
-  if (err instanceof NexusValidationError) {
+  if (err instanceof DatatureValidationError) {
     return ApplicationFailure.create({ message: err.message, type: FailureType.InvalidInput, nonRetryable: true });
   }
   if (err instanceof RateLimitError || err instanceof ServerError) return unavailable(err, err.retryAfterMs);
-  if (err instanceof NexusConnectionError || err instanceof NexusTimeoutError) return unavailable(err);
-  if (err instanceof NexusApiError) return apiAnswer(err);
-  if (err instanceof NexusError) {
+  if (err instanceof DatatureConnectionError || err instanceof DatatureTimeoutError) return unavailable(err);
+  if (err instanceof DatatureApiError) return apiAnswer(err);
+  if (err instanceof DatatureError) {
     return ApplicationFailure.create({ message: err.message, type: FailureType.ApiRejected, nonRetryable: true });
   }
   return err;

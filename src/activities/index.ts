@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { NexusClient } from '../nexus';
+import { DatatureClient } from '../datature-api';
 import { FailureType } from '../workflows/failures';
 import { collectLogs } from './collect-logs';
 import { deleteDatasetsNamed, getDataset, uploadDataset, validateSource } from './datasets';
@@ -28,7 +28,7 @@ export interface ActivitiesConfig {
  * time without it and 62 % with it.
  */
 export function createActivities(config: ActivitiesConfig): BatchActivities {
-  const nexus = new NexusClient({
+  const datatureApi = new DatatureClient({
     secretKey: config.secretKey,
     projectId: config.projectId,
     baseUrl: config.baseUrl,
@@ -38,15 +38,15 @@ export function createActivities(config: ActivitiesConfig): BatchActivities {
   });
   return {
     validateSource,
-    uploadDataset: (request) => uploadDataset(nexus, request),
-    getDataset: (datasetId) => getDataset(nexus, datasetId),
-    deleteDatasetsNamed: (name) => deleteDatasetsNamed(nexus, name),
-    createJob: (request) => createJob(nexus, request),
-    findJobByName: (name) => findJobByName(nexus, name),
-    describeJob: (jobId) => describeJob(nexus, jobId),
-    getJob: (jobId) => getJob(nexus, jobId),
-    cancelJob: (jobId) => cancelJob(nexus, jobId),
-    collectLogs: (request) => collectLogs(nexus, config.logsDir, request),
+    uploadDataset: (request) => uploadDataset(datatureApi, request),
+    getDataset: (datasetId) => getDataset(datatureApi, datasetId),
+    deleteDatasetsNamed: (name) => deleteDatasetsNamed(datatureApi, name),
+    createJob: (request) => createJob(datatureApi, request),
+    findJobByName: (name) => findJobByName(datatureApi, name),
+    describeJob: (jobId) => describeJob(datatureApi, jobId),
+    getJob: (jobId) => getJob(datatureApi, jobId),
+    cancelJob: (jobId) => cancelJob(datatureApi, jobId),
+    collectLogs: (request) => collectLogs(datatureApi, config.logsDir, request),
     countReceiverPredictions,
     async requestWorkflowCancellation({ workflowId }) {
       if (!config.temporalClient) {

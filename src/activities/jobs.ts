@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { ConflictError, type DeploymentTemplate, type Job, type NexusClient, NotFoundError } from '../nexus';
+import { ConflictError, type DatatureClient, type DeploymentTemplate, type Job, NotFoundError } from '../datature-api';
 import { epochMsOf, type JobInput, type JobSnapshot } from '../workflows/definitions';
 import { mapped } from './error-mapping';
 import { type ReceiverWatch, watchWithReceiver } from './receiver-check';
@@ -26,15 +26,15 @@ function toJobSnapshot(job: Job): JobSnapshot {
   };
 }
 
-async function jobNamed(nexus: NexusClient, name: string, signal: AbortSignal): Promise<Job | undefined> {
-  for await (const job of nexus.jobs.list({}, { signal })) if (job.name === name) return job;
+async function jobNamed(datatureApi: DatatureClient, name: string, signal: AbortSignal): Promise<Job | undefined> {
+  for await (const job of datatureApi.jobs.list({}, { signal })) if (job.name === name) return job;
   return undefined;
 }
 
-export function findJobByName(nexus: NexusClient, name: string): Promise<{ jobId: string } | null> {
+export function findJobByName(datatureApi: DatatureClient, name: string): Promise<{ jobId: string } | null> {
   const signal = Context.current().cancellationSignal;
   return mapped(async () => {
-    const job = await jobNamed(nexus, name, signal);
+    const job = await jobNamed(datatureApi, name, signal);
     return job ? { jobId: job.id } : null;
   });
 }
@@ -44,27 +44,27 @@ export function findJobByName(nexus: NexusClient, name: string): Promise<{ jobId
  * With `watch`, the run's receiver is then told the job (again on a retry: the receiver keeps the last).
  */
 export async function createJob(
-  nexus: NexusClient,
+  datatureApi: DatatureClient,
   request: { name: string; datasetId: string; job: JobInput; watch?: ReceiverWatch },
 ): Promise<{ jobId: string }> {
-  const created = await findOrCreateJob(nexus, request);
+  const created = await findOrCreateJob(datatureApi, request);
   if (request.watch) await watchWithReceiver(request.watch, created.jobId);
   return created;
 }
 
 function findOrCreateJob(
-  nexus: NexusClient,
+  datatureApi: DatatureClient,
   request: { name: string; datasetId: string; job: JobInput },
 ): Promise<{ jobId: string }> {
   const signal = Context.current().cancellationSignal;
   return mapped(async () => {
-    const existing = await jobNamed(nexus, request.name, signal);
+    const existing = await jobNamed(datatureApi, request.name, signal);
     if (existing) return { jobId: existing.id };
     const { deploymentId, artifactId, deploymentTemplate, webhookIds } = request.job;
     // ISO-8601 in the input (epoch ms in inputs recorded before): the API client takes epoch ms.
     const startAtTime = request.job.startAtTime === undefined ? undefined : epochMsOf(request.job.startAtTime);
     const stopAtTime = request.job.stopAtTime === undefined ? undefined : epochMsOf(request.job.stopAtTime);
-    const created = await nexus.jobs.create(
+    const created = await datatureApi.jobs.create(
       {
         name: request.name,
         datasetId: request.datasetId,
@@ -83,14 +83,14 @@ function findOrCreateJob(
 }
 
 /** A dataset deleted since the job was made leaves its item count unknown (0): the job's end is its overview. */
-export function describeJob(nexus: NexusClient, jobId: string): Promise<AdoptedJob> {
+export function describeJob(datatureApi: DatatureClient, jobId: string): Promise<AdoptedJob> {
   return mapped(async () => {
-    const { spec, createDate } = await nexus.jobs.get(jobId);
+    const { spec, createDate } = await datatureApi.jobs.get(jobId);
     const datasetId = spec.datasetId ?? undefined;
     let itemCount = 0;
     if (datasetId) {
       try {
-        itemCount = (await nexus.datasets.get(datasetId)).status.itemCount;
+        itemCount = (await datatureApi.datasets.get(datasetId)).status.itemCount;
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
       }
@@ -106,18 +106,18 @@ export function describeJob(nexus: NexusClient, jobId: string): Promise<AdoptedJ
 }
 
 /** Aborted when the activity is cancelled (a cancelled run, or a worker shutting down past its grace). */
-export function getJob(nexus: NexusClient, jobId: string): Promise<JobSnapshot> {
+export function getJob(datatureApi: DatatureClient, jobId: string): Promise<JobSnapshot> {
   const signal = Context.current().cancellationSignal;
-  return mapped(async () => toJobSnapshot(await nexus.jobs.get(jobId, { signal })));
+  return mapped(async () => toJobSnapshot(await datatureApi.jobs.get(jobId, { signal })));
 }
 
 /** A job that has already ended cannot be changed (409): then there is nothing to cancel, and its state is the answer. */
-export function cancelJob(nexus: NexusClient, jobId: string): Promise<JobSnapshot> {
+export function cancelJob(datatureApi: DatatureClient, jobId: string): Promise<JobSnapshot> {
   return mapped(async () => {
     try {
-      return toJobSnapshot(await nexus.jobs.cancel(jobId));
+      return toJobSnapshot(await datatureApi.jobs.cancel(jobId));
     } catch (err) {
-      if (err instanceof ConflictError) return toJobSnapshot(await nexus.jobs.get(jobId));
+      if (err instanceof ConflictError) return toJobSnapshot(await datatureApi.jobs.get(jobId));
       throw err;
     }
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 // Dependency-free module: config is read before any command, the client is loaded only on use.
-import { DEFAULT_API_BASE_URL } from '../nexus/defaults';
+import { DEFAULT_API_BASE_URL } from '../datature-api/defaults';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { UsageError } from './errors';
 import { registerSecret } from './secrets';

@@ -1,4 +1,4 @@
-import { NdjsonValidationError, NexusValidationError } from '../nexus/errors';
+import { DatatureValidationError, NdjsonValidationError } from '../datature-api/errors';
 
 /** Exit codes of every command: the contract scripts rely on. */
 export const ExitCode = {
@@ -29,7 +29,7 @@ export class RunFailedError extends Error {
 
 /** Bad arguments or a bad input file, caught before any request (the client's own checks), are usage errors. */
 export function exitCodeOf(err: unknown): ExitCode {
-  if (err instanceof UsageError || err instanceof NexusValidationError || err instanceof NdjsonValidationError) {
+  if (err instanceof UsageError || err instanceof DatatureValidationError || err instanceof NdjsonValidationError) {
     return ExitCode.usage;
   }
   return ExitCode.failedRun;

@@ -49,7 +49,7 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
 
 /** Validates the request with the client's input schema before anything connects: bad input is a usage error. */
 export function checkRunRequest(request: RunRequest): BatchPredictionInput {
-  const { BatchInputError, parseBatchPredictionInput } = require('../client') as typeof import('../client');
+  const { BatchInputError, parseBatchPredictionInput } = require('../run-client') as typeof import('../run-client');
   try {
     return parseBatchPredictionInput(toBatchPredictionInput(request));
   } catch (err) {
@@ -58,9 +58,9 @@ export function checkRunRequest(request: RunRequest): BatchPredictionInput {
   }
 }
 
-/** Starts a batchPrediction run through src/client on the configured task queue. */
+/** Starts a batchPrediction run through src/run-client on the configured task queue. */
 export async function startRun(session: TemporalSession, request: RunRequest): Promise<WorkflowHandle> {
-  const { startBatchPrediction } = require('../client') as typeof import('../client');
+  const { startBatchPrediction } = require('../run-client') as typeof import('../run-client');
   return startBatchPrediction(session.client, checkRunRequest(request), {
     taskQueue: session.config.taskQueue,
     workflowId: request.workflowId,

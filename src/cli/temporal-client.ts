@@ -16,7 +16,8 @@ export async function connectTemporal(command: Command): Promise<TemporalSession
 
 export async function connectTemporalTo(config: TemporalConfig): Promise<TemporalSession> {
   const { Client, Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
-  const { temporalConnectionOptions } = require('../client/connection') as typeof import('../client/connection');
+  const { temporalConnectionOptions } =
+    require('../run-client/connection') as typeof import('../run-client/connection');
   let connection: Awaited<ReturnType<typeof Connection.connect>>;
   try {
     const { connection: options } = temporalConnectionOptions(config.address);

@@ -13,7 +13,7 @@ export function readOrCreateWebhookSecret(path: string): { secret: string; creat
     registerSecret(secret);
     return { secret, created: false };
   }
-  const { generateWebhookSecret } = require('../nexus') as typeof import('../nexus');
+  const { generateWebhookSecret } = require('../datature-api') as typeof import('../datature-api');
   const secret = generateWebhookSecret();
   registerSecret(secret);
   writeFileSync(path, secret + '\n', { mode: 0o600, flag: 'wx' });

@@ -133,7 +133,7 @@ async function startOwnStack(
     const webhookSecretFile = ensureWebhookSecretFile(dataDir);
     const predictionsFile = join(dataDir, 'predictions.ndjson');
     // The receiver signals `checkNow` to a run whose every item it holds, through the stack's own server.
-    const { checkNowNotifier } = require('../client') as typeof import('../client');
+    const { checkNowNotifier } = require('../run-client') as typeof import('../run-client');
     const notifier = checkNowNotifier(async () => {
       const { Client, Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
       const connection = await Connection.connect({ address: (await temporalStart).address });
@@ -227,7 +227,7 @@ async function startEmulatorInProcess(dataDir: string, port = 0) {
 function ensureWebhookSecretFile(dataDir: string): string {
   const path = join(dataDir, 'webhook.secret');
   if (!existsSync(path)) {
-    const { generateWebhookSecret } = require('../nexus') as typeof import('../nexus');
+    const { generateWebhookSecret } = require('../datature-api') as typeof import('../datature-api');
     writeFileSync(path, generateWebhookSecret() + '\n', { mode: 0o600 });
   }
   return path;

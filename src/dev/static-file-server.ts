@@ -2,8 +2,8 @@ import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { sendJson } from '../http/json-response';
-import { decodePathPart, requestUrl } from '../http/request-url';
+import { sendJson } from '../http-server/json-response';
+import { decodePathPart, requestUrl } from '../http-server/request-url';
 
 export interface StaticFileServer {
   url: string;

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Crc32c } from '../nexus/crc32c';
+import { Crc32c } from '../datature-api/crc32c';
 import type { Clock } from './clock';
 import type { Faults } from './faults';
 import type { Store } from './store';

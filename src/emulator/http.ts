@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
-import { BodyTooLargeError, readBody } from '../http/read-body';
-import { decodePathPart } from '../http/request-url';
+import { BodyTooLargeError, readBody } from '../http-server/read-body';
+import { decodePathPart } from '../http-server/request-url';
 
 /** An error answered as `{"message": ...}` with its HTTP status, the shape the official SDK reads. */
 export class ApiError extends Error {

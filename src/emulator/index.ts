@@ -42,7 +42,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const resolved = resolveOptions(options);
   const store = new Store(resolved.dbPath);
   const ownDataDir = resolved.dbPath === undefined;
-  const dataDir = ownDataDir ? await mkdtemp(join(tmpdir(), 'nexus-emulator-')) : `${resolved.dbPath}.files`;
+  const dataDir = ownDataDir ? await mkdtemp(join(tmpdir(), 'datature-api-emulator-')) : `${resolved.dbPath}.files`;
   mkdirSync(dataDir, { recursive: true });
   const clock = new Clock(resolved.clockOffsetMs);
   const faults = new Faults(resolved.faults);

@@ -4,9 +4,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { sendJson } from '../http/json-response';
-import { BodyTooLargeError, readBody } from '../http/read-body';
-import { requestUrl } from '../http/request-url';
+import { sendJson } from '../http-server/json-response';
+import { BodyTooLargeError, readBody } from '../http-server/read-body';
+import { requestUrl } from '../http-server/request-url';
 import { WebhookDelivery } from '../webhook-delivery/payload';
 import { verifyDelivery } from '../webhook-delivery/signature';
 import { PredictionStore } from './prediction-store';

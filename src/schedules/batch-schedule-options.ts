@@ -2,7 +2,7 @@
 import { type ScheduleOptionsAction, ScheduleOverlapPolicy, type ScheduleSpec } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { BatchInputError, describeModel, describeRun, describeSource, parseBatchPredictionInput } from '../client';
+import { BatchInputError, describeModel, describeRun, describeSource, parseBatchPredictionInput } from '../run-client';
 import { type BatchPredictionInput, DEFAULT_TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 
 export type OverlapPolicy = Exclude<ScheduleOverlapPolicy, undefined>;

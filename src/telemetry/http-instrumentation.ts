@@ -1,6 +1,6 @@
 // Every HTTP call to the Datature API (and the signed-URL upload) as a metric sample and, with tracing on,
 // a client span under the activity's span. Observed through undici's diagnostics_channel hooks, so the
-// nexus client itself is unchanged. Only the method, a route template, the host and the status are kept:
+// datatureApi client itself is unchanged. Only the method, a route template, the host and the status are kept:
 // never the query (the signed URL's signature), a header, or a body.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { MetricCounter, MetricHistogram, MetricMeter } from '@temporalio/common';

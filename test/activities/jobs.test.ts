@@ -3,15 +3,15 @@
 // MockActivityEnvironment only gives the activities their context, as a worker would.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
+import { DatatureClient, generateWebhookSecret } from '../../src/datature-api';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
-import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import type { JobSnapshot } from '../../src/workflows/definitions';
 import { type ImageServer, startImageServer, startReceiver } from '../emulator/helpers';
 
 let emulator: RunningEmulator;
 let images: ImageServer;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
-let nexus: NexusClient;
+let datatureApi: DatatureClient;
 let datasetId: string;
 let webhookId: string;
 
@@ -19,12 +19,17 @@ beforeAll(async () => {
   emulator = await startEmulator({ tickIntervalMs: 20 });
   images = await startImageServer();
   receiver = await startReceiver();
-  nexus = new NexusClient({ secretKey: emulator.secretKey, projectId: emulator.projectId, baseUrl: emulator.url });
-  webhookId = (await nexus.webhooks.create({ name: 'sink', endpoint: receiver.url, secret: generateWebhookSecret() }))
-    .id;
+  datatureApi = new DatatureClient({
+    secretKey: emulator.secretKey,
+    projectId: emulator.projectId,
+    baseUrl: emulator.url,
+  });
+  webhookId = (
+    await datatureApi.webhooks.create({ name: 'sink', endpoint: receiver.url, secret: generateWebhookSecret() })
+  ).id;
   const items = [1, 2].map((n) => ({ kind: 'Image' as const, url: `${images.url}/img/${n}.png` }));
-  datasetId = (await nexus.datasets.create({ name: 'jobs-activities', source: items })).id;
-  await nexus.datasets.waitUntilDone(datasetId, { intervalMs: 50 });
+  datasetId = (await datatureApi.datasets.create({ name: 'jobs-activities', source: items })).id;
+  await datatureApi.datasets.waitUntilDone(datasetId, { intervalMs: 50 });
 });
 
 afterAll(async () => {
@@ -53,7 +58,7 @@ test('a startAtTime already past when the job is created starts it now', async (
     datasetId,
     job,
   });
-  const finished = await nexus.jobs.waitUntilDone(jobId, { intervalMs: 50 });
+  const finished = await datatureApi.jobs.waitUntilDone(jobId, { intervalMs: 50 });
   expect(finished.status.items.delivered).toBe(2);
 });
 
@@ -63,7 +68,7 @@ test('cancelling a job that already ended answers its state', async () => {
     datasetId,
     job: { deploymentId: emulator.deploymentId, webhookIds: [webhookId] },
   });
-  await nexus.jobs.waitUntilDone(jobId, { intervalMs: 50 });
+  await datatureApi.jobs.waitUntilDone(jobId, { intervalMs: 50 });
   const snapshot: JobSnapshot = await new MockActivityEnvironment().run(activities().cancelJob, jobId);
   expect(snapshot).toMatchObject({ overview: 'Reached', cancelledAt: null });
   expect(snapshot.items.delivered).toBe(2);

@@ -4,15 +4,19 @@
 // MockActivityEnvironment only gives the activity its context, as a worker would.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type SourceSummary } from '../../src/activities';
+import { DatatureClient, NotFoundError } from '../../src/datature-api';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
-import { NexusClient, NotFoundError } from '../../src/nexus';
 
 let emulator: RunningEmulator;
-let nexus: NexusClient;
+let datatureApi: DatatureClient;
 
 beforeAll(async () => {
   emulator = await startEmulator({ tickIntervalMs: 20 });
-  nexus = new NexusClient({ secretKey: emulator.secretKey, projectId: emulator.projectId, baseUrl: emulator.url });
+  datatureApi = new DatatureClient({
+    secretKey: emulator.secretKey,
+    projectId: emulator.projectId,
+    baseUrl: emulator.url,
+  });
 });
 
 afterAll(async () => {
@@ -41,25 +45,27 @@ async function upload(name: string, count: number): Promise<string> {
 
 async function liveNamed(name: string) {
   const found = [];
-  for await (const dataset of nexus.datasets.list()) if (dataset.name === name) found.push(dataset);
+  for await (const dataset of datatureApi.datasets.list()) if (dataset.name === name) found.push(dataset);
   return found;
 }
 
 test('an Uploaded dataset of the name with the expected item count is reused', async () => {
   const first = await upload('same-count', 3);
-  await nexus.datasets.waitUntilDone(first, { intervalMs: 50, timeoutMs: 30_000 });
+  await datatureApi.datasets.waitUntilDone(first, { intervalMs: 50, timeoutMs: 30_000 });
   expect(await upload('same-count', 3)).toBe(first);
   expect((await liveNamed('same-count')).map((dataset) => dataset.id)).toEqual([first]);
 });
 
 test('an Uploaded dataset of the name with another item count is deleted and replaced', async () => {
   const stale = await upload('changed-count', 2);
-  expect((await nexus.datasets.waitUntilDone(stale, { intervalMs: 50, timeoutMs: 30_000 })).status.itemCount).toBe(2);
+  expect(
+    (await datatureApi.datasets.waitUntilDone(stale, { intervalMs: 50, timeoutMs: 30_000 })).status.itemCount,
+  ).toBe(2);
 
   const replacement = await upload('changed-count', 5);
   expect(replacement).not.toBe(stale);
-  await expect(nexus.datasets.get(stale)).rejects.toBeInstanceOf(NotFoundError);
-  const done = await nexus.datasets.waitUntilDone(replacement, { intervalMs: 50, timeoutMs: 30_000 });
+  await expect(datatureApi.datasets.get(stale)).rejects.toBeInstanceOf(NotFoundError);
+  const done = await datatureApi.datasets.waitUntilDone(replacement, { intervalMs: 50, timeoutMs: 30_000 });
   expect(done.status.itemCount).toBe(5);
   expect((await liveNamed('changed-count')).map((dataset) => dataset.id)).toEqual([replacement]);
 });

@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { SourceSummary } from '../../src/activities';
 import { validateSource } from '../../src/activities/datasets';
 import type { DatasetSourceInput } from '../../src/workflows/definitions';
-import { type LoopbackServer, startLoopbackServer } from '../nexus/helpers/loopback-server';
+import { type LoopbackServer, startLoopbackServer } from '../datature-api/helpers/loopback-server';
 
 let dir: string;
 let server: LoopbackServer;

@@ -3,9 +3,9 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatatureClient } from '../../src/datature-api';
 import { type StaticFileServer, startStaticFileServer } from '../../src/dev/static-file-server';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
-import { NexusClient } from '../../src/nexus';
 import { cleanEnv, runCli } from './run-cli';
 
 /** The direct API commands against a real emulator, over loopback. */
@@ -16,7 +16,7 @@ describe('webhooks, datasets and jobs commands', () => {
   let endpointUrl: string;
   let deliveries = 0;
   let env: NodeJS.ProcessEnv;
-  let nexus: NexusClient;
+  let datatureApi: DatatureClient;
   const dir = mkdtempSync(join(tmpdir(), 'cli-api-'));
 
   beforeAll(async () => {
@@ -35,7 +35,11 @@ describe('webhooks, datasets and jobs commands', () => {
       DATATURE_PROJECT_ID: emulator.projectId,
       DATATURE_SECRET_KEY: emulator.secretKey,
     });
-    nexus = new NexusClient({ secretKey: emulator.secretKey, projectId: emulator.projectId, baseUrl: emulator.url });
+    datatureApi = new DatatureClient({
+      secretKey: emulator.secretKey,
+      projectId: emulator.projectId,
+      baseUrl: emulator.url,
+    });
   });
 
   afterAll(async () => {
@@ -106,7 +110,7 @@ describe('webhooks, datasets and jobs commands', () => {
     expect(got.name).toBe('three-cells');
 
     // The signed upload URL is a credential: its query never reaches the output, --json or not.
-    const signed = (await nexus.datasets.get(dataset.id)).status.source.uploadUrl.url;
+    const signed = (await datatureApi.datasets.get(dataset.id)).status.source.uploadUrl.url;
     expect(signed).toMatch(/\?.*signature=/);
     const masked = `${signed.slice(0, signed.indexOf('?'))}?[REDACTED]`;
     for (const printed of [dataset, got, listed.find((item: { id: string }) => item.id === dataset.id)]) {
@@ -142,7 +146,7 @@ describe('webhooks, datasets and jobs commands', () => {
       emulator.deploymentId,
     );
     expect(job.id).toMatch(/^batchjob_/);
-    const finished = await nexus.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 30_000 });
+    const finished = await datatureApi.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 30_000 });
     expect(finished.status.items.delivered).toBe(3);
 
     expect((await cli('jobs', 'list')).map((item: { id: string }) => item.id)).toContain(job.id);
@@ -223,7 +227,7 @@ describe('webhooks, datasets and jobs commands', () => {
       expect(cancelled.status.overview).not.toMatch(/^(Reached|Failed)$/); // it was running when cancelled
 
       for (const response of held.splice(0)) response.writeHead(200, { 'content-type': 'image/png' }).end(png);
-      const ended = await nexus.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 60_000 });
+      const ended = await datatureApi.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 60_000 });
       expect(ended.status.overview).toBe('Reached');
       expect(ended.status.message).toBe('Cancelled');
       expect(ended.status.items.delivered).toBeGreaterThan(0); // the ones in flight finished

@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatatureClient } from '../../src/datature-api';
 import { startEmulator } from '../../src/emulator';
-import { NexusClient } from '../../src/nexus';
 import { runCli } from './run-cli';
 
 const sampleCount = readdirSync(join(__dirname, '..', '..', 'samples', 'images')).filter((name) =>
@@ -29,12 +29,12 @@ describe('demo', () => {
     // The emulator persisted its state in the data dir: reopen it and compare with what was printed.
     const emulator = await startEmulator({ port: 0, host: '127.0.0.1', dbPath: join(dataDir, 'emulator.db') });
     try {
-      const nexus = new NexusClient({
+      const datatureApi = new DatatureClient({
         secretKey: emulator.secretKey,
         projectId: emulator.projectId,
         baseUrl: emulator.url,
       });
-      const job = await nexus.jobs.get(summary.jobId);
+      const job = await datatureApi.jobs.get(summary.jobId);
       expect(job.status.items).toEqual(summary.items);
       expect(job.status.overview).toBe(summary.status);
     } finally {

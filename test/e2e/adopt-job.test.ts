@@ -1,7 +1,7 @@
 // The way back for an orphaned job: a run terminated in the Web UI leaves its Datature job running; a new
 // run given `{ job: { jobId } }` (CLI `run --job`) waits for it, collects its logs and completes.
 // Real dev server, emulator (its `gather: { hold: true }` fault keeps the job running) and worker.
-import { getProgress, startBatchPrediction } from '../../src/client';
+import { getProgress, startBatchPrediction } from '../../src/run-client';
 import { untilPhase, useStackWithWorker } from './harness';
 
 const taskQueue = 'e2e-adopt';
@@ -21,7 +21,7 @@ test('a terminated run leaves its job running; a run adopting the job by id fini
   const { jobId } = await untilPhase(first, 'waiting-for-job');
   await first.terminate('operator pressed Terminate');
   expect((await first.describe()).status.name).toBe('TERMINATED');
-  expect((await suite.stack.nexus.jobs.get(jobId!)).status.overview).not.toMatch(/Reached|Failed/);
+  expect((await suite.stack.datatureApi.jobs.get(jobId!)).status.overview).not.toMatch(/Reached|Failed/);
   const jobsBefore = (await suite.stack.emulatorState()).jobs;
 
   const adopting = await startBatchPrediction(

@@ -1,5 +1,5 @@
 // Cancellation in each phase, by the `cancel` signal and by handle.cancel(), on the real Temporal dev server and
-// the emulator (the time-skipping twin with scripted activities is test/workflow/batch-prediction-cancel.test.ts).
+// the emulator (the time-skipping twin with scripted activities is test/workflows/batch-prediction-cancel.test.ts).
 // The run is held in a phase by the emulator's fault injection (one request, or the job's item downloads, held
 // until the test releases them: no guessed latency), then cancelled; the cleanup is checked against
 // docs/pipeline.md ("Cancellation: one path").
@@ -8,8 +8,13 @@ import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
-import { type BatchPredictionHandle, cancelBatchPrediction, getProgress, startBatchPrediction } from '../../src/client';
 import type { FaultSet } from '../../src/emulator/faults';
+import {
+  type BatchPredictionHandle,
+  cancelBatchPrediction,
+  getProgress,
+  startBatchPrediction,
+} from '../../src/run-client';
 import { createWorker } from '../../src/worker';
 import type { BatchPhase, BatchPredictionInput } from '../../src/workflows/definitions';
 import { datasetNameFor, logFileNameFor } from '../../src/workflows/resource-names';
@@ -115,7 +120,7 @@ async function untilJobCancelled(handle: BatchPredictionHandle, timeoutMs = 60_0
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { jobId } = await getProgress(handle);
-    if (jobId && (await stack.nexus.jobs.get(jobId)).status.cancelledAt !== undefined) return;
+    if (jobId && (await stack.datatureApi.jobs.get(jobId)).status.cancelledAt !== undefined) return;
     if (Date.now() > deadline) throw new Error(`the run's job was not cancelled within ${timeoutMs} ms`);
     await new Promise((done) => setTimeout(done, 100));
   }
@@ -123,7 +128,7 @@ async function untilJobCancelled(handle: BatchPredictionHandle, timeoutMs = 60_0
 
 async function datasetsNamed(name: string) {
   const found = [];
-  for await (const candidate of stack.nexus.datasets.list()) if (candidate.name === name) found.push(candidate);
+  for await (const candidate of stack.datatureApi.datasets.list()) if (candidate.name === name) found.push(candidate);
   return found;
 }
 
@@ -173,7 +178,7 @@ test.each(matrix)(
 
     expect(after.jobs - before.jobs).toBe(1);
     expect(progress.jobId).toEqual(expect.any(String));
-    const { status } = await stack.nexus.jobs.get(progress.jobId!);
+    const { status } = await stack.datatureApi.jobs.get(progress.jobId!);
     expect(status.overview).toBe('Reached');
     const accounted = status.items.delivered + status.items.failedDeliver;
     if (job === 'cancelled') {

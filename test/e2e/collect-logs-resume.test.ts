@@ -13,19 +13,19 @@ let jobId: string;
 
 beforeAll(async () => {
   stack = await startE2eStack();
-  const dataset = await stack.nexus.datasets.create({
+  const dataset = await stack.datatureApi.datasets.create({
     name: 'logs-resume',
     source: stack.writeDataset('logs.ndjson', 30),
   });
-  await stack.nexus.datasets.waitUntilDone(dataset.id, { intervalMs: 100 });
-  const job = await stack.nexus.jobs.create({
+  await stack.datatureApi.datasets.waitUntilDone(dataset.id, { intervalMs: 100 });
+  const job = await stack.datatureApi.jobs.create({
     name: 'logs-resume',
     datasetId: dataset.id,
     deploymentId: stack.emulator.deploymentId,
     webhookIds: [stack.webhookId],
   });
   jobId = job.id;
-  await stack.nexus.jobs.waitUntilDone(jobId, { intervalMs: 100 });
+  await stack.datatureApi.jobs.waitUntilDone(jobId, { intervalMs: 100 });
 }, 120_000);
 
 afterAll(async () => {

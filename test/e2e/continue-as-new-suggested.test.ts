@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { startBatchPrediction } from '../../src/client';
+import { DatatureClient, generateWebhookSecret } from '../../src/datature-api';
 import { temporalCliPath } from '../../src/dev/binaries';
 import { type StaticFileServer, startStaticFileServer } from '../../src/dev/static-file-server';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
-import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import { type Receiver, startReceiver } from '../../src/receiver';
+import { startBatchPrediction } from '../../src/run-client';
 import { createWorker } from '../../src/worker';
 import { BATCH_SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
 
@@ -49,12 +49,12 @@ beforeAll(async () => {
     logsDir: join(dir, 'logs'),
   });
   running = worker.run();
-  const nexus = new NexusClient({
+  const datatureApi = new DatatureClient({
     secretKey: emulator.secretKey,
     projectId: emulator.projectId,
     baseUrl: emulator.url,
   });
-  webhookId = (await nexus.webhooks.create({ name: 'can', endpoint: receiver.url, secret })).id;
+  webhookId = (await datatureApi.webhooks.create({ name: 'can', endpoint: receiver.url, secret })).id;
 }, 120_000);
 
 afterAll(async () => {

@@ -2,7 +2,7 @@
 // go at once. Retries bounded by time (the outage budget), Retry-After as a floor under the backoff, and
 // looks that wait out errors: every run completes, each with exactly one dataset and one job.
 // Real dev server, emulator and worker.
-import { startBatchPrediction } from '../../src/client';
+import { startBatchPrediction } from '../../src/run-client';
 import { useStackWithWorker } from './harness';
 
 const taskQueue = 'e2e-fault-storm';

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { request } from 'undici';
-import { type BatchPredictionHandle, getProgress } from '../../src/client';
+import { DatatureClient, generateWebhookSecret } from '../../src/datature-api';
 import { temporalCliPath } from '../../src/dev/binaries';
 import { findFreePort } from '../../src/dev/free-port';
 import { type StaticFileServer, startStaticFileServer } from '../../src/dev/static-file-server';
@@ -20,8 +20,8 @@ import {
   type RunningEmulator,
   startEmulator,
 } from '../../src/emulator';
-import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import { type Receiver, startReceiver } from '../../src/receiver';
+import { type BatchPredictionHandle, getProgress } from '../../src/run-client';
 import { createWorker, workflowBundlePath } from '../../src/worker';
 import { BATCH_SEARCH_ATTRIBUTES, type BatchPhase } from '../../src/workflows/definitions';
 
@@ -39,7 +39,7 @@ export interface E2eStack {
   /** Serves `dir` (the files `writeDataset` writes) over loopback. */
   sources: StaticFileServer;
   receiver: Receiver;
-  nexus: NexusClient;
+  datatureApi: DatatureClient;
   webhookId: string;
   dir: string;
   /** Writes an NDJSON file of `count` sample image items; returns its path. */
@@ -94,12 +94,12 @@ export async function startE2eStack(options: { webUi?: boolean } = {}): Promise<
   const sources = await startStaticFileServer({ root: dir, port: 0 });
   const secret = generateWebhookSecret();
   const receiver = await startReceiver({ port: 0, secrets: [secret], outFile: join(dir, 'predictions.ndjson') });
-  const nexus = new NexusClient({
+  const datatureApi = new DatatureClient({
     secretKey: emulator.secretKey,
     projectId: emulator.projectId,
     baseUrl: emulator.url,
   });
-  const webhookId = (await nexus.webhooks.create({ name: 'e2e-receiver', endpoint: receiver.url, secret })).id;
+  const webhookId = (await datatureApi.webhooks.create({ name: 'e2e-receiver', endpoint: receiver.url, secret })).id;
   const images = readdirSync(imagesDir).filter((name) => name.endsWith('.png'));
 
   const admin = async (method: 'GET' | 'POST', path: string, body?: unknown) => {
@@ -118,7 +118,7 @@ export async function startE2eStack(options: { webUi?: boolean } = {}): Promise<
     files,
     sources,
     receiver,
-    nexus,
+    datatureApi,
     webhookId,
     dir,
     writeDataset(name, count) {

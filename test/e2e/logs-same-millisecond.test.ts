@@ -7,18 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities';
+import { DatatureClient, generateWebhookSecret, type JobLogEntry } from '../../src/datature-api';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
-import { generateWebhookSecret, type JobLogEntry, NexusClient } from '../../src/nexus';
 import type { LogsSummary } from '../../src/workflows/definitions';
 import { cleanEnv, runCli } from '../cli/run-cli';
-import { type LoopbackServer, startLoopbackServer } from '../nexus/helpers/loopback-server';
+import { type LoopbackServer, startLoopbackServer } from '../datature-api/helpers/loopback-server';
 
 const ENTRIES = 5000;
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64)]);
 
 let emulator: RunningEmulator;
 let outside: LoopbackServer;
-let nexus: NexusClient;
+let datatureApi: DatatureClient;
 let dir: string;
 let jobId: string;
 let millisecond: number;
@@ -34,25 +34,29 @@ beforeAll(async () => {
     else res.writeHead(204).end();
   });
   emulator = await startEmulator({ port: 0, adminRoutes: true, tickIntervalMs: 20, modelLatencyMs: 0 });
-  nexus = new NexusClient({ secretKey: emulator.secretKey, projectId: emulator.projectId, baseUrl: emulator.url });
+  datatureApi = new DatatureClient({
+    secretKey: emulator.secretKey,
+    projectId: emulator.projectId,
+    baseUrl: emulator.url,
+  });
   dir = mkdtempSync(join(tmpdir(), 'logs-same-ms-'));
   const items = Array.from({ length: ENTRIES }, (_, i) => ({ kind: 'Image' as const, url: `${outside.url}/${i}.png` }));
-  const dataset = await nexus.datasets.create({ name: 'same-ms', source: items });
-  await nexus.datasets.waitUntilDone(dataset.id, { intervalMs: 50 });
-  const webhook = await nexus.webhooks.create({
+  const dataset = await datatureApi.datasets.create({ name: 'same-ms', source: items });
+  await datatureApi.datasets.waitUntilDone(dataset.id, { intervalMs: 50 });
+  const webhook = await datatureApi.webhooks.create({
     name: 'sink',
     endpoint: `${outside.url}/hook`,
     secret: generateWebhookSecret(),
   });
   await admin('/_emulator/clock', { frozen: true });
-  const job = await nexus.jobs.create({
+  const job = await datatureApi.jobs.create({
     name: 'same-ms',
     datasetId: dataset.id,
     deploymentId: emulator.deploymentId,
     webhookIds: [webhook.id],
   });
   jobId = job.id;
-  await nexus.jobs.waitUntilDone(jobId, { intervalMs: 100, timeoutMs: 100_000 });
+  await datatureApi.jobs.waitUntilDone(jobId, { intervalMs: 100, timeoutMs: 100_000 });
   await admin('/_emulator/clock', { frozen: false });
   outside.requests.length = 0;
 }, 120_000);
@@ -76,7 +80,7 @@ function fileEntries(path: string): JobLogEntry[] {
 }
 
 test('the emulator stamps them all with one millisecond; one page holds at most 1000', async () => {
-  const page = await nexus.jobs.logs(jobId);
+  const page = await datatureApi.jobs.logs(jobId);
   expect(page.entries).toHaveLength(1000);
   millisecond = page.entries[0].createTime;
   expect(page.entries.every((entry) => entry.createTime === millisecond)).toBe(true);
@@ -85,7 +89,7 @@ test('the emulator stamps them all with one millisecond; one page holds at most 
 test('allLogs returns each entry once, newest first, with no partial millisecond', async () => {
   const partial: number[] = [];
   const all: JobLogEntry[] = [];
-  for await (const entry of nexus.jobs.allLogs(jobId, { onPartialMillisecond: (t) => partial.push(t) })) {
+  for await (const entry of datatureApi.jobs.allLogs(jobId, { onPartialMillisecond: (t) => partial.push(t) })) {
     all.push(entry);
   }
   expectEveryEntryOnce(all.map((entry) => entry.id));

@@ -3,9 +3,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { type BatchPredictionHandle, cancelBatchPrediction, getProgress, startBatchPrediction } from '../../src/client';
-import { NotFoundError } from '../../src/nexus';
+import { NotFoundError } from '../../src/datature-api';
 import { startReceiver } from '../../src/receiver';
+import {
+  type BatchPredictionHandle,
+  cancelBatchPrediction,
+  getProgress,
+  startBatchPrediction,
+} from '../../src/run-client';
 import type { BatchPredictionInput } from '../../src/workflows/definitions';
 import { datasetNameFor } from '../../src/workflows/resource-names';
 import { ERRORED_DEPLOYMENT_ID, untilPhase, useStackWithWorker } from './harness';
@@ -97,7 +102,7 @@ test('50 items: uploaded, predicted, delivered to the receiver, logs on disk, no
   expect(description.typedSearchAttributes.get({ name: 'BatchJobId', type: 'KEYWORD' } as never)).toBe(result.jobId);
 
   // Kept by default (cleanup.deleteDatasetOnSuccess is off).
-  expect((await suite.stack.nexus.datasets.get(result.datasetId!)).status.overview).toBe('Uploaded');
+  expect((await suite.stack.datatureApi.datasets.get(result.datasetId!)).status.overview).toBe('Uploaded');
 
   const history = await handle.fetchHistory();
   const historyJson = JSON.stringify(history);
@@ -137,7 +142,7 @@ test('a dataset given as an ndjsonUrl is downloaded by the worker and runs to co
   expect(result.job?.overview).toBe('Reached');
   expect(result.job?.items.delivered).toBe(20);
   expect(result.logs?.entries).toBe(20);
-  expect((await suite.stack.nexus.datasets.get(result.datasetId!)).status.itemCount).toBe(20);
+  expect((await suite.stack.datatureApi.datasets.get(result.datasetId!)).status.itemCount).toBe(20);
   const after = await suite.stack.emulatorState();
   expect(after.datasets - before.datasets).toBe(1);
   expect(after.jobs - before.jobs).toBe(1);
@@ -182,7 +187,7 @@ test('a 404 from the API fails the run at once with its message and the ApiNotFo
   // No job, so the dataset the run uploaded is of no use: the failure cleanup deleted it.
   expect(progress.datasetId).toBeDefined();
   const name = datasetNameFor({ workflowId: handle.workflowId, firstExecutionRunId: handle.firstExecutionRunId });
-  for await (const dataset of suite.stack.nexus.datasets.list()) expect(dataset.name).not.toBe(name);
+  for await (const dataset of suite.stack.datatureApi.datasets.list()) expect(dataset.name).not.toBe(name);
 });
 
 test('injected 500/429/503 answers and a dropped upload connection are retried to success', async () => {
@@ -215,7 +220,7 @@ test('a job the API ends Failed fails the run with type JobFailed and the API re
   expect(jobId).toBeDefined();
   expect(cause.message).toContain(jobId!);
   expect(cause.message).toContain(`deployment ${ERRORED_DEPLOYMENT_ID} cannot serve predictions: it is Errored`);
-  expect((await suite.stack.nexus.jobs.get(jobId!)).status.overview).toBe('Failed');
+  expect((await suite.stack.datatureApi.jobs.get(jobId!)).status.overview).toBe('Failed');
 });
 
 test('a dataset the API ends FailedProcessing fails the run with type DatasetFailed and its message', async () => {
@@ -237,7 +242,7 @@ test('cleanup.deleteDatasetOnSuccess deletes the uploaded dataset once the run c
   const result = await (await start({ cleanup: { deleteDatasetOnSuccess: true } })).result();
   expect(result.outcome).toBe('completed');
   expect(result.job?.items.delivered).toBe(50);
-  await expect(suite.stack.nexus.datasets.get(result.datasetId!)).rejects.toBeInstanceOf(NotFoundError);
+  await expect(suite.stack.datatureApi.datasets.get(result.datasetId!)).rejects.toBeInstanceOf(NotFoundError);
 });
 
 test('a receiver that stored fewer predictions than delivered is reported with matchesDelivered false', async () => {
@@ -265,7 +270,7 @@ async function expectCancelledInWaitPhase(cancel: (handle: BatchPredictionHandle
   const error = await failureOf(handle);
   expect(error.cause).toBeInstanceOf(CancelledFailure);
   expect((await handle.describe()).status.name).toBe('CANCELLED');
-  const job = await suite.stack.nexus.jobs.get(progress.jobId!);
+  const job = await suite.stack.datatureApi.jobs.get(progress.jobId!);
   expect(job.status.cancelledAt).toEqual(expect.any(Number));
   expect(job.status.overview).toBe('Reached');
   expect((await getProgress(handle)).phase).toBe('cancelled');
@@ -294,6 +299,6 @@ test('cancelled before the job exists: no job is created and the uploaded datase
   expect(after.jobs - before.jobs).toBe(0);
   const name = datasetNameFor({ workflowId: handle.workflowId, firstExecutionRunId: handle.firstExecutionRunId });
   const live = [];
-  for await (const dataset of suite.stack.nexus.datasets.list()) if (dataset.name === name) live.push(dataset);
+  for await (const dataset of suite.stack.datatureApi.datasets.list()) if (dataset.name === name) live.push(dataset);
   expect(live).toHaveLength(0);
 }, 90_000);

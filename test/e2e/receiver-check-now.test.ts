@@ -4,12 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { checkNowNotifier, startBatchPrediction } from '../../src/client';
-import { generateWebhookSecret } from '../../src/nexus';
+import { generateWebhookSecret } from '../../src/datature-api';
 import { type Receiver, type StoredPrediction, startReceiver } from '../../src/receiver';
+import { checkNowNotifier, startBatchPrediction } from '../../src/run-client';
 import { createWorker } from '../../src/worker';
 import type { BatchPredictionResult } from '../../src/workflows/definitions';
-import { executionStats } from '../workflow/history-stats';
+import { executionStats } from '../workflows/history-stats';
 import { type E2eStack, startE2eStack } from './harness';
 
 const taskQueue = 'e2e-check-now';
@@ -29,7 +29,7 @@ beforeAll(async () => {
     outFile: join(stack.dir, 'check-now-predictions.ndjson'),
     onJobComplete: notifier.onJobComplete,
   });
-  webhookId = (await stack.nexus.webhooks.create({ name: 'check-now', endpoint: receiver.url, secret })).id;
+  webhookId = (await stack.datatureApi.webhooks.create({ name: 'check-now', endpoint: receiver.url, secret })).id;
   worker = await createWorker({
     connection: stack.env.nativeConnection,
     namespace: stack.env.namespace,

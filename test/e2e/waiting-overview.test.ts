@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
-import { getProgress, startBatchPrediction } from '../../src/client';
+import { DatatureClient, generateWebhookSecret } from '../../src/datature-api';
 import { temporalCliPath } from '../../src/dev/binaries';
 import { type StaticFileServer, startStaticFileServer } from '../../src/dev/static-file-server';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
-import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import { type Receiver, startReceiver } from '../../src/receiver';
+import { getProgress, startBatchPrediction } from '../../src/run-client';
 import { createWorker, workflowBundlePath } from '../../src/worker';
 import { BATCH_SEARCH_ATTRIBUTES } from '../../src/workflows/definitions';
 
@@ -24,7 +24,7 @@ interface Lane {
   taskQueue: string;
   emulator: RunningEmulator;
   receiver: Receiver;
-  nexus: NexusClient;
+  datatureApi: DatatureClient;
   webhookId: string;
   worker: Worker;
   running: Promise<void>;
@@ -42,8 +42,8 @@ async function startLane(overview: string): Promise<Lane> {
   const secret = generateWebhookSecret();
   const receiver = await startReceiver({ port: 0, secrets: [secret], outFile: join(dir, `${overview}.ndjson`) });
   const datature = { secretKey: emulator.secretKey, projectId: emulator.projectId, baseUrl: emulator.url };
-  const nexus = new NexusClient(datature);
-  const webhookId = (await nexus.webhooks.create({ name: `e2e-${overview}`, endpoint: receiver.url, secret })).id;
+  const datatureApi = new DatatureClient(datature);
+  const webhookId = (await datatureApi.webhooks.create({ name: `e2e-${overview}`, endpoint: receiver.url, secret })).id;
   // Slow downloads keep the items flowing for seconds, so the workflow polls the job while it runs.
   await fetch(`${emulator.url}/_emulator/faults`, {
     method: 'POST',
@@ -58,7 +58,7 @@ async function startLane(overview: string): Promise<Lane> {
     datature,
     logsDir: join(dir, 'logs', overview),
   });
-  return { overview, taskQueue, emulator, receiver, nexus, webhookId, worker, running: worker.run() };
+  return { overview, taskQueue, emulator, receiver, datatureApi, webhookId, worker, running: worker.run() };
 }
 
 beforeAll(async () => {
@@ -122,7 +122,7 @@ test.each(OVERVIEWS)(
       const progress = await getProgress(handle).catch(() => undefined);
       if (progress?.job) workflowSaw.add(progress.job.overview);
       if (progress?.jobId) {
-        const job = await lane.nexus.jobs.get(progress.jobId).catch(() => undefined);
+        const job = await lane.datatureApi.jobs.get(progress.jobId).catch(() => undefined);
         if (job) apiSaw.add(job.status.overview);
       }
       await new Promise((done) => setTimeout(done, 100));

@@ -7,7 +7,7 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import type { Browser, Page } from 'playwright-core';
-import { getProgress, startBatchPrediction } from '../../src/client';
+import { getProgress, startBatchPrediction } from '../../src/run-client';
 import { launchChromium, screenshotPath } from './browser';
 import { untilPhase, useStackWithWorker } from './harness';
 
@@ -126,7 +126,7 @@ test('a running run tells its story in the Web UI; the list filters by BatchPhas
   await page.getByRole('button', { name: 'Request Cancellation' }).click();
   await page.getByRole('button', { name: 'Confirm' }).click();
   const cancelledAt = await until('the job cancelled', async () => {
-    const job = await suite.stack.nexus.jobs.get(jobId!);
+    const job = await suite.stack.datatureApi.jobs.get(jobId!);
     return job.status.cancelledAt ?? undefined;
   });
   // Release the held items, so the cancelled job finishes its in-flight ones and the cleanup sees it stop.

@@ -2,7 +2,7 @@
 // one dataset and one job on the emulator and a log file without duplicates.
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { type BatchPredictionHandle, startBatchPrediction } from '../../src/client';
+import { type BatchPredictionHandle, startBatchPrediction } from '../../src/run-client';
 import type { BatchPhase } from '../../src/workflows/definitions';
 import { type E2eStack, spawnWorkerProcess, startE2eStack, stopProcess, untilPhase } from './harness';
 

@@ -4,7 +4,7 @@
 
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { startBatchPrediction } from '../../src/client';
+import { startBatchPrediction } from '../../src/run-client';
 import { type E2eStack, spawnWorkerProcess, startE2eStack, stopProcess, untilPhase } from './harness';
 
 let stack: E2eStack;

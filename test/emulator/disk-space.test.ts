@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { DatatureClient } from '../../src/datature-api';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
-import { NexusClient } from '../../src/nexus';
 
 const MIB = 1024 * 1024;
 const DATASET_MIB = 100;
@@ -45,20 +45,20 @@ function diskBytes(): number {
 }
 
 test(`deleting a ${DATASET_MIB} MiB dataset shrinks the database and removes its file`, async () => {
-  const nexus = new NexusClient({
+  const datatureApi = new DatatureClient({
     secretKey: emulator.secretKey,
     projectId: emulator.projectId,
     baseUrl: emulator.url,
   });
   const empty = diskBytes();
-  const dataset = await nexus.datasets.create({ name: 'big', source: () => Readable.from(bigNdjson()) });
-  const uploaded = await nexus.datasets.waitUntilDone(dataset.id, { intervalMs: 100, timeoutMs: 110_000 });
+  const dataset = await datatureApi.datasets.create({ name: 'big', source: () => Readable.from(bigNdjson()) });
+  const uploaded = await datatureApi.datasets.waitUntilDone(dataset.id, { intervalMs: 100, timeoutMs: 110_000 });
   expect(uploaded.status.itemCount).toBe(DATASET_MIB * 1024);
   const full = diskBytes();
   // The items are in the database and the upload is kept: about twice the dataset on disk.
   expect(full - empty).toBeGreaterThan(DATASET_MIB * MIB);
 
-  await nexus.datasets.delete(dataset.id);
+  await datatureApi.datasets.delete(dataset.id);
   const after = diskBytes();
   console.log(
     `on disk: empty ${(empty / MIB).toFixed(1)} MiB, with the dataset ${(full / MIB).toFixed(1)} MiB, after delete ${(after / MIB).toFixed(1)} MiB`,

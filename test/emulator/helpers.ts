@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync } from 'node:zlib';
+import { crc32cBase64 } from '../../src/datature-api/crc32c';
 import { type EmulatorOptions, startEmulator } from '../../src/emulator';
-import { crc32cBase64 } from '../../src/nexus/crc32c';
 import { verifyDelivery } from '../../src/webhook-delivery/signature';
 
 async function listen(server: Server): Promise<string> {

@@ -1,5 +1,5 @@
+import { crc32cBase64 } from '../../src/datature-api/crc32c';
 import { DEV_PROJECT_ID, DEV_SECRET_KEY, type RunningEmulator } from '../../src/emulator';
-import { crc32cBase64 } from '../../src/nexus/crc32c';
 import {
   type Api,
   createJob,

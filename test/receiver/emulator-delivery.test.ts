@@ -4,15 +4,15 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { DatatureClient, generateWebhookSecret } from '../../src/datature-api';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
-import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import { type Receiver, startReceiver } from '../../src/receiver';
 import { crashAllChildReceivers, startChildReceiver } from './child-receiver';
 import { itemDelivery, postSigned, readStored, tempDir } from './helpers';
 import { startItemHost } from './item-host';
 
 let emulator: RunningEmulator;
-let nexus: NexusClient;
+let datatureApi: DatatureClient;
 let itemHost: Awaited<ReturnType<typeof startItemHost>>;
 let tmp: ReturnType<typeof tempDir>;
 
@@ -26,7 +26,11 @@ beforeAll(async () => {
     concurrencyPerReplica: 8,
     deliveryBaseBackoffMs: 1000,
   });
-  nexus = new NexusClient({ secretKey: emulator.secretKey, projectId: emulator.projectId, baseUrl: emulator.url });
+  datatureApi = new DatatureClient({
+    secretKey: emulator.secretKey,
+    projectId: emulator.projectId,
+    baseUrl: emulator.url,
+  });
 });
 
 afterAll(async () => {
@@ -41,9 +45,9 @@ async function runJob(name: string, itemCount: number, webhookId: string) {
     kind: 'Image' as const,
     url: itemHost.itemUrl(index),
   }));
-  const created = await nexus.datasets.create({ name, source: items });
-  const dataset = await nexus.datasets.waitUntilDone(created.id, { intervalMs: 50, timeoutMs: 30_000 });
-  const job = await nexus.jobs.create({
+  const created = await datatureApi.datasets.create({ name, source: items });
+  const dataset = await datatureApi.datasets.waitUntilDone(created.id, { intervalMs: 50, timeoutMs: 30_000 });
+  const job = await datatureApi.jobs.create({
     name,
     datasetId: dataset.id,
     webhookIds: [webhookId],
@@ -66,10 +70,10 @@ test('a 1,000-item job: every prediction lands in the file exactly once', async 
   const outFile = join(tmp.dir, 'results-1000.ndjson');
   const receiver = await startReceiver({ port: 0, secretFile, outFile });
   try {
-    const webhook = await nexus.webhooks.create({ name: 'receiver', endpoint: receiver.url, secret });
+    const webhook = await datatureApi.webhooks.create({ name: 'receiver', endpoint: receiver.url, secret });
     const started = performance.now();
     const { job, items } = await runJob('thousand', 1000, webhook.id);
-    const done = await nexus.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 90_000 });
+    const done = await datatureApi.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 90_000 });
     const seconds = (performance.now() - started) / 1000;
     console.log(
       `1,000 items through emulator -> receiver in ${seconds.toFixed(1)} s (${Math.round(1000 / seconds)} items/s)`,
@@ -93,7 +97,7 @@ test('receiver killed (kill -9) mid-job and restarted: the job completes, each p
   const first = await startChildReceiver({ port: 0, secretFile, outFile });
   // Retries span 1+2+4+8+16 s = 31 s: far longer than a restart of the receiver process, even on a loaded
   // machine (it was 0.25+0.5+1+2+4 s, a window a slow restart could miss).
-  const webhook = await nexus.webhooks.create({
+  const webhook = await datatureApi.webhooks.create({
     name: 'crashing-receiver',
     endpoint: first.url,
     secret,
@@ -111,7 +115,7 @@ test('receiver killed (kill -9) mid-job and restarted: the job completes, each p
 
     const second = await startChildReceiver({ port: first.port, secretFile, outFile });
     try {
-      const done = await nexus.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 90_000 });
+      const done = await datatureApi.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 90_000 });
       expect(done.status.items.delivered).toBe(items.length);
       expect(done.status.items.failedDeliver).toBe(0);
       expectEachItemOnce(outFile, job.id, items);
@@ -123,7 +127,7 @@ test('receiver killed (kill -9) mid-job and restarted: the job completes, each p
   }
 });
 
-describe('secret rotation with nexus.webhooks.updateSecret', () => {
+describe('secret rotation with datatureApi.webhooks.updateSecret', () => {
   let receiver: Receiver;
   const graceSeconds = 2;
   const oldSecret = generateWebhookSecret();
@@ -138,10 +142,10 @@ describe('secret rotation with nexus.webhooks.updateSecret', () => {
   afterAll(() => receiver.close());
 
   test('new secret accepted at once, old one during the grace period only', async () => {
-    const webhook = await nexus.webhooks.create({ name: 'rotating', endpoint: receiver.url, secret: oldSecret });
-    expect(await nexus.webhooks.test(webhook.id)).toMatchObject({ status: 'Ok', responseCode: 204 });
+    const webhook = await datatureApi.webhooks.create({ name: 'rotating', endpoint: receiver.url, secret: oldSecret });
+    expect(await datatureApi.webhooks.test(webhook.id)).toMatchObject({ status: 'Ok', responseCode: 204 });
 
-    await nexus.webhooks.updateSecret(webhook.id, newSecret);
+    await datatureApi.webhooks.updateSecret(webhook.id, newSecret);
     const rotatedAt = Date.now();
     writeFileSync(secretFile(), `${newSecret}\n`);
 
@@ -150,7 +154,7 @@ describe('secret rotation with nexus.webhooks.updateSecret', () => {
     expect((await postSigned(receiver.url, itemDelivery(), { secret: oldSecret })).status).toBe(200);
 
     const { job, items } = await runJob('after-rotation', 50, webhook.id);
-    const done = await nexus.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 60_000 });
+    const done = await datatureApi.jobs.waitUntilDone(job.id, { intervalMs: 100, timeoutMs: 60_000 });
     expect(done.status.items.delivered).toBe(50);
     expectEachItemOnce(outFile(), job.id, items);
 
@@ -164,7 +168,7 @@ describe('secret rotation with nexus.webhooks.updateSecret', () => {
     expect(late.text).toContain('bad-signature');
     expect(Date.now() - rotatedAt).toBeGreaterThanOrEqual(graceSeconds * 1000);
     expect((await postSigned(receiver.url, itemDelivery(), { secret: newSecret })).status).toBe(200);
-    expect(await nexus.webhooks.test(webhook.id)).toMatchObject({ status: 'Ok', responseCode: 204 });
+    expect(await datatureApi.webhooks.test(webhook.id)).toMatchObject({ status: 'Ok', responseCode: 204 });
   });
 
   test('several explicit secrets are all accepted, others are not', async () => {

@@ -4,8 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowFailedError } from '@temporalio/client';
+import { DatatureClient, generateWebhookSecret } from '../../src/datature-api';
 import { type RunningEmulator, startEmulator } from '../../src/emulator';
-import { generateWebhookSecret, NexusClient } from '../../src/nexus';
 import { type Receiver, startReceiver } from '../../src/receiver';
 import {
   backfillBatchSchedule,
@@ -27,7 +27,7 @@ const env = useScheduleServer();
 describe('scheduled runs on a real worker, emulator and receiver', () => {
   const taskQueue = 'schedules-test';
   let emulator: RunningEmulator;
-  let nexus: NexusClient;
+  let datatureApi: DatatureClient;
   let itemHost: Awaited<ReturnType<typeof startItemHost>>;
   let receiver: Receiver;
   let tmp: ReturnType<typeof tempDir>;
@@ -38,10 +38,14 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
     tmp = tempDir();
     itemHost = await startItemHost();
     emulator = await startEmulator({ port: 0, tickIntervalMs: 20 });
-    nexus = new NexusClient({ secretKey: emulator.secretKey, projectId: emulator.projectId, baseUrl: emulator.url });
+    datatureApi = new DatatureClient({
+      secretKey: emulator.secretKey,
+      projectId: emulator.projectId,
+      baseUrl: emulator.url,
+    });
     const secret = generateWebhookSecret();
     receiver = await startReceiver({ port: 0, secrets: [secret], outFile: join(tmp.dir, 'predictions.ndjson') });
-    webhookId = (await nexus.webhooks.create({ name: 'receiver', endpoint: receiver.url, secret })).id;
+    webhookId = (await datatureApi.webhooks.create({ name: 'receiver', endpoint: receiver.url, secret })).id;
     const worker = await createWorker({
       connection: env().nativeConnection,
       namespace: env().namespace ?? 'default',
@@ -82,7 +86,7 @@ describe('scheduled runs on a real worker, emulator and receiver', () => {
 
   async function datasetCount(): Promise<number> {
     let count = 0;
-    for await (const _ of nexus.datasets.list()) count++;
+    for await (const _ of datatureApi.datasets.list()) count++;
     return count;
   }
 

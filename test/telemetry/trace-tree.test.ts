@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { startBatchPrediction } from '../../src/client';
+import { startBatchPrediction } from '../../src/run-client';
 import { clientTracingInterceptors, startTracing, type Tracing, UPLOAD_ROUTE } from '../../src/telemetry';
 import { createWorker } from '../../src/worker';
 import { type E2eStack, spawnWorkerProcess, startE2eStack, stopProcess } from '../e2e/harness';

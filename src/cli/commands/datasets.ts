@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { Dataset } from '../../nexus';
+import type { Dataset } from '../../datature-api';
 // Dependency-free module: loaded with the command, not with the client.
-import { redactSignedUrl } from '../../nexus/signed-url';
+import { redactSignedUrl } from '../../datature-api/signed-url';
+import { datatureApiFor } from '../api-client';
 import { parseIntFlag } from '../config';
-import { nexusClientFor } from '../nexus-client';
 import { fields, Output, table } from '../output';
 import { examples } from '../program';
 import { formatBytes, ProgressBoard } from '../progress-bar';
@@ -26,9 +26,9 @@ export function register(program: Command): void {
     .option('--no-wait', 'return once uploaded, without waiting for processing')
     .action(async (file: string, opts: { name: string; wait: boolean }, command: Command) => {
       const output = Output.of(command);
-      const nexus = nexusClientFor(command);
+      const datatureApi = datatureApiFor(command);
       const board = output.json ? undefined : new ProgressBoard();
-      const created = await nexus.datasets.create(
+      const created = await datatureApi.datasets.create(
         { name: opts.name, source: file },
         {
           onUploadProgress: (sent: number, total: number) => {
@@ -37,7 +37,7 @@ export function register(program: Command): void {
           },
         },
       );
-      const dataset = printable(opts.wait ? await nexus.datasets.waitUntilDone(created.id) : created);
+      const dataset = printable(opts.wait ? await datatureApi.datasets.waitUntilDone(created.id) : created);
       output.result(dataset, () => describeDataset(dataset));
     });
 
@@ -48,9 +48,9 @@ export function register(program: Command): void {
     .option('--limit <n>', 'page size', parseIntFlag(1))
     .action(async (opts: { showExpired?: boolean; limit?: number }, command: Command) => {
       const output = Output.of(command);
-      const nexus = nexusClientFor(command);
+      const datatureApi = datatureApiFor(command);
       const all: Dataset[] = [];
-      for await (const dataset of nexus.datasets.list({ showExpired: opts.showExpired, limit: opts.limit }))
+      for await (const dataset of datatureApi.datasets.list({ showExpired: opts.showExpired, limit: opts.limit }))
         all.push(printable(dataset));
       output.result(all, () =>
         table(
@@ -71,7 +71,7 @@ export function register(program: Command): void {
     .argument('<datasetId>')
     .action(async (datasetId: string, _opts: unknown, command: Command) => {
       const output = Output.of(command);
-      const dataset = printable(await nexusClientFor(command).datasets.get(datasetId));
+      const dataset = printable(await datatureApiFor(command).datasets.get(datasetId));
       output.result(dataset, () => describeDataset(dataset));
     });
 
@@ -81,7 +81,7 @@ export function register(program: Command): void {
     .argument('<datasetId>')
     .action(async (datasetId: string, _opts: unknown, command: Command) => {
       const output = Output.of(command);
-      const deleted = await nexusClientFor(command).datasets.delete(datasetId);
+      const deleted = await datatureApiFor(command).datasets.delete(datasetId);
       output.result(deleted, () => `deleted dataset ${datasetId}`);
     });
 }

@@ -1,8 +1,8 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import type { Job } from '../../datature-api';
 import type { Stack } from '../../dev/stack';
-import type { Job } from '../../nexus';
 import type { BatchPredictionResult } from '../../workflows/definitions';
 import type { GlobalOptions } from '../config';
 import { RunFailedError } from '../errors';
@@ -67,9 +67,13 @@ export function register(program: Command): void {
 }
 
 async function runDemo(stack: Stack, output: Output, startedAt: number): Promise<DemoSummary> {
-  const { NexusClient } = require('../../nexus') as typeof import('../../nexus');
+  const { DatatureClient } = require('../../datature-api') as typeof import('../../datature-api');
   const { DEV_DEPLOYMENT_ID } = require('../../emulator') as typeof import('../../emulator');
-  const nexus = new NexusClient({ secretKey: stack.secretKey, projectId: stack.projectId, baseUrl: stack.emulatorUrl });
+  const datatureApi = new DatatureClient({
+    secretKey: stack.secretKey,
+    projectId: stack.projectId,
+    baseUrl: stack.emulatorUrl,
+  });
 
   const workflowId = `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const demoDir = join(dirname(stack.stateFile), 'demo');
@@ -77,7 +81,7 @@ async function runDemo(stack: Stack, output: Output, startedAt: number): Promise
   const datasetFile = join(demoDir, `${workflowId}.dataset.ndjson`);
   const itemCount = writeSampleDataset(datasetFile, stack.fileServerUrl);
 
-  const webhook = await nexus.webhooks.create({
+  const webhook = await datatureApi.webhooks.create({
     name: `demo-receiver-${workflowId}`,
     endpoint: stack.receiverUrl,
     secret: readOrCreateWebhookSecret(stack.webhookSecretFile).secret,
@@ -101,7 +105,7 @@ async function runDemo(stack: Stack, output: Output, startedAt: number): Promise
     const result = (await awaitRun(session, workflowId)) as BatchPredictionResult;
     if (!result.jobId) throw new RunFailedError(`run ${workflowId} ended (${result.outcome}) without a batch job`);
     // The counters shown are the API's own, read after the run, not the workflow's last poll.
-    const job = await nexus.jobs.get(result.jobId);
+    const job = await datatureApi.jobs.get(result.jobId);
     return {
       workflowId,
       jobId: job.id,

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import type { Job } from '../../nexus';
+import type { Job } from '../../datature-api';
+import { datatureApiFor } from '../api-client';
 import { collect, parseIntFlag, parseTimeFlag } from '../config';
 import { UsageError } from '../errors';
 import { writeLogEntries } from '../log-writer';
-import { nexusClientFor } from '../nexus-client';
 import { fields, Output, table } from '../output';
 import { examples } from '../program';
 
@@ -55,7 +55,7 @@ export function register(program: Command): void {
         if (Boolean(opts.deployment) === Boolean(opts.artifact)) {
           throw new UsageError('give exactly one of --deployment and --artifact');
         }
-        const job = await nexusClientFor(command).jobs.create({
+        const job = await datatureApiFor(command).jobs.create({
           name: opts.name,
           datasetId: opts.dataset,
           webhookIds: opts.webhook,
@@ -75,7 +75,7 @@ export function register(program: Command): void {
     .action(async (opts: { limit?: number }, command: Command) => {
       const output = Output.of(command);
       const all: Job[] = [];
-      for await (const job of nexusClientFor(command).jobs.list({ limit: opts.limit })) all.push(job);
+      for await (const job of datatureApiFor(command).jobs.list({ limit: opts.limit })) all.push(job);
       output.result(all, () =>
         table(
           ['ID', 'NAME', 'STATUS', 'PREDICTED', 'DELIVERED'],
@@ -101,13 +101,13 @@ export function register(program: Command): void {
       .argument('<jobId>')
       .action(async (jobId: string, _opts: unknown, command: Command) => {
         const output = Output.of(command);
-        const nexus = nexusClientFor(command);
+        const datatureApi = datatureApiFor(command);
         if (name === 'delete') {
-          const deleted = await nexus.jobs.delete(jobId);
+          const deleted = await datatureApi.jobs.delete(jobId);
           output.result(deleted, () => `deleted job ${jobId}`);
           return;
         }
-        const job = name === 'get' ? await nexus.jobs.get(jobId) : await nexus.jobs.cancel(jobId);
+        const job = name === 'get' ? await datatureApi.jobs.get(jobId) : await datatureApi.jobs.cancel(jobId);
         output.result(job, () => describeJob(job));
       });
   }
@@ -132,7 +132,7 @@ export function withLogFlags(command: Command): Command {
 
 /** Streams every log entry of a job (newest first, all pages) to stdout or `--output`. */
 export async function streamJobLogs(command: Command, jobId: string, flags: LogFlags): Promise<number> {
-  const entries = nexusClientFor(command).jobs.allLogs(jobId, {
+  const entries = datatureApiFor(command).jobs.allLogs(jobId, {
     minLevel: flags.level,
     maxEntries: flags.maxEntries,
     afterTime: flags.since ? Date.parse(flags.since) : undefined,

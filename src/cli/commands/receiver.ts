@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .action(async (flags: ReceiverFlags, command: Command) => {
       const output = Output.of(command);
       const { startReceiver } = require('../../receiver') as typeof import('../../receiver');
-      const { checkNowNotifier } = require('../../client') as typeof import('../../client');
+      const { checkNowNotifier } = require('../../run-client') as typeof import('../../run-client');
       const notifier = checkNowNotifier(() => connectTemporal(command));
       const receiver = await startReceiver({
         onJobComplete: flags.signalRuns ? notifier.onJobComplete : undefined,

@@ -66,7 +66,7 @@ export function register(program: Command): void {
     .action(async (workflowId: string, _opts: unknown, command: Command) => {
       const output = Output.of(command);
       await withTemporal(command, async (session) => {
-        const { checkNow } = require('../../client') as typeof import('../../client');
+        const { checkNow } = require('../../run-client') as typeof import('../../run-client');
         await checkNow(session.client.workflow.getHandle(workflowId), 'cli');
         output.result({ workflowId, sent: 'checkNow' }, () => `sent checkNow to ${workflowId}`);
       });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import type { Webhook } from '../../nexus';
+import type { Webhook } from '../../datature-api';
+import { datatureApiFor } from '../api-client';
 import { parseIntFlag } from '../config';
-import { nexusClientFor } from '../nexus-client';
 import { fields, Output, table } from '../output';
 import { examples } from '../program';
 import { readOrCreateWebhookSecret } from '../webhook-secret';
@@ -35,10 +35,10 @@ export function register(program: Command): void {
       .requiredOption('--secret-file <path>', secretFileHelp),
   ).action(async (opts: { name: string; endpoint: string; secretFile: string } & RetryFlags, command: Command) => {
     const output = Output.of(command);
-    const nexus = nexusClientFor(command);
+    const datatureApi = datatureApiFor(command);
     const { secret, created } = readOrCreateWebhookSecret(opts.secretFile);
     if (created) output.info(`wrote a new webhook secret to ${opts.secretFile}`);
-    const webhook = await nexus.webhooks.create({
+    const webhook = await datatureApi.webhooks.create({
       name: opts.name,
       endpoint: opts.endpoint,
       secret,
@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .action(async (opts: { limit?: number }, command: Command) => {
       const output = Output.of(command);
       const all: Webhook[] = [];
-      for await (const webhook of nexusClientFor(command).webhooks.list({ limit: opts.limit })) all.push(webhook);
+      for await (const webhook of datatureApiFor(command).webhooks.list({ limit: opts.limit })) all.push(webhook);
       output.result(all, () =>
         table(
           ['ID', 'NAME', 'ENDPOINT'],
@@ -69,7 +69,7 @@ export function register(program: Command): void {
     .argument('<webhookId>')
     .action(async (webhookId: string, _opts: unknown, command: Command) => {
       const output = Output.of(command);
-      const webhook = await nexusClientFor(command).webhooks.get(webhookId);
+      const webhook = await datatureApiFor(command).webhooks.get(webhookId);
       output.result(webhook, () => describeWebhook(webhook));
     });
 
@@ -81,7 +81,7 @@ export function register(program: Command): void {
       .option('--endpoint <url>', 'new endpoint'),
   ).action(async (webhookId: string, opts: { endpoint?: string } & RetryFlags, command: Command) => {
     const output = Output.of(command);
-    const webhook = await nexusClientFor(command).webhooks.update(webhookId, {
+    const webhook = await datatureApiFor(command).webhooks.update(webhookId, {
       endpoint: opts.endpoint,
       retries: retriesOf(opts),
     });
@@ -95,10 +95,10 @@ export function register(program: Command): void {
     .requiredOption('--secret-file <path>', secretFileHelp)
     .action(async (webhookId: string, opts: { secretFile: string }, command: Command) => {
       const output = Output.of(command);
-      const nexus = nexusClientFor(command);
+      const datatureApi = datatureApiFor(command);
       const { secret, created } = readOrCreateWebhookSecret(opts.secretFile);
       if (created) output.info(`wrote a new webhook secret to ${opts.secretFile}`);
-      const webhook = await nexus.webhooks.updateSecret(webhookId, secret);
+      const webhook = await datatureApi.webhooks.updateSecret(webhookId, secret);
       output.result(webhook, () => describeWebhook(webhook));
     });
 
@@ -108,7 +108,7 @@ export function register(program: Command): void {
     .argument('<webhookId>')
     .action(async (webhookId: string, _opts: unknown, command: Command) => {
       const output = Output.of(command);
-      const response = await nexusClientFor(command).webhooks.test(webhookId);
+      const response = await datatureApiFor(command).webhooks.test(webhookId);
       output.result(response, () => fields(Object.entries(response)));
     });
 
@@ -118,7 +118,7 @@ export function register(program: Command): void {
     .argument('<webhookId>')
     .action(async (webhookId: string, _opts: unknown, command: Command) => {
       const output = Output.of(command);
-      const deleted = await nexusClientFor(command).webhooks.delete(webhookId);
+      const deleted = await datatureApiFor(command).webhooks.delete(webhookId);
       output.result(deleted, () => `deleted webhook ${webhookId}`);
     });
 }

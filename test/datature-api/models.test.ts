@@ -10,7 +10,7 @@ import {
   toWireWebhook,
   WebhookSchema,
   WebhookTestResponseSchema,
-} from '../../src/nexus';
+} from '../../src/datature-api';
 import {
   datasetWire,
   ephemeralDeploymentWire,

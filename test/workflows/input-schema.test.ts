@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { BatchInputError, describeRun, parseBatchPredictionInput } from '../../src/client';
-import { JSON_SCHEMA_PATH, renderJsonSchema } from '../../src/client/write-json-schema';
+import { BatchInputError, describeRun, parseBatchPredictionInput } from '../../src/run-client';
+import { JSON_SCHEMA_PATH, renderJsonSchema } from '../../src/run-client/write-json-schema';
 
 const valid = {
   dataset: { ndjsonPath: '/data/batch.ndjson' },
   job: { deploymentId: 'deploy_1', webhookIds: ['webhook_1'] },
 };
 
-test('the committed JSON Schema is what the zod schema generates (npx tsx src/client/write-json-schema.ts)', () => {
+test('the committed JSON Schema is what the zod schema generates (npx tsx src/run-client/write-json-schema.ts)', () => {
   // Compared as JSON: the formatter may re-wrap the committed file.
   expect(JSON.parse(readFileSync(JSON_SCHEMA_PATH, 'utf8'))).toEqual(JSON.parse(renderJsonSchema()));
 });

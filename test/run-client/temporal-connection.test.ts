@@ -1,7 +1,7 @@
 // The CLI, the worker and services read TLS and the API key the same way (envconfig), so `run` and `status`
 // reach Temporal Cloud as the worker does. No profile file is read: TEMPORAL_CONFIG_FILE points nowhere.
 import { join } from 'node:path';
-import { temporalConnectionOptions } from '../../src/client/connection';
+import { temporalConnectionOptions } from '../../src/run-client/connection';
 
 const noProfile = { TEMPORAL_CONFIG_FILE: join(__dirname, 'no-such-temporal.toml') };
 

@@ -2,7 +2,7 @@
 // `{"kind":"Image","url":"http(s)://..."}`, plus the size and CRC32C the API's create call needs.
 // Memory stays constant whatever the file size: only the current line is held, and it is capped.
 //
-// The rules (test/nexus/ndjson.test.ts pins each one):
+// The rules (test/datature-api/ndjson.test.ts pins each one):
 // - LF ends a line; CRLF is tolerated (a final `\r` is ignored): JSON treats it as whitespace and the
 //   emulator's line reader accepts it, so rejecting it would only annoy Windows users.
 // - The file may end with or without a newline, and one blank last line is allowed; any other blank line
@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Crc32c, ParallelCrc32c } from './crc32c';
 import { type NdjsonSource, sourceOpener } from './dataset-source';
-import { type NdjsonLineError, NdjsonValidationError, NexusValidationError } from './errors';
+import { DatatureValidationError, type NdjsonLineError, NdjsonValidationError } from './errors';
 
 export interface NdjsonDescription {
   itemCount: number;
@@ -68,7 +68,7 @@ export async function validateNdjson(
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (typeof source === 'string' && code === 'ENOENT') {
-      throw new NexusValidationError('source', `no such file: ${source}`);
+      throw new DatatureValidationError('source', `no such file: ${source}`);
     }
     throw err;
   } finally {

@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   Crc32c,
+  DatatureClient,
+  DatatureValidationError,
   MAX_LINE_BYTES,
   NdjsonValidationError,
-  NexusClient,
-  NexusValidationError,
   validateNdjson,
-} from '../../src/nexus';
+} from '../../src/datature-api';
 import { json, type LoopbackServer, startLoopbackServer } from './helpers/loopback-server';
 
 const ok = (n: number) => `{"kind":"Image","url":"https://signed.url/image${n}.jpg"}`;
@@ -167,7 +167,7 @@ describe('validateNdjson rejects bad input with the line and the reason', () => 
 
   test('a missing file names the path', async () => {
     await expect(validateNdjson('/nonexistent/items.ndjson')).rejects.toThrow(
-      new NexusValidationError('source', 'no such file: /nonexistent/items.ndjson'),
+      new DatatureValidationError('source', 'no such file: /nonexistent/items.ndjson'),
     );
   });
 });
@@ -223,7 +223,7 @@ describe('datasets.create with an invalid file', () => {
   let dir: string;
   beforeAll(async () => {
     server = await startLoopbackServer((_req, res) => json(res, 500, { message: 'must not be called' }));
-    dir = mkdtempSync(join(tmpdir(), 'nexus-ndjson-'));
+    dir = mkdtempSync(join(tmpdir(), 'datature-api-ndjson-'));
   });
   afterAll(async () => {
     await server.close();
@@ -233,7 +233,7 @@ describe('datasets.create with an invalid file', () => {
   test('throws NdjsonValidationError and sends no HTTP request at all', async () => {
     const file = join(dir, 'bad.ndjson');
     writeFileSync(file, `${ok(1)}\n{"kind":"Image","url":"file:///etc/passwd"}\n`);
-    const client = new NexusClient({ secretKey: 'k', projectId: 'p', baseUrl: server.url, maxRetries: 0 });
+    const client = new DatatureClient({ secretKey: 'k', projectId: 'p', baseUrl: server.url, maxRetries: 0 });
     await expect(client.datasets.create({ name: 'bad', source: file })).rejects.toThrow(/line 2: "url" must be http/);
     expect(server.requests).toHaveLength(0);
 

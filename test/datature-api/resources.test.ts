@@ -3,27 +3,27 @@
 import { Readable } from 'node:stream';
 import {
   countingBytes,
+  DatatureClient,
+  DatatureConnectionError,
+  DatatureResponseError,
+  DatatureValidationError,
+  DatatureWaitError,
   itemsAccountedFor,
   type JobCreateParams,
   type JobLogEntry,
-  NexusClient,
-  NexusConnectionError,
-  NexusResponseError,
-  NexusValidationError,
-  NexusWaitError,
   redactSignedUrl,
   toWireJob,
   uploadHeaders,
-} from '../../src/nexus';
-import { JobSchema } from '../../src/nexus/models';
+} from '../../src/datature-api';
+import { JobSchema } from '../../src/datature-api/models';
 import { datasetWire, jobWire, webhookWire } from './fixtures/seed-wire';
 import { json, type LoopbackServer, type RecordedRequest, startLoopbackServer } from './helpers/loopback-server';
 
 let server: LoopbackServer;
-let nexus: NexusClient;
+let datatureApi: DatatureClient;
 beforeAll(async () => {
   server = await startLoopbackServer();
-  nexus = new NexusClient({ secretKey: 'k', projectId: 'proj_1', baseUrl: server.url, maxRetries: 0 });
+  datatureApi = new DatatureClient({ secretKey: 'k', projectId: 'proj_1', baseUrl: server.url, maxRetries: 0 });
 });
 afterAll(() => server.close());
 beforeEach(() => {
@@ -37,36 +37,44 @@ const HOUR = 60 * 60 * 1000;
 describe('request validation happens before any request and names the field', () => {
   const secret = 'c2VjcmV0LXNlY3JldC1zZWNyZXQ=';
   test.each<[string, () => Promise<unknown>, string]>([
-    ['empty name', () => nexus.webhooks.create({ name: ' ', endpoint: 'https://e.test', secret }), 'name'],
+    ['empty name', () => datatureApi.webhooks.create({ name: ' ', endpoint: 'https://e.test', secret }), 'name'],
     [
       'name of 121 chars',
-      () => nexus.webhooks.create({ name: 'x'.repeat(121), endpoint: 'https://e.test', secret }),
+      () => datatureApi.webhooks.create({ name: 'x'.repeat(121), endpoint: 'https://e.test', secret }),
       'name',
     ],
-    ['ftp endpoint', () => nexus.webhooks.create({ name: 'w', endpoint: 'ftp://e.test', secret }), 'endpoint'],
-    ['not a URL', () => nexus.webhooks.create({ name: 'w', endpoint: 'e.test/hook', secret }), 'endpoint'],
-    ['empty secret', () => nexus.webhooks.create({ name: 'w', endpoint: 'https://e.test', secret: '' }), 'secret'],
+    ['ftp endpoint', () => datatureApi.webhooks.create({ name: 'w', endpoint: 'ftp://e.test', secret }), 'endpoint'],
+    ['not a URL', () => datatureApi.webhooks.create({ name: 'w', endpoint: 'e.test/hook', secret }), 'endpoint'],
+    [
+      'empty secret',
+      () => datatureApi.webhooks.create({ name: 'w', endpoint: 'https://e.test', secret: '' }),
+      'secret',
+    ],
     [
       '6 retries',
-      () => nexus.webhooks.create({ name: 'w', endpoint: 'https://e.test', secret, retries: { maxRetries: 6 } }),
+      () => datatureApi.webhooks.create({ name: 'w', endpoint: 'https://e.test', secret, retries: { maxRetries: 6 } }),
       'retries.maxRetries',
     ],
     [
       'retry delay over 60 s',
-      () => nexus.webhooks.update('webhook_1', { retries: { maxRetries: 1, maxRetryDelay: 60_001 } }),
+      () => datatureApi.webhooks.update('webhook_1', { retries: { maxRetries: 1, maxRetryDelay: 60_001 } }),
       'retries.maxRetryDelay',
     ],
     [
       'negative retry delay',
-      () => nexus.webhooks.update('webhook_1', { retries: { maxRetryDelay: -1 } }),
+      () => datatureApi.webhooks.update('webhook_1', { retries: { maxRetryDelay: -1 } }),
       'retries.maxRetryDelay',
     ],
-    ['empty webhook id', () => nexus.webhooks.get(''), 'webhookId'],
-    ['dataset name', () => nexus.datasets.create({ name: '', source: [] }), 'name'],
-    ['dataset size', () => nexus.datasets.createRecord({ name: 'd', sizeBytes: 0, crc32c: 'AAAAAA==' }), 'sizeBytes'],
+    ['empty webhook id', () => datatureApi.webhooks.get(''), 'webhookId'],
+    ['dataset name', () => datatureApi.datasets.create({ name: '', source: [] }), 'name'],
+    [
+      'dataset size',
+      () => datatureApi.datasets.createRecord({ name: 'd', sizeBytes: 0, crc32c: 'AAAAAA==' }),
+      'sizeBytes',
+    ],
     [
       'redacted upload URL',
-      () => nexus.datasets.upload({ method: 'PUT', url: '', headers: [], expiresAtTime: 0 }, []),
+      () => datatureApi.datasets.upload({ method: 'PUT', url: '', headers: [], expiresAtTime: 0 }, []),
       'uploadUrl.url',
     ],
     ...(
@@ -90,7 +98,7 @@ describe('request validation happens before any request and names the field', ()
         [
           name,
           () =>
-            nexus.jobs.create({
+            datatureApi.jobs.create({
               name: 'job',
               datasetId: 'dataset_1',
               webhookIds: ['webhook_1'],
@@ -99,7 +107,7 @@ describe('request validation happens before any request and names the field', ()
           field,
         ] as [string, () => Promise<unknown>, string],
     ),
-    ['logs maxEntries over 1000', () => nexus.jobs.logs('job_1', { maxEntries: 1001 }), 'maxEntries'],
+    ['logs maxEntries over 1000', () => datatureApi.jobs.logs('job_1', { maxEntries: 1001 }), 'maxEntries'],
   ])('%s', async (_name, call, field) => {
     let error: unknown;
     try {
@@ -107,15 +115,15 @@ describe('request validation happens before any request and names the field', ()
     } catch (err) {
       error = err;
     }
-    expect(error).toBeInstanceOf(NexusValidationError);
-    expect((error as NexusValidationError).field).toBe(field);
+    expect(error).toBeInstanceOf(DatatureValidationError);
+    expect((error as DatatureValidationError).field).toBe(field);
     expect((error as Error).message.startsWith(`${field}: `)).toBe(true);
     expect(server.requests).toHaveLength(0);
   });
 
   test('a start within the 1 minute grace is accepted', async () => {
     server.handle((_req, res) => json(res, 200, jobWire));
-    await nexus.jobs.create({
+    await datatureApi.jobs.create({
       name: 'job',
       datasetId: 'dataset_1',
       webhookIds: ['webhook_1'],
@@ -130,7 +138,7 @@ describe('request bodies', () => {
   beforeEach(() => server.handle((_req, res) => json(res, 200, jobWire)));
 
   test('jobs.create with an existing deployment and two webhooks', async () => {
-    await nexus.jobs.create({
+    await datatureApi.jobs.create({
       name: 'job',
       datasetId: 'dataset_1',
       webhookIds: ['webhook_1', 'webhook_2'],
@@ -158,7 +166,7 @@ describe('request bodies', () => {
   });
 
   test('jobs.create with an artifact builds a NewEphemeralDeployment template', async () => {
-    await nexus.jobs.create({
+    await datatureApi.jobs.create({
       name: 'job',
       datasetId: 'dataset_1',
       webhookIds: ['webhook_1'],
@@ -173,7 +181,7 @@ describe('request bodies', () => {
 
   test('jobs.cancel moves stopAtTime to now with a PATCH', async () => {
     const before = Date.now();
-    await nexus.jobs.cancel('batchjob_1');
+    await datatureApi.jobs.cancel('batchjob_1');
     const [req] = server.requests;
     expect(req.method).toBe('PATCH');
     expect(req.url).toBe('/projects/proj_1/batch/jobs/batchjob_1');
@@ -191,7 +199,7 @@ describe('request bodies', () => {
         req.url.endsWith(':test') ? { status: 'Ok', responseCode: 204, latencyMs: 1, attemptCount: 1 } : webhookWire,
       ),
     );
-    await nexus.webhooks.create({ name: 'w', endpoint: 'https://e.test/', secret: 'c2VjcmV0' });
+    await datatureApi.webhooks.create({ name: 'w', endpoint: 'https://e.test/', secret: 'c2VjcmV0' });
     expect(bodyOf(server.requests[0])).toEqual({
       name: 'w',
       spec: {
@@ -200,7 +208,7 @@ describe('request bodies', () => {
         retries: { maxRetries: 3, maxBackoffMs: 15000 },
       },
     });
-    await nexus.webhooks.test('webhook/../x');
+    await datatureApi.webhooks.test('webhook/../x');
     expect(server.requests[1].url).toBe('/projects/proj_1/batch/webhooks/webhook%2F..%2Fx:test');
     expect(server.requests[1].body.length).toBe(0);
   });
@@ -211,8 +219,8 @@ describe('request bodies', () => {
         ? json(res, 200, { id: 'l', object: 'batch_job_log', projectId: 'proj_1', entries: [] })
         : json(res, 200, { data: [], nextPage: null, prevPage: null }),
     );
-    await nexus.jobs.listPage({ page: 'abc=', limit: 5 });
-    await nexus.jobs.logs('batchjob_1', { beforeTime: 10, afterTime: 5, minLevel: 'Error', maxEntries: 7 });
+    await datatureApi.jobs.listPage({ page: 'abc=', limit: 5 });
+    await datatureApi.jobs.logs('batchjob_1', { beforeTime: 10, afterTime: 5, minLevel: 'Error', maxEntries: 7 });
     expect(server.requests[0].url).toBe('/projects/proj_1/batch/jobs?page=abc%3D&limit=5');
     expect(server.requests[1].url).toBe(
       '/projects/proj_1/batch/jobs/batchjob_1/logs?beforeTime=10&afterTime=5&minLevel=Error&maxEntries=7',
@@ -228,7 +236,7 @@ describe('pagination', () => {
       p3: { data: [{ ...webhookWire, id: 'webhook_3' }], nextPage: null, prevPage: 'p2' },
     };
     server.handle((req, res) => json(res, 200, pages[new URL(req.url, server.url).searchParams.get('page') ?? '']));
-    const iterator = nexus.webhooks.list({ limit: 1 });
+    const iterator = datatureApi.webhooks.list({ limit: 1 });
     expect((await iterator.next()).value.id).toBe(webhookWire.id);
     expect(server.requests).toHaveLength(1);
     const rest = [];
@@ -246,9 +254,9 @@ describe('pagination', () => {
     const seen: unknown[] = [];
     await expect(
       (async () => {
-        for await (const webhook of nexus.webhooks.list()) seen.push(webhook);
+        for await (const webhook of datatureApi.webhooks.list()) seen.push(webhook);
       })(),
-    ).rejects.toBeInstanceOf(NexusResponseError);
+    ).rejects.toBeInstanceOf(DatatureResponseError);
     expect(seen).toHaveLength(2);
   });
 
@@ -258,7 +266,7 @@ describe('pagination', () => {
     server.handle((_req, res) => json(res, 200, { data: [expired, live], nextPage: null, prevPage: null }));
     const ids = async (showExpired?: boolean) => {
       const all = [];
-      for await (const d of nexus.datasets.list({ showExpired })) all.push(d.id);
+      for await (const d of datatureApi.datasets.list({ showExpired })) all.push(d.id);
       return all;
     };
     expect(await ids()).toEqual(['dataset_new']);
@@ -289,7 +297,7 @@ describe('waitUntilDone', () => {
       job({ overview: 'Waiting', items: { Delivered: 40, ...failures } }),
       job({ overview: 'Waiting', items: { Delivered: 44, ...failures } }),
     ]);
-    const done = await nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 });
+    const done = await datatureApi.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 });
     expect(done.status.items.delivered).toBe(44);
     expect(server.requests.filter((r) => r.url.includes('/jobs/'))).toHaveLength(3);
     expect(server.requests.filter((r) => r.url.includes('/datasets/'))).toHaveLength(1);
@@ -305,7 +313,7 @@ describe('waitUntilDone', () => {
 
   test('job: Reached ends the wait even when items are missing (cutoff or cancel)', async () => {
     serveSequence([job({ overview: 'Waiting' }), job({ overview: 'Reached', message: 'Finished' })]);
-    expect((await nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 })).status.overview).toBe('Reached');
+    expect((await datatureApi.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 })).status.overview).toBe('Reached');
   });
 
   test('job: a deleted dataset leaves Reached as the only end, without failing the wait', async () => {
@@ -315,22 +323,22 @@ describe('waitUntilDone', () => {
       jobReads++;
       json(res, 200, job({ overview: jobReads < 3 ? 'Waiting' : 'Reached', items: { Delivered: 50 } }));
     });
-    expect((await nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 })).status.overview).toBe('Reached');
+    expect((await datatureApi.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 })).status.overview).toBe('Reached');
     expect(jobReads).toBe(3);
     expect(server.requests.filter((r) => r.url.includes('/datasets/'))).toHaveLength(1);
   });
 
-  test('job: Failed throws NexusWaitError with the reason', async () => {
+  test('job: Failed throws DatatureWaitError with the reason', async () => {
     serveSequence([job({ overview: 'Failed', message: 'Failed', reason: 'deployment crashed' })]);
-    await expect(nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 })).rejects.toThrow(
-      new NexusWaitError(`Error processing job ${jobWire.id}: deployment crashed`),
+    await expect(datatureApi.jobs.waitUntilDone(jobWire.id, { intervalMs: 10 })).rejects.toThrow(
+      new DatatureWaitError(`Error processing job ${jobWire.id}: deployment crashed`),
     );
   });
 
-  test('job: timeoutMs throws NexusWaitError', async () => {
+  test('job: timeoutMs throws DatatureWaitError', async () => {
     serveSequence([job({ overview: 'Waiting' })]);
-    await expect(nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 20, timeoutMs: 100 })).rejects.toBeInstanceOf(
-      NexusWaitError,
+    await expect(datatureApi.jobs.waitUntilDone(jobWire.id, { intervalMs: 20, timeoutMs: 100 })).rejects.toBeInstanceOf(
+      DatatureWaitError,
     );
   });
 
@@ -339,18 +347,18 @@ describe('waitUntilDone', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('worker shutting down')), 50);
     await expect(
-      nexus.jobs.waitUntilDone(jobWire.id, { intervalMs: 10_000, signal: controller.signal }),
+      datatureApi.jobs.waitUntilDone(jobWire.id, { intervalMs: 10_000, signal: controller.signal }),
     ).rejects.toThrow('worker shutting down');
   });
 
   test.each([
     ['FailedUpload', /Error uploading dataset .*: bad digest/],
     ['FailedProcessing', /Error processing dataset .*: bad digest/],
-  ])('dataset: %s throws NexusWaitError', async (overview, message) => {
+  ])('dataset: %s throws DatatureWaitError', async (overview, message) => {
     server.handle((_req, res) =>
       json(res, 200, { ...datasetWire, status: { ...datasetWire.status, overview, message: 'bad digest' } }),
     );
-    await expect(nexus.datasets.waitUntilDone(datasetWire.id, { intervalMs: 10 })).rejects.toThrow(message);
+    await expect(datatureApi.datasets.waitUntilDone(datasetWire.id, { intervalMs: 10 })).rejects.toThrow(message);
   });
 });
 
@@ -379,7 +387,7 @@ describe('allLogs', () => {
 
   test('pages backward by the last createTime, de-duplicates the overlap, stops on a short page', async () => {
     const seen: string[] = [];
-    for await (const entry of nexus.jobs.allLogs('batchjob_1')) seen.push(entry.id);
+    for await (const entry of datatureApi.jobs.allLogs('batchjob_1')) seen.push(entry.id);
     expect(seen).toEqual(entries.map((entry) => entry.id));
     const befores = server.requests.map((r) => new URL(r.url, server.url).searchParams.get('beforeTime'));
     expect(befores[0]).toBeNull();
@@ -391,7 +399,7 @@ describe('allLogs', () => {
 
   test('maxEntries caps the total across pages', async () => {
     const seen: string[] = [];
-    for await (const entry of nexus.jobs.allLogs('batchjob_1', { maxEntries: 1200 })) seen.push(entry.id);
+    for await (const entry of datatureApi.jobs.allLogs('batchjob_1', { maxEntries: 1200 })) seen.push(entry.id);
     expect(seen).toEqual(entries.slice(0, 1200).map((entry) => entry.id));
   });
 
@@ -409,7 +417,9 @@ describe('allLogs', () => {
     });
     const partial: number[] = [];
     const seen: string[] = [];
-    for await (const entry of nexus.jobs.allLogs('batchjob_1', { onPartialMillisecond: (t) => partial.push(t) })) {
+    for await (const entry of datatureApi.jobs.allLogs('batchjob_1', {
+      onPartialMillisecond: (t) => partial.push(t),
+    })) {
       seen.push(entry.id);
     }
     expect(seen).toEqual([...sameMs.slice(0, 1000), ...older].map((entry) => entry.id));
@@ -428,7 +438,7 @@ describe('allLogs', () => {
       json(res, 200, { id: 'batchjoblog_1', object: 'batch_job_log', projectId: 'proj_1', entries: same }),
     );
     const seen: string[] = [];
-    for await (const entry of nexus.jobs.allLogs('batchjob_1')) seen.push(entry.id);
+    for await (const entry of datatureApi.jobs.allLogs('batchjob_1')) seen.push(entry.id);
     expect(seen).toHaveLength(1000);
     expect(server.requests).toHaveLength(3);
   });
@@ -474,7 +484,10 @@ describe('datasets.create upload', () => {
   test('PUTs the NDJSON with exactly the returned headers plus content-length, and never the secret key', async () => {
     serveUpload([200]);
     const progress: number[] = [];
-    await nexus.datasets.create({ name: 'd', source: items }, { onUploadProgress: (sent) => progress.push(sent) });
+    await datatureApi.datasets.create(
+      { name: 'd', source: items },
+      { onUploadProgress: (sent) => progress.push(sent) },
+    );
     const [post, put] = server.requests;
     expect(bodyOf(post).spec.source).toMatchObject({
       kind: 'UploadedNewlineDelimitedJsonFile',
@@ -491,7 +504,7 @@ describe('datasets.create upload', () => {
   });
 
   test('a PUT cut off by the server is retried from the start of the source', async () => {
-    const retrying = new NexusClient({ secretKey: 'k', projectId: 'proj_1', baseUrl: server.url, maxRetries: 2 });
+    const retrying = new DatatureClient({ secretKey: 'k', projectId: 'proj_1', baseUrl: server.url, maxRetries: 2 });
     serveUpload(['reset', 200]);
     let opened = 0;
     await retrying.datasets.create({
@@ -509,8 +522,8 @@ describe('datasets.create upload', () => {
 
   test('a PUT that fails on the socket names the upload URL without its signature', async () => {
     serveUpload(['reset']);
-    const err = await nexus.datasets.create({ name: 'd', source: items }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(NexusConnectionError);
+    const err = await datatureApi.datasets.create({ name: 'd', source: items }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatatureConnectionError);
     expect((err as Error).message).toContain(`PUT ${server.url}/signed/upload?[REDACTED] failed`);
     expect((err as Error).message).not.toContain('signature=abc');
   });
@@ -526,7 +539,7 @@ describe('datasets.create upload', () => {
 
   test('a source failing mid-upload rejects with its own error, not a connection error', async () => {
     serveUpload([200]);
-    const dataset = await nexus.datasets.createRecord({ name: 'd', sizeBytes: 10, crc32c: 'AAAAAA==' });
+    const dataset = await datatureApi.datasets.createRecord({ name: 'd', sizeBytes: 10, crc32c: 'AAAAAA==' });
     const gone = Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' });
     const failing = () =>
       new Readable({
@@ -535,7 +548,7 @@ describe('datasets.create upload', () => {
         },
       });
     await expect(
-      nexus.datasets.upload(dataset.status.source.uploadUrl, failing, {
+      datatureApi.datasets.upload(dataset.status.source.uploadUrl, failing, {
         described: { itemCount: 1, sizeBytes: 10, crc32c: 'AAAAAA==' },
       }),
     ).rejects.toBe(gone);
@@ -543,7 +556,7 @@ describe('datasets.create upload', () => {
 
   test('a rejected PUT (403) is a PermissionDeniedError and is not retried', async () => {
     serveUpload([403]);
-    await expect(nexus.datasets.create({ name: 'd', source: items })).rejects.toMatchObject({ status: 403 });
+    await expect(datatureApi.datasets.create({ name: 'd', source: items })).rejects.toMatchObject({ status: 403 });
     expect(server.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import { NexusResponseError } from './errors';
+import { DatatureResponseError } from './errors';
 import type { Page } from './models';
 
 export interface PageParams {
@@ -17,7 +17,7 @@ export async function* paginate<T>(fetchPage: (page: string | undefined) => Prom
     yield* page.data;
     if (!page.nextPage) return;
     // A server handing back a cursor it already gave would otherwise make this loop forever.
-    if (seenCursors.has(page.nextPage)) throw new NexusResponseError(`pagination cursor repeated: ${page.nextPage}`);
+    if (seenCursors.has(page.nextPage)) throw new DatatureResponseError(`pagination cursor repeated: ${page.nextPage}`);
     seenCursors.add(page.nextPage);
     cursor = page.nextPage;
   }

@@ -5,19 +5,19 @@ import {
   AuthenticationError,
   BadRequestError,
   ConflictError,
+  DatatureApiError,
+  DatatureClient,
+  DatatureConnectionError,
+  DatatureResponseError,
+  DatatureTimeoutError,
   isRetryable,
-  NexusApiError,
-  NexusClient,
-  NexusConnectionError,
-  NexusResponseError,
-  NexusTimeoutError,
   NotFoundError,
   PermissionDeniedError,
   RateLimitError,
   ServerError,
   UnprocessableEntityError,
-} from '../../src/nexus';
-import { parseRetryAfter, retryDelayMs } from '../../src/nexus/retry-policy';
+} from '../../src/datature-api';
+import { parseRetryAfter, retryDelayMs } from '../../src/datature-api/retry-policy';
 import { webhookWire } from './fixtures/seed-wire';
 import { json, type LoopbackServer, startLoopbackServer } from './helpers/loopback-server';
 
@@ -37,8 +37,8 @@ beforeEach(() => {
   arrivals = [];
 });
 
-const client = (options: Partial<ConstructorParameters<typeof NexusClient>[0]> = {}) =>
-  new NexusClient({ secretKey: SECRET, projectId: PROJECT, baseUrl: server.url, ...options });
+const client = (options: Partial<ConstructorParameters<typeof DatatureClient>[0]> = {}) =>
+  new DatatureClient({ secretKey: SECRET, projectId: PROJECT, baseUrl: server.url, ...options });
 
 /** Answers each request with the next response of the script; the last one repeats. */
 function script(...responses: Array<[number, unknown, Record<string, string>?] | 'reset' | 'hang'>) {
@@ -78,10 +78,10 @@ describe('requests', () => {
     const previous = process.env.DATATURE_API_BASE_URL;
     try {
       process.env.DATATURE_API_BASE_URL = 'http://127.0.0.1:1';
-      expect(new NexusClient({ secretKey: 'k', projectId: 'p' }).baseUrl).toBe('http://127.0.0.1:1');
+      expect(new DatatureClient({ secretKey: 'k', projectId: 'p' }).baseUrl).toBe('http://127.0.0.1:1');
       delete process.env.DATATURE_API_BASE_URL;
-      expect(new NexusClient({ secretKey: 'k', projectId: 'p' }).baseUrl).toBe('https://api.datature.io');
-      expect(new NexusClient({ secretKey: 'k', projectId: 'p', baseUrl: 'http://x.test' }).baseUrl).toBe(
+      expect(new DatatureClient({ secretKey: 'k', projectId: 'p' }).baseUrl).toBe('https://api.datature.io');
+      expect(new DatatureClient({ secretKey: 'k', projectId: 'p', baseUrl: 'http://x.test' }).baseUrl).toBe(
         'http://x.test',
       );
     } finally {
@@ -109,10 +109,10 @@ describe('requests', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  test('a 2xx body of the wrong shape is a NexusResponseError naming the field', async () => {
+  test('a 2xx body of the wrong shape is a DatatureResponseError naming the field', async () => {
     script([200, { ...webhookWire, retries: 'three' }]);
     const err = await failure(client().webhooks.get('webhook_1'));
-    expect(err).toBeInstanceOf(NexusResponseError);
+    expect(err).toBeInstanceOf(DatatureResponseError);
     expect(err.message).toMatch(/retries/);
   });
 });
@@ -128,12 +128,12 @@ describe('error classes', () => {
     [429, RateLimitError, true],
     [500, ServerError, true],
     [502, ServerError, true],
-    [418, NexusApiError, false],
+    [418, DatatureApiError, false],
   ])('%i -> %p', async (status, ErrorClass, retryable) => {
     script([status, { message: `answer ${status}` }, { 'x-request-id': `req-${status}` }]);
     const err = await failure(client({ maxRetries: 0 }).webhooks.get('webhook_1'));
     expect(err).toBeInstanceOf(ErrorClass);
-    expect(err).toBeInstanceOf(NexusApiError);
+    expect(err).toBeInstanceOf(DatatureApiError);
     expect(err).toMatchObject({ status, message: `answer ${status}`, requestId: `req-${status}`, retryable });
     expect(isRetryable(err)).toBe(retryable);
   });
@@ -226,7 +226,7 @@ describe('retries', () => {
     server.requests.length = 0;
     script('reset');
     const err = await failure(client().webhooks.test('webhook_1'));
-    expect(err).toBeInstanceOf(NexusConnectionError);
+    expect(err).toBeInstanceOf(DatatureConnectionError);
     expect(server.requests).toHaveLength(1);
   });
 
@@ -240,33 +240,35 @@ describe('retries', () => {
     expect(server.requests).toHaveLength(2);
   });
 
-  test('socket reset on a GET: retried, then NexusConnectionError', async () => {
+  test('socket reset on a GET: retried, then DatatureConnectionError', async () => {
     script('reset');
     const err = await failure(client({ maxRetries: 1 }).webhooks.get('webhook_1'));
-    expect(err).toBeInstanceOf(NexusConnectionError);
+    expect(err).toBeInstanceOf(DatatureConnectionError);
     expect(isRetryable(err)).toBe(true);
     expect(server.requests).toHaveLength(2);
   });
 
-  test('connection refused: NexusConnectionError ECONNREFUSED, even a POST is retried', async () => {
+  test('connection refused: DatatureConnectionError ECONNREFUSED, even a POST is retried', async () => {
     const closed = await startLoopbackServer();
     await closed.close();
     const err = await failure(
-      new NexusClient({ secretKey: SECRET, projectId: PROJECT, baseUrl: closed.url, maxRetries: 1 }).webhooks.create({
-        name: 'w',
-        endpoint: 'https://e.test/',
-        secret: 's',
-      }),
+      new DatatureClient({ secretKey: SECRET, projectId: PROJECT, baseUrl: closed.url, maxRetries: 1 }).webhooks.create(
+        {
+          name: 'w',
+          endpoint: 'https://e.test/',
+          secret: 's',
+        },
+      ),
     );
-    expect(err).toBeInstanceOf(NexusConnectionError);
-    expect((err as NexusConnectionError).code).toBe('ECONNREFUSED');
+    expect(err).toBeInstanceOf(DatatureConnectionError);
+    expect((err as DatatureConnectionError).code).toBe('ECONNREFUSED');
   });
 
-  test('a hanging server: NexusTimeoutError after timeoutMs, retried', async () => {
+  test('a hanging server: DatatureTimeoutError after timeoutMs, retried', async () => {
     // The server never answers: without a working timeout this never resolves (the test times out).
     script('hang');
     const err = await failure(client({ timeoutMs: 200, maxRetries: 1 }).webhooks.get('webhook_1'));
-    expect(err).toBeInstanceOf(NexusTimeoutError);
+    expect(err).toBeInstanceOf(DatatureTimeoutError);
     expect(err.message).toBe('request timed out after 200 ms');
     expect(isRetryable(err)).toBe(true);
     expect(server.requests).toHaveLength(2);
@@ -316,8 +318,8 @@ describe('the secret key never leaks', () => {
   ];
 
   test('not in the client, even inspected deeply with hidden fields', () => {
-    const nexus = client();
-    for (const value of [nexus, nexus.webhooks, nexus.datasets, nexus.jobs]) {
+    const datatureApi = client();
+    for (const value of [datatureApi, datatureApi.webhooks, datatureApi.datasets, datatureApi.jobs]) {
       for (const text of visible(value)) expect(text).not.toContain(SECRET);
     }
     expect(JSON.stringify(Object.entries(client()))).not.toContain(SECRET);

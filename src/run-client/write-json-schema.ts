@@ -1,4 +1,4 @@
-// Regenerates schemas/batch-prediction-input.schema.json: `npx tsx src/client/write-json-schema.ts`.
+// Regenerates schemas/batch-prediction-input.schema.json: `npx tsx src/run-client/write-json-schema.ts`.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { batchPredictionInputJsonSchema } from './input';

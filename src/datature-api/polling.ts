@@ -1,10 +1,10 @@
-import { NexusWaitError } from './errors';
+import { DatatureWaitError } from './errors';
 import { sleep } from './retry-policy';
 
 export interface WaitOptions {
   /** Time between polls. */
   intervalMs?: number;
-  /** Give up (NexusWaitError) after this long; default: wait forever. */
+  /** Give up (DatatureWaitError) after this long; default: wait forever. */
   timeoutMs?: number;
   signal?: AbortSignal;
 }
@@ -21,7 +21,7 @@ export async function pollUntil<T>(
     const done = await poll();
     if (done !== undefined) return done;
     const left = deadline - Date.now();
-    if (left <= 0) throw new NexusWaitError(`${what} not done after ${timeoutMs} ms`);
+    if (left <= 0) throw new DatatureWaitError(`${what} not done after ${timeoutMs} ms`);
     await sleep(Math.min(intervalMs, left), signal);
   }
 }

@@ -1,4 +1,4 @@
-import { NexusValidationError } from './errors';
+import { DatatureValidationError } from './errors';
 import {
   DeleteResponseSchema,
   type Page,
@@ -41,7 +41,7 @@ export class Webhooks extends ApiResource {
     checkName('name', params.name);
     checkHttpUrl('endpoint', params.endpoint);
     if (typeof params.secret !== 'string' || params.secret === '') {
-      throw new NexusValidationError('secret', 'must be a non-empty string');
+      throw new DatatureValidationError('secret', 'must be a non-empty string');
     }
     const retries = { ...DEFAULT_WEBHOOK_RETRIES, ...params.retries };
     checkWebhookRetries('retries', retries);
@@ -105,7 +105,7 @@ export class Webhooks extends ApiResource {
   updateSecret(webhookId: string, secret: string, options?: RequestOptions): Promise<Webhook> {
     checkId('webhookId', webhookId);
     if (typeof secret !== 'string' || secret === '')
-      throw new NexusValidationError('secret', 'must be a non-empty string');
+      throw new DatatureValidationError('secret', 'must be a non-empty string');
     return this.transport.call(
       {
         method: 'PUT',

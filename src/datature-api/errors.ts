@@ -1,7 +1,7 @@
 // The error hierarchy of docs/architecture.md. Messages come from the server's `{"message"}` body or
 // from client-side checks; the transport scrubs the secret key out of every message before it gets here.
 
-export class NexusError extends Error {
+export class DatatureError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -9,7 +9,7 @@ export class NexusError extends Error {
 }
 
 /** A request argument failed client-side validation; nothing was sent. */
-export class NexusValidationError extends NexusError {
+export class DatatureValidationError extends DatatureError {
   constructor(
     readonly field: string,
     problem: string,
@@ -24,7 +24,7 @@ export interface NdjsonLineError {
 }
 
 /** The dataset file is not valid NDJSON of `{"kind":"Image","url":...}` items; nothing was sent. */
-export class NdjsonValidationError extends NexusError {
+export class NdjsonValidationError extends DatatureError {
   static readonly MAX_REPORTED = 100;
 
   constructor(
@@ -42,7 +42,7 @@ export class NdjsonValidationError extends NexusError {
 }
 
 /** The API answered with a non-2xx status. */
-export class NexusApiError extends NexusError {
+export class DatatureApiError extends DatatureError {
   readonly retryable: boolean;
 
   constructor(
@@ -73,18 +73,18 @@ export class NexusApiError extends NexusError {
         return new RateLimitError(status, message, requestId, retryAfterMs);
     }
     if (status >= 500) return new ServerError(status, message, requestId, retryAfterMs);
-    return new NexusApiError(status, message, requestId);
+    return new DatatureApiError(status, message, requestId);
   }
 }
 
-export class BadRequestError extends NexusApiError {}
-export class AuthenticationError extends NexusApiError {}
-export class PermissionDeniedError extends NexusApiError {}
-export class NotFoundError extends NexusApiError {}
-export class ConflictError extends NexusApiError {}
-export class UnprocessableEntityError extends NexusApiError {}
+export class BadRequestError extends DatatureApiError {}
+export class AuthenticationError extends DatatureApiError {}
+export class PermissionDeniedError extends DatatureApiError {}
+export class NotFoundError extends DatatureApiError {}
+export class ConflictError extends DatatureApiError {}
+export class UnprocessableEntityError extends DatatureApiError {}
 
-export class RateLimitError extends NexusApiError {
+export class RateLimitError extends DatatureApiError {
   constructor(
     status: number,
     message: string,
@@ -95,7 +95,7 @@ export class RateLimitError extends NexusApiError {
   }
 }
 
-export class ServerError extends NexusApiError {
+export class ServerError extends DatatureApiError {
   constructor(
     status: number,
     message: string,
@@ -107,7 +107,7 @@ export class ServerError extends NexusApiError {
 }
 
 /** The request never got an HTTP answer (refused, reset, DNS...). */
-export class NexusConnectionError extends NexusError {
+export class DatatureConnectionError extends DatatureError {
   readonly retryable = true;
 
   constructor(
@@ -121,17 +121,17 @@ export class NexusConnectionError extends NexusError {
 }
 
 /** No complete answer within the timeout. */
-export class NexusTimeoutError extends NexusError {
+export class DatatureTimeoutError extends DatatureError {
   readonly retryable = true;
 }
 
 /** A 2xx answer whose body is not the documented shape. */
-export class NexusResponseError extends NexusError {}
+export class DatatureResponseError extends DatatureError {}
 
 /** A dataset or job reached a failure state while being waited for, or the wait timed out. */
-export class NexusWaitError extends NexusError {}
+export class DatatureWaitError extends DatatureError {}
 
 export function isRetryable(err: unknown): boolean {
-  if (err instanceof NexusApiError) return err.retryable;
-  return err instanceof NexusConnectionError || err instanceof NexusTimeoutError;
+  if (err instanceof DatatureApiError) return err.retryable;
+  return err instanceof DatatureConnectionError || err instanceof DatatureTimeoutError;
 }

@@ -3,12 +3,12 @@ import type { Dispatcher } from 'undici';
 import { version } from '../../package.json';
 import { Datasets } from './datasets';
 import { DEFAULT_API_BASE_URL } from './defaults';
-import { NexusValidationError } from './errors';
+import { DatatureValidationError } from './errors';
 import { Jobs } from './jobs';
 import { Transport } from './transport';
 import { Webhooks } from './webhooks';
 
-export interface NexusClientOptions {
+export interface DatatureClientOptions {
   /** The project's secret key (`Secret-Key` header). Never logged, never in errors. */
   secretKey: string;
   /** With or without the `proj_` prefix. */
@@ -27,23 +27,23 @@ const DEFAULT_MAX_RETRIES = 2;
 export const USER_AGENT = `datature-batch-worker/${version}`;
 
 /** The typed client of the Datature Nexus batch API. */
-export class NexusClient {
+export class DatatureClient {
   readonly projectId: string;
   readonly baseUrl: string;
   readonly webhooks: Webhooks;
   readonly datasets: Datasets;
   readonly jobs: Jobs;
 
-  constructor(options: NexusClientOptions) {
+  constructor(options: DatatureClientOptions) {
     if (typeof options.secretKey !== 'string' || options.secretKey === '') {
-      throw new NexusValidationError('secretKey', 'is required');
+      throw new DatatureValidationError('secretKey', 'is required');
     }
     if (typeof options.projectId !== 'string' || options.projectId.trim() === '') {
-      throw new NexusValidationError('projectId', 'is required');
+      throw new DatatureValidationError('projectId', 'is required');
     }
     this.projectId = options.projectId.startsWith('proj_') ? options.projectId : `proj_${options.projectId}`;
     this.baseUrl = options.baseUrl || process.env.DATATURE_API_BASE_URL || DEFAULT_API_BASE_URL;
-    if (!/^https?:\/\//.test(this.baseUrl)) throw new NexusValidationError('baseUrl', 'must be an http(s) URL');
+    if (!/^https?:\/\//.test(this.baseUrl)) throw new DatatureValidationError('baseUrl', 'must be an http(s) URL');
     const transport = new Transport({
       baseUrl: this.baseUrl,
       secretKey: options.secretKey,
@@ -59,6 +59,6 @@ export class NexusClient {
 
   /** The key lives only in a private field of the transport; this keeps inspect output short too. */
   [inspect.custom]() {
-    return `NexusClient { projectId: '${this.projectId}', baseUrl: '${this.baseUrl}' }`;
+    return `DatatureClient { projectId: '${this.projectId}', baseUrl: '${this.baseUrl}' }`;
   }
 }

@@ -1,4 +1,4 @@
-export { NexusClient, type NexusClientOptions, USER_AGENT } from './client';
+export { DatatureClient, type DatatureClientOptions, USER_AGENT } from './client';
 export { Crc32c, crc32cBase64 } from './crc32c';
 export { countingBytes, type DatasetSourceInput, type NdjsonSource, sourceOpener } from './dataset-source';
 export {

@@ -262,7 +262,7 @@ export interface DatasetItem {
   url: string;
 }
 
-// Serializers back to wire JSON, for the round-trip tests (test/nexus) that pin the renames above. Nothing
+// Serializers back to wire JSON, for the round-trip tests (test/datature-api) that pin the renames above. Nothing
 // else uses them: request bodies are built by the resources, the emulator writes its own wire JSON (wire.ts).
 
 function toWireWebhookRetries({ maxRetryDelay, ...rest }: WebhookRetries) {

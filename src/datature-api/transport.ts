@@ -1,9 +1,15 @@
-// The HTTP layer: one undici request per attempt, errors mapped to the NexusError hierarchy,
+// The HTTP layer: one undici request per attempt, errors mapped to the DatatureError hierarchy,
 // retries per retry-policy.ts, and the secret key kept out of every message and inspectable field.
 import type { Readable } from 'node:stream';
 import { type Dispatcher, request } from 'undici';
 import type { z } from 'zod';
-import { NexusApiError, NexusConnectionError, NexusError, NexusResponseError, NexusTimeoutError } from './errors';
+import {
+  DatatureApiError,
+  DatatureConnectionError,
+  DatatureError,
+  DatatureResponseError,
+  DatatureTimeoutError,
+} from './errors';
 import { parseRetryAfter, retryDelayMs, shouldRetry, sleep } from './retry-policy';
 import { redactSignedUrl } from './signed-url';
 
@@ -76,13 +82,13 @@ export class Transport {
     try {
       json = text.trim() === '' ? undefined : JSON.parse(text);
     } catch {
-      throw new NexusResponseError(`${call.method} ${call.path}: response is not JSON`);
+      throw new DatatureResponseError(`${call.method} ${call.path}: response is not JSON`);
     }
     const parsed = call.schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue.path.length ? issue.path.join('.') : '(body)';
-      throw new NexusResponseError(`${call.method} ${call.path}: unexpected response, ${field}: ${issue.message}`);
+      throw new DatatureResponseError(`${call.method} ${call.path}: unexpected response, ${field}: ${issue.message}`);
     }
     return parsed.data;
   }
@@ -131,7 +137,7 @@ export class Transport {
       return await run(signal);
     } catch (err) {
       if (userSignal?.aborted) throw userSignal.reason;
-      if (timeoutSignal?.aborted) throw new NexusTimeoutError(`request timed out after ${timeoutMs} ms`);
+      if (timeoutSignal?.aborted) throw new DatatureTimeoutError(`request timed out after ${timeoutMs} ms`);
       throw err;
     }
   }
@@ -156,15 +162,15 @@ export class Transport {
       });
       text = await response.body.text();
     } catch (err) {
-      if (signal?.aborted || err instanceof NexusError) throw err;
+      if (signal?.aborted || err instanceof DatatureError) throw err;
       const code = socketErrorCode(err);
       const detail = this.redact(err instanceof Error ? err.message : String(err));
-      throw new NexusConnectionError(`${method} ${redactSignedUrl(url)} failed: ${detail}`, code, { cause: err });
+      throw new DatatureConnectionError(`${method} ${redactSignedUrl(url)} failed: ${detail}`, code, { cause: err });
     }
     if (response.statusCode >= 200 && response.statusCode < 300) return text;
     const requestId = headerValue(response.headers['x-request-id']);
     const message = this.redact(errorMessage(text, response.statusCode));
-    throw NexusApiError.from(response.statusCode, message, requestId, parseRetryAfter(response.headers));
+    throw DatatureApiError.from(response.statusCode, message, requestId, parseRetryAfter(response.headers));
   }
 
   /** The server could echo anything back; never let the key travel on in an error. */

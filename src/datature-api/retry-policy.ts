@@ -1,5 +1,5 @@
 // When and how long to wait before retrying, in the style of openai-node / stripe-node.
-import { isRetryable, NexusConnectionError, RateLimitError, ServerError } from './errors';
+import { DatatureConnectionError, isRetryable, RateLimitError, ServerError } from './errors';
 
 const BASE_DELAY_MS = 500;
 const MAX_BACKOFF_MS = 8_000;
@@ -17,7 +17,7 @@ export function shouldRetry(err: unknown, idempotent: boolean): boolean {
   if (!isRetryable(err)) return false;
   if (idempotent) return true;
   if (err instanceof RateLimitError) return true;
-  return err instanceof NexusConnectionError && NOT_SENT_CODES.has(err.code ?? '');
+  return err instanceof DatatureConnectionError && NOT_SENT_CODES.has(err.code ?? '');
 }
 
 /** The server's Retry-After when it gave one (capped at 60 s), else exponential backoff with jitter. */

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Crc32c, NexusClient } from '../../src/nexus';
+import { Crc32c, DatatureClient } from '../../src/datature-api';
 import { datasetWire } from './fixtures/seed-wire';
 import { json } from './helpers/loopback-server';
 
@@ -20,7 +20,7 @@ let url: string;
 const received = { bytes: 0, crc: new Crc32c(), declaredCrc: '' };
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'nexus-upload-memory-'));
+  dir = mkdtempSync(join(tmpdir(), 'datature-api-upload-memory-'));
   file = join(dir, 'items.ndjson');
   const out = createWriteStream(file);
   const line = `{"kind":"Image","url":"https://storage.example.com/images/${'x'.repeat(60)}.jpg"}\n`;
@@ -70,7 +70,7 @@ afterAll(async () => {
 });
 
 test(`a ${FILE_MB} MB upload grows RSS by much less than the file`, async () => {
-  const nexus = new NexusClient({ secretKey: 'k', projectId: 'p', baseUrl: url });
+  const datatureApi = new DatatureClient({ secretKey: 'k', projectId: 'p', baseUrl: url });
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
   const sampler = setInterval(() => {
@@ -78,7 +78,7 @@ test(`a ${FILE_MB} MB upload grows RSS by much less than the file`, async () => 
   }, 10);
   let lastProgress = [0, 0];
   try {
-    await nexus.datasets.create(
+    await datatureApi.datasets.create(
       { name: 'big', source: file },
       { onUploadProgress: (sent, total) => (lastProgress = [sent, total]) },
     );

@@ -1,5 +1,5 @@
 import { countingBytes, type DatasetSourceInput, sourceOpener } from './dataset-source';
-import { NexusWaitError } from './errors';
+import { DatatureWaitError } from './errors';
 import {
   type Dataset,
   DatasetSchema,
@@ -146,7 +146,7 @@ export class Datasets extends ApiResource {
     );
   }
 
-  /** Polls until `Uploaded`; `FailedUpload` / `FailedProcessing` throw NexusWaitError with the server's message. */
+  /** Polls until `Uploaded`; `FailedUpload` / `FailedProcessing` throw DatatureWaitError with the server's message. */
   waitUntilDone(datasetId: string, options: WaitOptions = {}): Promise<Dataset> {
     return pollUntil(
       `dataset ${datasetId}`,
@@ -156,7 +156,7 @@ export class Datasets extends ApiResource {
         if (overview === 'Uploaded') return dataset;
         if (overview === 'FailedUpload' || overview === 'FailedProcessing') {
           const stage = overview === 'FailedUpload' ? 'uploading' : 'processing';
-          throw new NexusWaitError(`Error ${stage} dataset ${datasetId}: ${message || overview}`);
+          throw new DatatureWaitError(`Error ${stage} dataset ${datasetId}: ${message || overview}`);
         }
         return undefined;
       },

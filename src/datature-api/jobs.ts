@@ -1,5 +1,5 @@
 import type { Datasets } from './datasets';
-import { BadRequestError, NexusValidationError, NexusWaitError, NotFoundError } from './errors';
+import { BadRequestError, DatatureValidationError, DatatureWaitError, NotFoundError } from './errors';
 import { itemsAccountedFor } from './job-items';
 import {
   DeleteResponseSchema,
@@ -84,14 +84,14 @@ export class Jobs extends ApiResource {
     checkName('name', params.name);
     checkId('datasetId', params.datasetId);
     if (!Array.isArray(params.webhookIds) || params.webhookIds.length === 0) {
-      throw new NexusValidationError('webhookIds', 'at least one webhook id is required');
+      throw new DatatureValidationError('webhookIds', 'at least one webhook id is required');
     }
     for (const [i, id] of params.webhookIds.entries()) checkId(`webhookIds[${i}]`, id);
     if (Boolean(params.deploymentId) === Boolean(params.artifactId)) {
-      throw new NexusValidationError('deploymentId', 'give exactly one of deploymentId and artifactId');
+      throw new DatatureValidationError('deploymentId', 'give exactly one of deploymentId and artifactId');
     }
     if (params.deploymentTemplate && !params.artifactId) {
-      throw new NexusValidationError('deploymentTemplate', 'only applies with artifactId');
+      throw new DatatureValidationError('deploymentTemplate', 'only applies with artifactId');
     }
     checkSchedule(params.startAtTime, params.stopAtTime);
     const deployment = params.deploymentId
@@ -161,7 +161,7 @@ export class Jobs extends ApiResource {
   /**
    * Polls until every dataset item is accounted for (`itemsAccountedFor`: Delivered + FailedDeliver, the SDK's
    * test) or the overview is `Reached` (which the SDK does not check: a job cut off by its stopAtTime or a
-   * cancel ends with items missing); `Failed` throws NexusWaitError with the job's reason.
+   * cancel ends with items missing); `Failed` throws DatatureWaitError with the job's reason.
    */
   async waitUntilDone(jobId: string, options: WaitOptions = {}): Promise<Job> {
     let itemCount: number | undefined;
@@ -171,7 +171,7 @@ export class Jobs extends ApiResource {
         const job = await this.get(jobId, { signal: options.signal });
         const { overview, reason, message, items } = job.status;
         if (overview === 'Failed') {
-          throw new NexusWaitError(`Error processing job ${jobId}: ${reason || message || overview}`);
+          throw new DatatureWaitError(`Error processing job ${jobId}: ${reason || message || overview}`);
         }
         if (overview === 'Reached') return job;
         if (itemCount === undefined && job.spec.datasetId) {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { Crc32c, crc32cBase64, ParallelCrc32c } from '../../src/datature-api/crc32c';
 import { venvPythonPath } from '../../src/dev/binaries';
-import { Crc32c, crc32cBase64, ParallelCrc32c } from '../../src/nexus/crc32c';
 
 describe('crc32c', () => {
   it('matches the RFC 3720 check value', () => {

@@ -2,7 +2,7 @@
 // it is filterable by before its first workflow task. Used by startBatchPrediction and by schedules.
 // No secrets: the worker holds the API key, and a dataset URL's query (a signature, perhaps) is masked.
 import type { SearchAttributePair } from '@temporalio/common';
-import { redactSignedUrl } from '../nexus/signed-url';
+import { redactSignedUrl } from '../datature-api/signed-url';
 import {
   BatchPhaseKey,
   type BatchPredictionInput,
