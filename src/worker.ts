@@ -8,6 +8,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@te
 import { z } from 'zod';
 import { createActivities } from './activities';
 import { DEFAULT_API_BASE_URL } from './datature-api';
+import { datatureBatchHandlers } from './nexus-service/handlers';
 import { temporalConnectionOptions } from './run-client/connection';
 import {
   installWorkerRuntime,
@@ -102,6 +103,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       logsDir: resolve(options.logsDir ?? join(repoRoot, '.data', 'logs')),
       temporalClient: new Client({ connection, namespace }),
     }),
+    // Callers in other namespaces reach the workflow through a Nexus endpoint targeting this task queue.
+    nexusServices: [datatureBatchHandlers],
   });
   if (ownsConnection) {
     const run = worker.run.bind(worker);

@@ -59,9 +59,16 @@ export interface EmulatorState {
   [key: string]: unknown;
 }
 
-export async function startE2eStack(options: { webUi?: boolean } = {}): Promise<E2eStack> {
+export interface E2eStackOptions {
+  webUi?: boolean;
+  /** Namespaces the dev server creates besides `default` (e.g. a Nexus caller's). */
+  extraNamespaces?: string[];
+}
+
+export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eStack> {
   const dir = mkdtempSync(join(tmpdir(), 'batch-e2e-'));
   const uiPort = options.webUi ? await findFreePort() : undefined;
+  const namespaceArgs = (options.extraNamespaces ?? []).flatMap((namespace) => ['--namespace', namespace]);
   // The bundle is cached on disk for the worker processes this suite spawns.
   const [env, emulator, files] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
@@ -69,7 +76,8 @@ export async function startE2eStack(options: { webUi?: boolean } = {}): Promise<
         executable: { type: 'existing-path', path: temporalCliPath() },
         ip: '127.0.0.1',
         searchAttributes: BATCH_SEARCH_ATTRIBUTES,
-        ...(uiPort ? { ui: true, uiPort, extraArgs: ['--ui-disable-news-fetch'] } : {}),
+        extraArgs: [...namespaceArgs, ...(uiPort ? ['--ui-disable-news-fetch'] : [])],
+        ...(uiPort ? { ui: true, uiPort } : {}),
       },
     }),
     startEmulator({
@@ -152,13 +160,17 @@ function countOf(value: unknown): number {
   return Number.NaN;
 }
 
-/** A worker as its own OS process (`node -r tsx/cjs src/worker.ts`), so a test can `kill -9` it. */
+/**
+ * A worker as its own OS process (by default `node -r tsx/cjs src/worker.ts`; `nodeArgs` runs another entry,
+ * e.g. an installed package's CLI), so a test can `kill -9` it.
+ */
 export function spawnWorkerProcess(
   stack: E2eStack,
   taskQueue: string,
   extraEnv: Record<string, string> = {},
+  nodeArgs = ['-r', 'tsx/cjs', join(repoRoot, 'src', 'worker.ts')],
 ): ChildProcess {
-  const child = spawn(process.execPath, ['-r', 'tsx/cjs', join(repoRoot, 'src', 'worker.ts')], {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH,
@@ -208,7 +220,7 @@ export interface StackWithWorker {
  * Starts the stack and one in-process worker on `taskQueue` before the file's tests, and stops both (clearing
  * any fault) after them: the setup most e2e files share.
  */
-export function useStackWithWorker(taskQueue: string, options: { webUi?: boolean } = {}): StackWithWorker {
+export function useStackWithWorker(taskQueue: string, options: E2eStackOptions = {}): StackWithWorker {
   const suite = {} as StackWithWorker;
   let running: Promise<void> | undefined;
   beforeAll(async () => {
