@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly, so the CLI needs no build step.
-require('tsx/cjs');
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+
+// A checkout runs its TypeScript sources through tsx: no build step, and never a build older than the
+// sources. An installed package ships only the build (`npm run build`, dist/), and runs that.
+const sources = join(__dirname, '..', 'src', 'cli', 'main.ts');
+const fromSources = existsSync(sources);
+if (fromSources) require('tsx/cjs');
 
 // `datature-batch ... | head` closes our stdout early: that is the reader's choice, not an error.
 process.stdout.on('error', (err) => {
@@ -8,7 +14,7 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 
-require('../src/cli/main.ts')
+require(fromSources ? sources : join(__dirname, '..', 'dist', 'cli', 'main.js'))
   .runCli(process.argv)
   .then((exitCode) => {
     // Exit now rather than when the last handle closes: SDK runtimes and keep-alive sockets can linger.

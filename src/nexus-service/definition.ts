@@ -2,7 +2,7 @@
 // and output types, for callers in other namespaces (`createNexusServiceClient` in their workflows). Safe in
 // workflow code: no I/O, no Node imports. The worker registers the handlers (./handlers).
 import * as nexus from 'nexus-rpc';
-import type { BatchPredictionInputAccepted } from '../run-client/input';
+import type { BatchPredictionInputAccepted } from '../run-client';
 import type { BatchPredictionInput, BatchPredictionResult, BatchProgress } from '../workflows/definitions';
 
 export interface RunBatchPredictionRequest {

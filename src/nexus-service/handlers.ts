@@ -4,8 +4,7 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { getClient, startWorkflow, WorkflowRunOperationHandler } from '@temporalio/nexus';
 import * as nexus from 'nexus-rpc';
-import { BatchInputError, parseBatchPredictionInput } from '../run-client/input';
-import { describeRun } from '../run-client/run-description';
+import { BatchInputError, describeRun, parseBatchPredictionInput } from '../run-client';
 import type { batchPrediction } from '../workflows';
 import { type BatchPredictionInput, progressQuery, WORKFLOW_TYPE } from '../workflows/definitions';
 import { datatureBatchService } from './definition';

@@ -1,7 +1,7 @@
 // Workflows of another team's namespace calling the batch-prediction worker through its Nexus endpoint
 // (bundled for the caller worker of nexus-service.test.ts): what docs/nexus.md shows a caller writing.
 import { createNexusServiceClient } from '@temporalio/workflow';
-import { datatureBatchService, type RunBatchPredictionRequest } from '../../src/nexus-service/definition';
+import { datatureBatchService, type RunBatchPredictionRequest } from '../../src/nexus-service';
 import type { BatchPhase, BatchPredictionResult } from '../../src/workflows/definitions';
 
 export interface ViaNexusResult {

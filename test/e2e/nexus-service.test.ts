@@ -5,7 +5,7 @@ import { CancelledFailure, NexusOperationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { HandlerError } from 'nexus-rpc';
 import { DEV_CALLER_NAMESPACE, ensureNexusEndpoint } from '../../src/dev/nexus-endpoint';
-import type { RunBatchPredictionRequest } from '../../src/nexus-service/definition';
+import type { RunBatchPredictionRequest } from '../../src/nexus-service';
 import { createWorker } from '../../src/worker';
 import type { BatchPredictionInput } from '../../src/workflows/definitions';
 import { type E2eStack, startE2eStack, untilPhase } from './harness';
