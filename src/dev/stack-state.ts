@@ -21,6 +21,8 @@ export interface StackState {
   startedAt: string;
   /** The in-process worker's Prometheus endpoint (absent with `worker: false`). */
   metricsUrl?: string;
+  /** Workflows of `callerNamespace` reach the worker's `datatureBatch` Nexus service through this endpoint. */
+  nexus?: { endpoint: string; callerNamespace: string };
 }
 
 export function readStackState(path: string): StackState | undefined {

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_NAMESPACE, DEFAULT_TASK_QUEUE } from '../workflows/definitions';
 import { findFreePort } from './free-port';
+import { DEV_CALLER_NAMESPACE, DEV_NEXUS_ENDPOINT, ensureNexusEndpointAt } from './nexus-endpoint';
 import {
   processAlive,
   readStackState,
@@ -114,6 +115,7 @@ async function startOwnStack(
       port,
       uiPort,
       namespace,
+      extraNamespaces: [DEV_CALLER_NAMESPACE],
       dbFilename: join(dataDir, 'temporal.db'),
       searchAttributes: searchAttributeFlags(),
     });
@@ -143,6 +145,8 @@ async function startOwnStack(
     const receiver = await startReceiverInProcess(webhookSecretFile, predictionsFile, options.receiverPort, notifier);
     stoppers.push(() => receiver.close());
     const server = await temporalStart;
+    const nexus = { endpoint: DEV_NEXUS_ENDPOINT, callerNamespace: DEV_CALLER_NAMESPACE };
+    await ensureNexusEndpointAt(server.address, { name: nexus.endpoint, namespace, taskQueue });
     let metricsUrl: string | undefined;
     if (options.worker ?? true) {
       metricsUrl = quietWorkerRuntime(options.metricsPort || (await findFreePort()));
@@ -171,6 +175,7 @@ async function startOwnStack(
       shareable: options.shareable ?? true,
       startedAt: new Date().toISOString(),
       ...(metricsUrl ? { metricsUrl } : {}),
+      nexus,
     };
     writeStackState(stateFile, state);
     let closing: Promise<void> | undefined;

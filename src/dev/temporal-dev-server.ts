@@ -9,6 +9,8 @@ export interface TemporalDevServerOptions {
   /** `Name=Type` pairs registered at start, e.g. `BatchJobId=Keyword`. */
   searchAttributes: string[];
   namespace: string;
+  /** More namespaces to create (e.g. a Nexus caller's). */
+  extraNamespaces?: string[];
   startTimeoutMs?: number;
 }
 
@@ -39,8 +41,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     String(options.uiPort),
     '--db-filename',
     options.dbFilename,
-    '--namespace',
-    options.namespace,
+    ...[options.namespace, ...(options.extraNamespaces ?? [])].flatMap((namespace) => ['--namespace', namespace]),
     '--log-level',
     'warn',
     '--ui-disable-news-fetch',

@@ -16,6 +16,7 @@ interface DevOutput {
   webhookSecretFile: string;
   uiUrl: string;
   metricsUrl: string;
+  nexus: { endpoint: string; callerNamespace: string };
   env: Record<string, string>;
 }
 
@@ -69,6 +70,20 @@ describe('dev stack and the run commands', () => {
     expect(stack.env.DATATURE_API_BASE_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stack.uiUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(stack.pids).toContain(dev.pid);
+  });
+
+  test("dev creates a caller namespace and a Nexus endpoint targeting the worker's task queue", async () => {
+    const { Connection } = await import('@temporalio/client');
+    const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
+    try {
+      await connection.workflowService.describeNamespace({ namespace: stack.nexus.callerNamespace });
+      const { endpoints } = await connection.operatorService.listNexusEndpoints({ name: stack.nexus.endpoint });
+      expect(endpoints?.[0]?.spec?.target?.worker).toEqual(
+        expect.objectContaining({ namespace: stack.env.TEMPORAL_NAMESPACE, taskQueue: stack.env.TEMPORAL_TASK_QUEUE }),
+      );
+    } finally {
+      await connection.close();
+    }
   });
 
   test('run --wait draws progress and prints the result; status and logs follow the run', async () => {

@@ -28,6 +28,7 @@ export function register(program: Command): void {
           `  receiver          ${stack.receiverUrl} -> ${stack.predictionsFile}`,
           `  sample files      ${stack.fileServerUrl}`,
           ...(stack.metricsUrl ? [`  worker metrics    ${stack.metricsUrl}`] : []),
+          ...(stack.nexus ? nexusLines(stack.nexus) : []),
           'export these in another shell to use the other commands:',
           ...Object.entries(env).map(([name, value]) => `  export ${name}=${value}`),
           stack.reused ? '' : 'Ctrl-C stops everything.',
@@ -37,4 +38,14 @@ export function register(program: Command): void {
       // The stack stops everything and exits on Ctrl-C / SIGTERM; until then its servers keep the process alive.
       await new Promise<never>(() => {});
     });
+}
+
+/** How a workflow in another namespace calls the worker through the Nexus endpoint (docs/nexus.md). */
+function nexusLines(nexus: { endpoint: string; callerNamespace: string }): string[] {
+  return [
+    `  Nexus endpoint    ${nexus.endpoint} -> service datatureBatch; call it from workflows in namespace ${nexus.callerNamespace}:`,
+    `    createNexusServiceClient({ service: datatureBatchService, endpoint: '${nexus.endpoint}' })`,
+    "      .executeOperation('runBatchPrediction', { input }, { scheduleToCloseTimeout: '1 day' })",
+    "    (datatureBatchService from 'datature-batch-worker/nexus'; docs/nexus.md)",
+  ];
 }
