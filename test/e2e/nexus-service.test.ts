@@ -100,8 +100,13 @@ test('a caller in another namespace gets the batch result; the run lives in the 
 });
 
 test("cancelling the caller cancels the run and its Datature job, with the run's cleanup", async () => {
-  await stack.setFaults({ gather: { latencyMs: 400 } });
-  const caller = await startCaller('nexus-caller-cancel', { input: input(), workflowId: 'nexus-batch-cancel' });
+  // 50 slow item downloads keep the job running long enough to be cancelled mid-way, even on a loaded machine.
+  await stack.setFaults({ gather: { latencyMs: 1000 } });
+  const fifty = { ndjsonPath: stack.writeDataset('fifty.ndjson', 50) };
+  const caller = await startCaller('nexus-caller-cancel', {
+    input: input({ dataset: fifty }),
+    workflowId: 'nexus-batch-cancel',
+  });
   const run = stack.env.client.workflow.getHandle('nexus-batch-cancel');
   const progress = await untilPhase(run, 'waiting-for-job');
   await caller.cancel();
