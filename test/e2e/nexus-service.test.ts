@@ -1,14 +1,14 @@
 // The `datatureBatch` Nexus service on the real dev server: a workflow in the `callers` namespace runs a batch
 // prediction in `default` through an endpoint targeting the worker's task queue, and cancels one.
 import { Client, WorkflowFailedError } from '@temporalio/client';
-import { CancelledFailure, NexusOperationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, NexusOperationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { HandlerError } from 'nexus-rpc';
 import { DEV_CALLER_NAMESPACE, ensureNexusEndpoint } from '../../src/dev/nexus-endpoint';
 import type { RunBatchPredictionRequest } from '../../src/nexus-service';
 import { createWorker } from '../../src/worker';
 import type { BatchPredictionInput } from '../../src/workflows/definitions';
-import { type E2eStack, startE2eStack, untilPhase } from './harness';
+import { type E2eStack, ERRORED_DEPLOYMENT_ID, startE2eStack, untilPhase } from './harness';
 import type { batchPredictionViaNexus } from './nexus-callers';
 
 const taskQueue = 'e2e-nexus-batch';
@@ -128,4 +128,15 @@ test('a bad input comes back to the caller as a BAD_REQUEST operation error nami
   expect(handlerError).toBeInstanceOf(HandlerError);
   expect((handlerError as HandlerError).type).toBe('BAD_REQUEST');
   expect((handlerError as HandlerError).message).toContain('job.webhookIds: the API needs at least one webhook');
+});
+
+test("a run that fails fails the caller's operation, the run's failure type in its cause chain", async () => {
+  const failing = input({ job: { deploymentId: ERRORED_DEPLOYMENT_ID, webhookIds: [stack.webhookId] } });
+  const caller = await startCaller('nexus-caller-job-failed', { input: failing });
+  const error = await failureOf(caller.result());
+  expect(error.cause).toBeInstanceOf(NexusOperationFailure);
+  const causes: unknown[] = [];
+  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) causes.push(cause);
+  const runFailure = causes.find((cause) => cause instanceof ApplicationFailure && cause.type === 'JobFailed');
+  expect(runFailure).toBeDefined();
 });
