@@ -9,6 +9,10 @@ const UI_ORIGIN = 'http://127.0.0.1:8233';
 const converter = new DefaultPayloadConverter();
 const codec = new EncryptionCodec([{ id: 'k1', key: randomBytes(32) }]);
 const b64 = (text: string) => Buffer.from(text).toString('base64');
+interface CodecAnswer {
+  payloads: { metadata: Record<string, string>; data: string }[];
+  error?: string;
+}
 let open: CodecServer;
 let guarded: CodecServer;
 
@@ -27,7 +31,7 @@ async function post(server: CodecServer, path: string, body: unknown, headers: R
     headers: { 'content-type': 'application/json', 'x-namespace': 'default', origin: UI_ORIGIN, ...headers },
     body: JSON.stringify(body),
   });
-  return { status: response.statusCode, headers: response.headers, json: (await response.body.json()) as any };
+  return { status: response.statusCode, headers: response.headers, json: (await response.body.json()) as CodecAnswer };
 }
 
 test('encode then decode over HTTP gives back the JSON payload; bytes travel as base64', async () => {
