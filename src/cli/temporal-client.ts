@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { type GlobalOptions, resolveTemporalConfig, type TemporalConfig } from './config';
+import { UsageError } from './errors';
 
 export interface TemporalSession {
   client: Client;
@@ -18,6 +19,14 @@ export async function connectTemporalTo(config: TemporalConfig): Promise<Tempora
   const { Client, Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
   const { temporalConnectionOptions } =
     require('../run-client/connection') as typeof import('../run-client/connection');
+  // With DATATURE_BATCH_CODEC_KEYS, what the CLI writes is encrypted and what it reads decrypted (src/codec).
+  const { dataConverterFromEnv } = require('../codec') as typeof import('../codec');
+  let dataConverter: ReturnType<typeof dataConverterFromEnv>;
+  try {
+    dataConverter = dataConverterFromEnv();
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   let connection: Awaited<ReturnType<typeof Connection.connect>>;
   try {
     const { connection: options } = temporalConnectionOptions(config.address);
@@ -29,7 +38,12 @@ export async function connectTemporalTo(config: TemporalConfig): Promise<Tempora
   const { tracingFromEnv, clientTracingInterceptors } = require('../telemetry') as typeof import('../telemetry');
   const tracing = tracingFromEnv('datature-batch-cli');
   return {
-    client: new Client({ connection, namespace: config.namespace, interceptors: clientTracingInterceptors(tracing) }),
+    client: new Client({
+      connection,
+      namespace: config.namespace,
+      interceptors: clientTracingInterceptors(tracing),
+      dataConverter,
+    }),
     config,
     close: async () => {
       await connection.close();

@@ -21,6 +21,9 @@ export interface StackState {
   startedAt: string;
   /** The in-process worker's Prometheus endpoint (absent with `worker: false`). */
   metricsUrl?: string;
+  /** With `codec`: the codec server (the Web UI's codec endpoint) and the key file (a path; the keys stay in it). */
+  codecEndpoint?: string;
+  codecKeysFile?: string;
 }
 
 export function readStackState(path: string): StackState | undefined {

@@ -9,6 +9,8 @@ export interface TemporalDevServerOptions {
   /** `Name=Type` pairs registered at start, e.g. `BatchJobId=Keyword`. */
   searchAttributes: string[];
   namespace: string;
+  /** The Web UI's remote codec endpoint (`--ui-codec-endpoint`): the browser decodes payloads through it. */
+  uiCodecEndpoint?: string;
   startTimeoutMs?: number;
 }
 
@@ -45,6 +47,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     'warn',
     '--ui-disable-news-fetch',
     ...options.searchAttributes.flatMap((pair) => ['--search-attribute', pair]),
+    ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
   ];
   const child = spawn('/bin/sh', ['-c', dieWithParent, 'temporal-dev-server', temporalCliPath(), ...args], {
     detached: true,
