@@ -11,6 +11,8 @@ describe('usage and configuration errors', () => {
       'demo',
       'dev',
       'worker',
+      'codec-server',
+      'codec-key',
       'emulator',
       'receiver',
       'run',
