@@ -2,16 +2,25 @@
 // (baseline) vs converter + AES-256-GCM codec, encode and decode, for a run's input (~300 B) and a ~100 KiB
 // payload (1,000 inline items, the largest input a run takes), and the bytes stored. 2) A 10,000-item run of
 // the real workflow on the time-skipping server against the scripted API (2 h linear job), codec off vs on:
-// wall time and the bytes of its history.
+// wall time and the bytes of its history. 3) The 10,000-item pipeline end to end (Temporal dev server,
+// emulator, a worker process spawned like production ones, 10,000 log entries collected), codec off vs on:
+// wall time, the worker's CPU seconds, history bytes (1,000 items with BENCH_QUICK=1).
 //   npx tsx bench/codec.ts      BENCH_QUICK=1 npx tsx bench/codec.ts
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { type DataConverter, DefaultPayloadConverter, type Payload } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { codecDataConverter, EncryptionCodec } from '../src/codec';
+import { startBatchPrediction } from '../src/run-client';
 import { workflowBundlePath } from '../src/worker';
 import type { BatchPredictionResult } from '../src/workflows/definitions';
+import { type E2eStack, spawnWorkerProcess, startE2eStack, stopProcess } from '../test/e2e/harness';
 import { scriptedApi, scriptedInput } from '../test/workflows/scripted-activities';
 import { startTimeSkipping, type TimeSkipping } from '../test/workflows/time-skipping-env';
 import { type Figures, QUICK, runBench, runIfMain } from './support/ab';
@@ -21,6 +30,8 @@ const keys = [{ id: 'k1', key: randomBytes(32) }];
 const SMALL_ITERATIONS = QUICK ? 2_000 : 20_000;
 const LARGE_ITERATIONS = QUICK ? 100 : 1_000;
 const RUN_ITEMS = 10_000;
+const PIPELINE_ITEMS = QUICK ? 1_000 : 10_000;
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 const HOUR = 3_600_000;
 
 const smallValue = {
@@ -110,6 +121,109 @@ async function tenThousandItemRun(suite: TimeSkipping, dataConverter?: DataConve
   });
 }
 
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+}
+
+async function startWorker(stack: E2eStack, taskQueue: string, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawnWorkerProcess(stack, taskQueue, env);
+  for (;;) {
+    const described = await stack.env.client.workflowService.describeTaskQueue({
+      namespace: stack.env.namespace ?? 'default',
+      taskQueue: { name: taskQueue },
+    });
+    if ((described.pollers?.length ?? 0) > 0) return child;
+    await new Promise((done) => setTimeout(done, 200));
+  }
+}
+
+/** The real pipeline: a worker process, `PIPELINE_ITEMS` items read, uploaded, predicted and their logs collected. */
+async function pipelineRun(
+  stack: E2eStack,
+  webhookId: string,
+  source: string,
+  codec?: { keysFile: string; dataConverter: DataConverter },
+): Promise<Figures> {
+  const taskQueue = `bench-codec-pipeline-${randomUUID()}`;
+  const worker = await startWorker(stack, taskQueue, codec ? { DATATURE_BATCH_CODEC_KEYS: codec.keysFile } : {});
+  const client = new Client({
+    connection: stack.env.connection,
+    namespace: stack.env.namespace,
+    dataConverter: codec?.dataConverter,
+  });
+  try {
+    const before = cpuSeconds(worker.pid!);
+    const started = performance.now();
+    const handle = await startBatchPrediction(
+      client,
+      {
+        dataset: { ndjsonPath: source },
+        job: { deploymentId: stack.emulator.deploymentId, webhookIds: [webhookId] },
+        polling: { minIntervalMs: 1_000 },
+        logs: { collect: true },
+      },
+      { taskQueue },
+    );
+    const result = (await handle.result()) as BatchPredictionResult;
+    const wallS = (performance.now() - started) / 1000;
+    const cpuS = cpuSeconds(worker.pid!) - before;
+    if (result.logs?.entries !== PIPELINE_ITEMS) {
+      throw new Error(`expected ${PIPELINE_ITEMS} log entries, got ${result.logs?.entries}`);
+    }
+    const history = await handle.fetchHistory();
+    return {
+      wallS,
+      cpuS,
+      historyKiB: temporal.api.history.v1.History.encode(history).finish().length / 1024,
+      events: history.events?.length ?? 0,
+    };
+  } finally {
+    await stopProcess(worker);
+  }
+}
+
+async function pipelineBench(): Promise<void> {
+  const stack = await startE2eStack();
+  // A webhook that only answers 204: the fsyncing test receiver would make 10,000 deliveries slow.
+  const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()));
+  await new Promise<void>((done) => sink.listen(0, '127.0.0.1', done));
+  try {
+    const webhookId = (
+      await stack.datatureApi.webhooks.create({
+        name: 'bench-sink',
+        endpoint: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
+        secret: 'YmVuY2gtc2VjcmV0LWJlbmNoLXNlY3JldC1iZW5jaC0xMg==',
+      })
+    ).id;
+    const source = stack.writeDataset('bench-codec.ndjson', PIPELINE_ITEMS);
+    const keysFile = join(stack.dir, 'codec-keys.json');
+    writeFileSync(keysFile, JSON.stringify({ keys: keys.map(({ id, key }) => ({ id, key: key.toString('base64') })) }));
+    const dataConverter = codecDataConverter({ keys });
+    // The worker processes' bundle with the codec's failure converter, built before anything is timed.
+    await workflowBundlePath({ failureConverterPath: dataConverter.failureConverterPath });
+    await runBench({
+      title: `codec: the ${PIPELINE_ITEMS.toLocaleString('en')}-item pipeline`,
+      setup:
+        'Temporal dev server, emulator in the bench process, a worker process per run (spawned like production ' +
+        'ones), NDJSON file source, every log entry collected, a 204 webhook sink',
+      rounds: QUICK ? 1 : 2,
+      baseline: { name: 'codec off', run: () => pipelineRun(stack, webhookId, source) },
+      variants: [{ name: 'codec on', run: () => pipelineRun(stack, webhookId, source, { keysFile, dataConverter }) }],
+      columns: [
+        { key: 'wallS', label: 'wall s', ratio: true },
+        { key: 'cpuS', label: 'worker CPU s', digits: 2, ratio: true },
+        { key: 'historyKiB', label: 'history KiB', ratio: true },
+        { key: 'events', label: 'events', digits: 0 },
+      ],
+    });
+  } finally {
+    sink.close();
+    await stack.close();
+  }
+}
+
 export async function main(): Promise<void> {
   const codec = new EncryptionCodec(keys);
   await runBench({
@@ -153,6 +267,8 @@ export async function main(): Promise<void> {
   } finally {
     await suite.env.teardown();
   }
+
+  await pipelineBench();
 }
 
 runIfMain(module, main);
