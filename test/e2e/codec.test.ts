@@ -81,6 +81,23 @@ function readableWithoutKey(json: string): string {
   return decoded.join('\n');
 }
 
+/** Where a payload is stored without encryption: the JSON path of each, e.g. `events.3.…searchAttributes…`. */
+function plainPayloadPaths(json: string): string[] {
+  const plain: string[] = [];
+  const encrypted = Buffer.from('binary/encrypted').toString('base64');
+  const visit = (node: unknown, path: string): void => {
+    if (!node || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    const metadata = record.metadata as Record<string, string> | undefined;
+    if (metadata && typeof metadata === 'object' && 'encoding' in metadata && metadata.encoding !== encrypted) {
+      plain.push(path);
+    }
+    for (const [key, child] of Object.entries(record)) visit(child, path ? `${path}.${key}` : key);
+  };
+  visit(JSON.parse(json), '');
+  return plain;
+}
+
 /** What a history's payloads hold once decrypted: proves the plain-text check above could have seen them. */
 async function decryptedPayloads(json: string, codec: EncryptionCodec): Promise<string> {
   const payloads: Payload[] = [];
@@ -149,6 +166,14 @@ test('with the codec on, the stored history holds no URL or path; the CLI reads 
     const described = readableWithoutKey(temporalJson(['workflow', 'describe', '-w', workflowId]));
     for (const secret of secrets) expect(described.includes(secret) ? secret : undefined).toBeUndefined();
   }
+  // Every payload is encrypted (input, result, activity inputs and results, summaries, timer summaries,
+  // failures) except the search attributes' and the patch markers' (a `patched()` id, written by the SDK's core).
+  const history = temporalJson(['workflow', 'show', '-w', 'codec-first']);
+  const unencrypted = plainPayloadPaths(history).filter(
+    (path) => !/searchAttributes|markerRecordedEventAttributes\.details\.patch-data/i.test(path),
+  );
+  expect(unencrypted).toEqual([]);
+  expect(plainPayloadPaths(history).length).toBeGreaterThan(0); // the upserts' BatchPhase, …: the walk sees them
   // The same history, decrypted: the input's URL, the items' URLs' host and the log file's path are there.
   const decrypted = await decryptedPayloads(
     temporalJson(['workflow', 'show', '-w', 'codec-first']),
