@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Command } from 'commander';
 import { type GlobalOptions, resolveTemporalConfig, type TemporalConfig } from './config';
-import { UsageError } from './errors';
 
 export interface TemporalSession {
   client: Client;
@@ -20,13 +19,9 @@ export async function connectTemporalTo(config: TemporalConfig): Promise<Tempora
   const { temporalConnectionOptions } =
     require('../run-client/connection') as typeof import('../run-client/connection');
   // With DATATURE_BATCH_CODEC_KEYS, what the CLI writes is encrypted and what it reads decrypted (src/codec).
+  // A bad key file is a CodecKeyError: exit 2, naming the file and field.
   const { dataConverterFromEnv } = require('../codec') as typeof import('../codec');
-  let dataConverter: ReturnType<typeof dataConverterFromEnv>;
-  try {
-    dataConverter = dataConverterFromEnv();
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const dataConverter = dataConverterFromEnv();
   let connection: Awaited<ReturnType<typeof Connection.connect>>;
   try {
     const { connection: options } = temporalConnectionOptions(config.address);

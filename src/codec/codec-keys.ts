@@ -2,7 +2,7 @@
 // bytes>"}, …]}`, the first key encrypting, every key decrypting (so payloads written before a rotation stay
 // readable). Errors name the file and the field, never a key's value.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 export const CODEC_KEYS_ENV = 'DATATURE_BATCH_CODEC_KEYS';
 
@@ -79,11 +79,9 @@ export function newCodecKey(id: string): { id: string; key: string } {
  */
 export function addCodecKey(path: string, id?: string): string {
   let existing: { id: string; key: string }[] = [];
-  try {
+  if (existsSync(path)) {
+    loadCodecKeys(path); // a bad file stays as it is, with the loader's error
     existing = (JSON.parse(readFileSync(path, 'utf8')) as { keys: { id: string; key: string }[] }).keys;
-    parseCodecKeys({ keys: existing }, path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   const newId = id ?? nextKeyId(existing.map((key) => key.id));
   const keys = [newCodecKey(newId), ...existing];

@@ -68,4 +68,7 @@ test('addCodecKey creates the file (mode 600) and puts each new key first', () =
   expect(addCodecKey(path)).toBe('k2');
   expect(loadCodecKeys(path).map((key) => key.id)).toEqual(['k2', 'k1']);
   expect(JSON.parse(readFileSync(path, 'utf8')).keys).toHaveLength(2);
+  writeFileSync(path, '{"keys":');
+  expect(() => addCodecKey(path)).toThrow(`codec key file ${path}: not valid JSON`);
+  expect(readFileSync(path, 'utf8')).toBe('{"keys":');
 });

@@ -42,7 +42,7 @@ export function register(program: Command): void {
         require('../../codec') as typeof import('../../codec');
       const keysPath = flags.keys ?? process.env[CODEC_KEYS_ENV];
       if (!keysPath) throw new UsageError(`no key file: give --keys <file> or set ${CODEC_KEYS_ENV}`);
-      const codec = new EncryptionCodec(loadCodecKeysOrUsage(loadCodecKeys, keysPath));
+      const codec = new EncryptionCodec(loadCodecKeys(keysPath));
       const token = flags.tokenFile ? readToken(flags.tokenFile) : undefined;
       const server = await startCodecServer({
         codec,
@@ -74,27 +74,13 @@ export function register(program: Command): void {
     .option('--id <id>', 'id of the new key (default k<n+1>)')
     .addHelpText('after', examples('datature-batch codec-key add .data/codec-keys.json'))
     .action((file: string, flags: { id?: string }, command: Command) => {
-      const { addCodecKey, CodecKeyError } = require('../../codec') as typeof import('../../codec');
-      let id: string;
-      try {
-        id = addCodecKey(file, flags.id);
-      } catch (err) {
-        if (err instanceof CodecKeyError) throw new UsageError(err.message);
-        throw err;
-      }
+      const { addCodecKey } = require('../../codec') as typeof import('../../codec');
+      const id = addCodecKey(file, flags.id);
       Output.of(command).result(
         { file, id },
         () => `key ${id} added first in ${file}: restart workers, clients and the codec server to encrypt with it`,
       );
     });
-}
-
-function loadCodecKeysOrUsage(load: typeof import('../../codec').loadCodecKeys, path: string) {
-  try {
-    return load(path);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
 }
 
 function readToken(path: string): string {
