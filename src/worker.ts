@@ -4,9 +4,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { z } from 'zod';
 import { createActivities } from './activities';
+import { dataConverterFromEnv } from './codec';
 import { DEFAULT_API_BASE_URL } from './datature-api';
 import { datatureBatchHandlers } from './nexus-service/handlers';
 import { temporalConnectionOptions } from './run-client/connection';
@@ -43,6 +45,11 @@ export interface CreateWorkerOptions {
    * and retried elsewhere. Default 30 s: a look at a job (30 s start-to-close) and an upload chunk finish.
    */
   shutdownGraceMs?: number;
+  /**
+   * The payload codec's data converter (src/codec: `codecDataConverter`, `dataConverterFromEnv`); default none,
+   * payloads stored as plain JSON. Its failure converter is built into the workflow bundle too.
+   */
+  dataConverter?: DataConverter;
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
@@ -63,18 +70,23 @@ function sourceFiles(): string[] {
  * (and every worker process of a test) skip the webpack build. The file is written whole, then renamed,
  * so concurrent starts never read half a bundle.
  */
-export async function workflowBundlePath(options: { tracing?: boolean } = {}): Promise<string> {
+export async function workflowBundlePath(
+  options: { tracing?: boolean; failureConverterPath?: string } = {},
+): Promise<string> {
   // The pipeline metrics always; the OTel module only with tracing (it needs the worker's exporter sink).
   const interceptorModules = [METRICS_WORKFLOW_MODULE, ...(options.tracing ? [TRACING_WORKFLOW_MODULE] : [])];
   const hash = createHash('sha256');
   hash.update(require('@temporalio/workflow/package.json').version);
   hash.update(interceptorModules.join('\n'));
+  // A workflow's failures are made inside the sandbox: the codec's failure converter must be in the bundle.
+  hash.update(`failure converter: ${options.failureConverterPath ?? 'default'}`);
   for (const file of sourceFiles()) hash.update(file).update(readFileSync(file));
   const codePath = join(bundleCacheDir, `${hash.digest('hex').slice(0, 16)}.js`);
   if (existsSync(codePath)) return codePath;
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('./workflows'),
     workflowInterceptorModules: interceptorModules,
+    failureConverterPath: options.failureConverterPath,
     // The build is an implementation detail of starting a worker: only its problems are worth printing.
     logger: new DefaultLogger('WARN'),
   });
@@ -96,12 +108,18 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     shutdownGraceTime: options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
-    workflowBundle: { codePath: await workflowBundlePath({ tracing: Boolean(tracing) }) },
+    workflowBundle: {
+      codePath: await workflowBundlePath({
+        tracing: Boolean(tracing),
+        failureConverterPath: options.dataConverter?.failureConverterPath,
+      }),
+    },
+    dataConverter: options.dataConverter,
     ...(tracing ? { sinks: tracing.sinks, interceptors: { activity: tracing.activityInterceptors } } : {}),
     activities: createActivities({
       ...options.datature,
       logsDir: resolve(options.logsDir ?? join(repoRoot, '.data', 'logs')),
-      temporalClient: new Client({ connection, namespace }),
+      temporalClient: new Client({ connection, namespace, dataConverter: options.dataConverter }),
     }),
     // Callers in other namespaces reach the workflow through a Nexus endpoint targeting this task queue.
     nexusServices: [datatureBatchHandlers],
@@ -190,6 +208,8 @@ export async function runWorker(resolved?: {
   onMetrics?: (url: string) => void;
   /** Default env DATATURE_BATCH_SHUTDOWN_GRACE_MS, else DEFAULT_SHUTDOWN_GRACE_MS. */
   shutdownGraceMs?: number;
+  /** Default: the codec of env DATATURE_BATCH_CODEC_KEYS, else none. */
+  dataConverter?: DataConverter;
 }): Promise<void> {
   const fromEnv = resolved?.api ? undefined : workerConfigFromEnv();
   // The CLI resolves the API config itself, not the grace: read it here either way, by the same rule.
@@ -198,6 +218,8 @@ export async function runWorker(resolved?: {
   // Without metrics the SDK creates its default runtime itself, as before.
   const { metricsUrl } = metricsAddress ? installWorkerRuntime({ metricsAddress }) : {};
   if (metricsUrl) resolved?.onMetrics?.(metricsUrl);
+  // Read (and its key file checked) before connecting: a bad key file stops the worker at once, saying why.
+  const dataConverter = resolved?.dataConverter ?? dataConverterFromEnv();
   const tracing = tracingFromEnv('datature-batch-worker');
   const { connection: connectionOptions, namespace } = temporalConnectionOptions(resolved?.temporal?.address);
   const connection = await NativeConnection.connect(connectionOptions);
@@ -211,6 +233,7 @@ export async function runWorker(resolved?: {
       logsDir: fromEnv?.logsDir ?? process.env.DATATURE_LOGS_DIR,
       shutdownGraceMs: resolved?.shutdownGraceMs ?? graceFromEnv,
       tracing,
+      dataConverter,
     });
     await worker.run();
   } finally {

@@ -1,3 +1,4 @@
+import { CodecKeyError } from '../codec/codec-keys';
 import { DatatureValidationError, NdjsonValidationError } from '../datature-api/errors';
 
 /** Exit codes of every command: the contract scripts rely on. */
@@ -27,9 +28,17 @@ export class RunFailedError extends Error {
   }
 }
 
-/** Bad arguments or a bad input file, caught before any request (the client's own checks), are usage errors. */
+/**
+ * Bad arguments, a bad input file (caught before any request by the client's own checks) or a bad codec key
+ * file (DATATURE_BATCH_CODEC_KEYS) are usage errors.
+ */
 export function exitCodeOf(err: unknown): ExitCode {
-  if (err instanceof UsageError || err instanceof DatatureValidationError || err instanceof NdjsonValidationError) {
+  if (
+    err instanceof UsageError ||
+    err instanceof DatatureValidationError ||
+    err instanceof NdjsonValidationError ||
+    err instanceof CodecKeyError
+  ) {
     return ExitCode.usage;
   }
   return ExitCode.failedRun;

@@ -1,4 +1,5 @@
 import { CommanderError } from 'commander';
+import * as codec from './commands/codec';
 import * as datasets from './commands/datasets';
 import * as demo from './commands/demo';
 import * as dev from './commands/dev';
@@ -15,7 +16,7 @@ import { createRootProgram } from './program';
 import { redactSecrets } from './secrets';
 
 /** Every command group; each exports `register(program)`. Adding a group is one line here. */
-const commandGroups = [demo, dev, worker, emulator, receiver, run, runs, schedule, webhooks, datasets, jobs];
+const commandGroups = [demo, dev, worker, codec, emulator, receiver, run, runs, schedule, webhooks, datasets, jobs];
 
 /** Runs the CLI and resolves with the process exit code (0 ok, 1 failed run, 2 usage/config error). */
 export async function runCli(argv: string[]): Promise<number> {

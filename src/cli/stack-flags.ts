@@ -11,6 +11,9 @@ export interface StackFlags {
   receiverPort?: number;
   fileServerPort?: number;
   worker?: boolean;
+  /** `dev --codec`: payload encryption and a codec server for the Web UI. */
+  codec?: boolean;
+  codecPort?: number;
 }
 
 /** Flags of the commands that start the embedded stack (`demo`, `dev`); ports default to free ones. */
@@ -62,5 +65,7 @@ export function stackEnv(stack: Stack): Record<string, string> {
     DATATURE_PROJECT_ID: stack.projectId,
     // The emulator's fixed, documented dev key (docs/emulator.md); no real secret is ever printed.
     DATATURE_SECRET_KEY: stack.secretKey,
+    // With `dev --codec`: the key file, so the CLI and any worker read and write what the stack's worker does.
+    ...(stack.codecKeysFile ? { DATATURE_BATCH_CODEC_KEYS: stack.codecKeysFile } : {}),
   };
 }

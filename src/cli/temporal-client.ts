@@ -18,6 +18,10 @@ export async function connectTemporalTo(config: TemporalConfig): Promise<Tempora
   const { Client, Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
   const { temporalConnectionOptions } =
     require('../run-client/connection') as typeof import('../run-client/connection');
+  // With DATATURE_BATCH_CODEC_KEYS, what the CLI writes is encrypted and what it reads decrypted (src/codec).
+  // A bad key file is a CodecKeyError: exit 2, naming the file and field.
+  const { dataConverterFromEnv } = require('../codec') as typeof import('../codec');
+  const dataConverter = dataConverterFromEnv();
   let connection: Awaited<ReturnType<typeof Connection.connect>>;
   try {
     const { connection: options } = temporalConnectionOptions(config.address);
@@ -29,7 +33,12 @@ export async function connectTemporalTo(config: TemporalConfig): Promise<Tempora
   const { tracingFromEnv, clientTracingInterceptors } = require('../telemetry') as typeof import('../telemetry');
   const tracing = tracingFromEnv('datature-batch-cli');
   return {
-    client: new Client({ connection, namespace: config.namespace, interceptors: clientTracingInterceptors(tracing) }),
+    client: new Client({
+      connection,
+      namespace: config.namespace,
+      interceptors: clientTracingInterceptors(tracing),
+      dataConverter,
+    }),
     config,
     close: async () => {
       await connection.close();

@@ -23,6 +23,9 @@ export interface StackState {
   metricsUrl?: string;
   /** Workflows of `callerNamespace` reach the worker's `datatureBatch` Nexus service through this endpoint. */
   nexus?: { endpoint: string; callerNamespace: string };
+  /** With `codec`: the codec server (the Web UI's codec endpoint) and the key file (a path; the keys stay in it). */
+  codecEndpoint?: string;
+  codecKeysFile?: string;
 }
 
 export function readStackState(path: string): StackState | undefined {

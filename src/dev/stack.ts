@@ -31,6 +31,13 @@ export interface StackOptions {
   metricsPort?: number;
   namespace?: string;
   taskQueue?: string;
+  /**
+   * Payload encryption (docs/codec.md): a key file in the data dir (made when absent), the worker and the
+   * receiver's client encrypt with it, a codec server on `codecPort` and the Web UI pointed at it. Default off.
+   */
+  codec?: boolean;
+  /** 0 or absent: a free port. */
+  codecPort?: number;
   /** Run a worker in this process. Default true; false lets you run `datature-batch worker` yourself. */
   worker?: boolean;
   /**
@@ -107,9 +114,12 @@ async function startOwnStack(
     if (temporal) signalGroup(temporal.pid, 'SIGKILL');
   };
   process.once('exit', killTemporalOnExit);
+  const port = options.temporalPort || (await findFreePort());
+  const uiPort = options.uiPort || (await findFreePort());
+  // The codec server starts first: the Web UI is told its URL when it starts.
+  const codec = options.codec ? await startCodecInProcess(dataDir, uiPort, options.codecPort) : undefined;
+  if (codec) stoppers.push(() => codec.server.close());
   const temporalStart = (async () => {
-    const port = options.temporalPort || (await findFreePort());
-    const uiPort = options.uiPort || (await findFreePort());
     log(`starting the Temporal dev server on 127.0.0.1:${port} (UI ${uiPort})`);
     temporal = await startTemporalDevServer({
       port,
@@ -118,6 +128,7 @@ async function startOwnStack(
       extraNamespaces: [DEV_CALLER_NAMESPACE],
       dbFilename: join(dataDir, 'temporal.db'),
       searchAttributes: searchAttributeFlags(),
+      uiCodecEndpoint: codec?.server.url,
     });
     stoppers.push(() => temporal!.stop());
     return temporal;
@@ -139,7 +150,10 @@ async function startOwnStack(
     const notifier = checkNowNotifier(async () => {
       const { Client, Connection } = require('@temporalio/client') as typeof import('@temporalio/client');
       const connection = await Connection.connect({ address: (await temporalStart).address });
-      return { client: new Client({ connection, namespace }), close: () => connection.close() };
+      return {
+        client: new Client({ connection, namespace, dataConverter: codec?.dataConverter }),
+        close: () => connection.close(),
+      };
     });
     stoppers.push(() => notifier.close());
     const receiver = await startReceiverInProcess(webhookSecretFile, predictionsFile, options.receiverPort, notifier);
@@ -156,6 +170,7 @@ async function startOwnStack(
         taskQueue,
         datature: { baseUrl: emulator.url, projectId: emulator.projectId, secretKey: emulator.secretKey },
         logsDir: join(dataDir, 'logs'),
+        dataConverter: codec?.dataConverter,
       });
       stoppers.push(stopWorker);
     }
@@ -176,6 +191,7 @@ async function startOwnStack(
       startedAt: new Date().toISOString(),
       ...(metricsUrl ? { metricsUrl } : {}),
       nexus,
+      ...(codec ? { codecEndpoint: codec.server.url, codecKeysFile: codec.keysFile } : {}),
     };
     writeStackState(stateFile, state);
     let closing: Promise<void> | undefined;
@@ -221,6 +237,22 @@ function searchAttributeFlags(): string[] {
 
 function devSecretKey(): string {
   return (require('../emulator') as typeof import('../emulator')).DEV_SECRET_KEY;
+}
+
+/** The stack's key file (made on first use, mode 600) and a codec server the Web UI at `uiPort` may call. */
+async function startCodecInProcess(dataDir: string, uiPort: number, codecPort = 0) {
+  const { addCodecKey, codecDataConverter, loadCodecKeys, EncryptionCodec, startCodecServer } =
+    require('../codec') as typeof import('../codec');
+  const keysFile = join(dataDir, 'codec-keys.json');
+  if (!existsSync(keysFile)) addCodecKey(keysFile);
+  const keys = loadCodecKeys(keysFile);
+  const server = await startCodecServer({
+    codec: new EncryptionCodec(keys),
+    host: '127.0.0.1',
+    port: codecPort,
+    corsOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+  });
+  return { keysFile, server, dataConverter: codecDataConverter({ keys }) };
 }
 
 async function startEmulatorInProcess(dataDir: string, port = 0) {

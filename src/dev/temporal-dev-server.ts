@@ -11,6 +11,8 @@ export interface TemporalDevServerOptions {
   namespace: string;
   /** More namespaces to create (e.g. a Nexus caller's). */
   extraNamespaces?: string[];
+  /** The Web UI's remote codec endpoint (`--ui-codec-endpoint`): the browser decodes payloads through it. */
+  uiCodecEndpoint?: string;
   startTimeoutMs?: number;
 }
 
@@ -46,6 +48,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     'warn',
     '--ui-disable-news-fetch',
     ...options.searchAttributes.flatMap((pair) => ['--search-attribute', pair]),
+    ...(options.uiCodecEndpoint ? ['--ui-codec-endpoint', options.uiCodecEndpoint] : []),
   ];
   const child = spawn('/bin/sh', ['-c', dieWithParent, 'temporal-dev-server', temporalCliPath(), ...args], {
     detached: true,

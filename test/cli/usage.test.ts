@@ -11,6 +11,8 @@ describe('usage and configuration errors', () => {
       'demo',
       'dev',
       'worker',
+      'codec-server',
+      'codec-key',
       'emulator',
       'receiver',
       'run',
@@ -70,6 +72,21 @@ describe('usage and configuration errors', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('missing configuration: Temporal address');
     expect(result.stderr).toContain('datature-batch dev');
+  });
+
+  test('a bad codec key file stops the worker and the Temporal commands before connecting: exit 2, naming it', async () => {
+    const missing = '/nonexistent/codec-keys.json';
+    const env = cleanEnv({
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      DATATURE_PROJECT_ID: 'proj_1',
+      DATATURE_SECRET_KEY: 'k',
+      DATATURE_BATCH_CODEC_KEYS: missing,
+    });
+    for (const args of [['worker'], ['status', 'some-workflow']]) {
+      const result = await runCli(args, env);
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toContain(`codec key file ${missing}: cannot read it (ENOENT)`);
+    }
   });
 
   test('an unreadable secret key file is a configuration error', async () => {

@@ -6,9 +6,17 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import { request } from 'undici';
+import {
+  type CodecKey,
+  type CodecServer,
+  codecDataConverter,
+  EncryptionCodec,
+  startCodecServer,
+} from '../../src/codec';
 import { DatatureClient, generateWebhookSecret } from '../../src/datature-api';
 import { temporalCliPath } from '../../src/dev/binaries';
 import { findFreePort } from '../../src/dev/free-port';
@@ -34,6 +42,11 @@ export interface E2eStack {
   env: TestWorkflowEnvironment;
   /** The dev server's Web UI, when started with `{ webUi: true }`. */
   webUiUrl?: string;
+  /** With `{ codec: keys }`: the data converter of the test's client and workers, and the UI's codec server. */
+  dataConverter?: DataConverter;
+  codecServer?: CodecServer;
+  /** How many payloads the codec server has decoded (the Web UI's calls). */
+  codecDecodes(): number;
   emulator: RunningEmulator;
   files: StaticFileServer;
   /** Serves `dir` (the files `writeDataset` writes) over loopback. */
@@ -63,12 +76,25 @@ export interface E2eStackOptions {
   webUi?: boolean;
   /** Namespaces the dev server creates besides `default` (e.g. a Nexus caller's). */
   extraNamespaces?: string[];
+  /** Payload encryption with these keys (the first encrypts); with `webUi`, the UI decodes through a codec server. */
+  codec?: CodecKey[];
 }
 
 export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eStack> {
   const dir = mkdtempSync(join(tmpdir(), 'batch-e2e-'));
   const uiPort = options.webUi ? await findFreePort() : undefined;
   const namespaceArgs = (options.extraNamespaces ?? []).flatMap((namespace) => ['--namespace', namespace]);
+  const dataConverter = options.codec ? codecDataConverter({ keys: options.codec }) : undefined;
+  let decodes = 0;
+  const codecServer =
+    options.codec && uiPort
+      ? await startCodecServer({
+          codec: countingDecodes(new EncryptionCodec(options.codec), (count) => {
+            decodes += count;
+          }),
+          corsOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+        })
+      : undefined;
   // The bundle is cached on disk for the worker processes this suite spawns.
   const [env, emulator, files] = await Promise.all([
     TestWorkflowEnvironment.createLocal({
@@ -76,9 +102,14 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
         executable: { type: 'existing-path', path: temporalCliPath() },
         ip: '127.0.0.1',
         searchAttributes: BATCH_SEARCH_ATTRIBUTES,
-        extraArgs: [...namespaceArgs, ...(uiPort ? ['--ui-disable-news-fetch'] : [])],
+        extraArgs: [
+          ...namespaceArgs,
+          ...(uiPort ? ['--ui-disable-news-fetch'] : []),
+          ...(codecServer ? ['--ui-codec-endpoint', codecServer.url] : []),
+        ],
         ...(uiPort ? { ui: true, uiPort } : {}),
       },
+      ...(dataConverter ? { client: { dataConverter } } : {}),
     }),
     startEmulator({
       port: 0,
@@ -97,7 +128,7 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
       ],
     }),
     startStaticFileServer({ root: imagesDir, port: 0 }),
-    workflowBundlePath(),
+    workflowBundlePath({ failureConverterPath: dataConverter?.failureConverterPath }),
   ]);
   const sources = await startStaticFileServer({ root: dir, port: 0 });
   const secret = generateWebhookSecret();
@@ -122,6 +153,9 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
   return {
     env,
     webUiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined,
+    dataConverter,
+    codecServer,
+    codecDecodes: () => decodes,
     emulator,
     files,
     sources,
@@ -147,11 +181,26 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
     },
     faults: async () => (await admin('GET', 'faults')) as { routes: unknown[] },
     async close() {
-      await Promise.allSettled([receiver.close(), files.close(), sources.close(), emulator.close()]);
+      await Promise.allSettled([
+        receiver.close(),
+        files.close(),
+        sources.close(),
+        emulator.close(),
+        codecServer?.close(),
+      ]);
       await env.teardown();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function countingDecodes(codec: EncryptionCodec, onDecode: (count: number) => void): EncryptionCodec {
+  const decode = codec.decode.bind(codec);
+  codec.decode = async (payloads) => {
+    onDecode(payloads.length);
+    return decode(payloads);
+  };
+  return codec;
 }
 
 function countOf(value: unknown): number {
@@ -235,6 +284,7 @@ export function useStackWithWorker(taskQueue: string, options: E2eStackOptions =
         baseUrl: suite.stack.emulator.url,
       },
       logsDir: join(suite.stack.dir, 'logs'),
+      dataConverter: suite.stack.dataConverter,
     });
     running = suite.worker.run();
   }, 120_000);

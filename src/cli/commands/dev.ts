@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { GlobalOptions } from '../config';
+import { type GlobalOptions, parseIntFlag } from '../config';
 import { Output } from '../output';
 import { examples } from '../program';
 import { assertNothingExternal, type StackFlags, stackEnv, startStackFrom, withStackFlags } from '../stack-flags';
@@ -12,7 +12,19 @@ export function register(program: Command): void {
       .description('start the local stack (Temporal dev server + UI, emulator, receiver, worker) and keep it running'),
   )
     .option('--no-worker', 'start no worker: run `datature-batch worker` yourself (e.g. to kill and restart it)')
-    .addHelpText('after', examples('datature-batch dev', 'datature-batch dev --temporal-port 7233 --ui-port 8233'))
+    .option(
+      '--codec',
+      'encrypt payloads (key file <data-dir>/codec-keys.json, made if absent) and start a codec server the Web UI decodes through',
+    )
+    .option('--codec-port <port>', 'codec server port (with --codec)', parseIntFlag(0))
+    .addHelpText(
+      'after',
+      examples(
+        'datature-batch dev',
+        'datature-batch dev --temporal-port 7233 --ui-port 8233',
+        'datature-batch dev --codec   # payloads encrypted in Temporal; the Web UI decodes them through the codec server',
+      ),
+    )
     .action(async (flags: StackFlags, command: Command) => {
       const output = Output.of(command);
       assertNothingExternal(command.optsWithGlobals<GlobalOptions>());
@@ -29,6 +41,14 @@ export function register(program: Command): void {
           `  sample files      ${stack.fileServerUrl}`,
           ...(stack.metricsUrl ? [`  worker metrics    ${stack.metricsUrl}`] : []),
           ...(stack.nexus ? nexusLines(stack.nexus) : []),
+          ...(stack.codecEndpoint
+            ? [
+                `  codec server      ${stack.codecEndpoint} (payloads encrypted with ${stack.codecKeysFile})`,
+                `                    the Web UI decodes through it; elsewhere set the UI's codec endpoint to ${stack.codecEndpoint}`,
+              ]
+            : flags.codec && stack.reused
+              ? ['  codec             off: the running stack was started without --codec']
+              : []),
           'export these in another shell to use the other commands:',
           ...Object.entries(env).map(([name, value]) => `  export ${name}=${value}`),
           stack.reused ? '' : 'Ctrl-C stops everything.',
