@@ -5,6 +5,7 @@
 import { once, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
+import { countersOfItemEnd, type ItemStatus } from '../datature-api/status-rules';
 import type { ItemPredictedDelivery } from '../webhook-delivery/payload';
 import type { Clock } from './clock';
 import { emulatedPredictions } from './emulated-model';
@@ -35,8 +36,6 @@ interface RunnerSettings {
   deliveryBaseBackoffMs: number;
   deliveryTimeoutMs: number;
 }
-
-type ItemStatus = 'Delivered' | 'FailedGather' | 'FailedProcess' | 'FailedPredict' | 'FailedDeliver';
 
 class ItemFailure extends Error {
   constructor(
@@ -173,15 +172,8 @@ export class JobRunner {
       reason = error.message;
     }
     addCounters(this.inFlight, itemDelta, -1);
-    const finalDelta = { ...itemDelta };
-    if (status === 'Delivered') finalDelta.Delivered = 1;
-    else {
-      finalDelta[status] = (finalDelta[status] ?? 0) + 1;
-      // An item that fails at any stage never has its result delivered: counting it in FailedDeliver too
-      // keeps Delivered + FailedDeliver == itemCount at the end, the completion test of the SDK's wait_until_done.
-      if (status !== 'FailedDeliver') finalDelta.FailedDeliver = 1;
-    }
-    addCounters(this.pending, finalDelta);
+    addCounters(this.pending, itemDelta);
+    addCounters(this.pending, countersOfItemEnd(status));
     // The real finishing millisecond, many entries per millisecond when items finish together, as a real
     // server stamps them (logs paging must cope: see allLogs); never before an earlier entry of the job,
     // even if the emulator's clock is set back, so (createTime, seq) orders entries newest first.

@@ -20,7 +20,14 @@ import {
 } from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/types';
 // The datatureApi room's index would pull undici and zod into the sandbox; this file imports nothing.
-import { itemsAccountedFor } from '../datature-api/job-items';
+import {
+  datasetState,
+  failedItems,
+  itemsAccountedFor,
+  JOB_FAILED,
+  jobHasEnded,
+  jobIsDone,
+} from '../datature-api/status-rules';
 // zod only (no I/O): the same schema the client helpers run, for callers in any language.
 import { BatchInputError, parseBatchPredictionInput } from '../run-client/input';
 import {
@@ -311,7 +318,7 @@ class PipelineRun {
       this.enterPhase('validating');
       if ('datasetId' in source) {
         const dataset = await this.api.getDataset(source.datasetId);
-        if (dataset.overview !== 'Uploaded') {
+        if (datasetState(dataset.overview) !== 'ready') {
           throw ApplicationFailure.nonRetryable(
             `dataset ${source.datasetId} is ${dataset.overview}, not Uploaded: ${dataset.message}`,
             FailureType.DatasetNotReady,
@@ -345,11 +352,12 @@ class PipelineRun {
     const readyMs = this.input.limits?.datasetReadyMs ?? DEFAULT_DATASET_READY_MS;
     for (;;) {
       const dataset = await this.api.getDataset(datasetId);
-      if (dataset.overview === 'Uploaded') {
+      const readiness = datasetState(dataset.overview);
+      if (readiness === 'ready') {
         this.state.itemCount = dataset.itemCount;
         return;
       }
-      if (dataset.overview === 'FailedUpload' || dataset.overview === 'FailedProcessing') {
+      if (readiness === 'failed') {
         throw ApplicationFailure.nonRetryable(
           `dataset ${datasetId} ended ${dataset.overview}: ${dataset.message}`,
           FailureType.DatasetFailed,
@@ -447,13 +455,13 @@ class PipelineRun {
       if (lookAt !== undefined) await this.sleepUntil(lookAt, this.waitSummary());
       const job = await this.lookAtJob(jobId);
       if (job) {
-        if (job.overview === 'Failed') {
+        if (job.overview === JOB_FAILED) {
           throw ApplicationFailure.nonRetryable(
             `job ${jobId} failed: ${job.reason || job.message}`,
             FailureType.JobFailed,
           );
         }
-        if (job.overview === 'Reached' || itemsAccountedFor(job.items) >= itemCount) return job;
+        if (jobIsDone(job, itemCount)) return job;
         if (!KNOWN_JOB_OVERVIEWS.has(job.overview) && !this.loggedOverviews.has(job.overview)) {
           this.loggedOverviews.add(job.overview);
           log.warn('unknown job overview, still waiting', { jobId, overview: job.overview, message: job.message });
@@ -530,7 +538,7 @@ class PipelineRun {
       lines.push(
         `**progress**: ${itemsAccountedFor(items)} of ${itemCount} items (${percentOf(items, itemCount)} %): ` +
           `gathered ${items.gathered}, preprocessed ${items.preprocessed}, predicted ${items.predicted}, ` +
-          `delivered ${items.delivered}; failed ${items.failedGather + items.failedProcess + items.failedPredict + items.failedDeliver}`,
+          `delivered ${items.delivered}; failed ${failedItems(items)}`,
       );
     }
     if (nextPollAt !== undefined) {
@@ -743,5 +751,5 @@ function formatDuration(ms: number): string {
 }
 
 function isStopped(job: JobSnapshot): boolean {
-  return job.overview === 'Reached' || job.overview === 'Failed';
+  return jobHasEnded(job.overview);
 }

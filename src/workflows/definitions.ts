@@ -2,6 +2,7 @@
 // workflow code itself: safe to import from clients, the CLI and schedules.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { JobItemCounters } from '../datature-api/status-rules';
 
 export const WORKFLOW_TYPE = 'batchPrediction';
 export const DEFAULT_TASK_QUEUE = 'datature-batch';
@@ -155,16 +156,8 @@ export type BatchPhase =
   | 'cancelled'
   | 'completed';
 
-export interface JobItemCounters {
-  gathered: number;
-  failedGather: number;
-  preprocessed: number;
-  failedProcess: number;
-  predicted: number;
-  failedPredict: number;
-  delivered: number;
-  failedDeliver: number;
-}
+/** The eight counters and the status rules live in one import-free module (usable in the workflow sandbox). */
+export type { JobItemCounters } from '../datature-api/status-rules';
 
 export interface JobSnapshot {
   overview: string;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { failedByStage } from '../../datature-api/status-rules';
 import {
   BatchJobIdKey,
   type BatchPredictionResult,
@@ -163,9 +164,10 @@ function formatStatus(workflowId: string, status: string, progress: BatchProgres
     }
     const items = progress.job?.items;
     if (items) {
+      const failed = failedByStage(items);
       lines.push(
         `items     gathered ${items.gathered}, predicted ${items.predicted}, delivered ${items.delivered}` +
-          ` (failed: gather ${items.failedGather}, process ${items.failedProcess}, predict ${items.failedPredict}, deliver ${items.failedDeliver})`,
+          ` (failed: gather ${failed.gather}, process ${failed.process}, predict ${failed.predict}, deliver ${failed.deliver})`,
       );
     }
     lines.push(
