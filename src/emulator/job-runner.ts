@@ -159,7 +159,7 @@ export class JobRunner {
       this.bump(itemDelta, 'Gathered');
       if (!sniffImage(image)) throw new ItemFailure('FailedProcess', 'not a PNG, JPEG or WebP image');
       this.bump(itemDelta, 'Preprocessed');
-      const predictions = await this.predict(image);
+      const predictions = await this.predict(image, item.url);
       this.bump(itemDelta, 'Predicted');
       reason = await this.deliver(item, predictions);
     } catch (error) {
@@ -196,6 +196,9 @@ export class JobRunner {
   private async gather(url: string): Promise<Buffer> {
     const { faults, gatherTimeoutMs, dispatcher } = this.settings;
     if (faults.gatherFails()) throw new ItemFailure('FailedGather', 'injected gather failure');
+    const flaky = faults.flakyItemFails(url, 'gather');
+    if (flaky.fails)
+      throw new ItemFailure('FailedGather', `GET ${url} failed: injected flaky item (attempt ${flaky.attempt})`);
     // A held item waits outside its gather timeout; closing the emulator ends the wait (the GET then aborts).
     const hold = faults.gatherHold();
     if (hold && !this.abort.signal.aborted) await Promise.race([hold, once(this.abort.signal, 'abort')]);
@@ -232,10 +235,14 @@ export class JobRunner {
     }
   }
 
-  private async predict(image: Buffer) {
+  private async predict(image: Buffer, url: string) {
     const { modelLatencyMs, faults } = this.settings;
     if (modelLatencyMs > 0) await sleep(modelLatencyMs, undefined, { signal: this.abort.signal });
     if (faults.predictionFails()) throw new ItemFailure('FailedPredict', 'injected prediction failure');
+    const flaky = faults.flakyItemFails(url, 'predict');
+    if (flaky.fails) {
+      throw new ItemFailure('FailedPredict', `prediction failed: injected flaky item (attempt ${flaky.attempt})`);
+    }
     return emulatedPredictions(image);
   }
 
@@ -244,7 +251,12 @@ export class JobRunner {
     item: { idx: number; kind: string; url: string },
     predictions: ItemPredictedDelivery['predictions'],
   ) {
-    const { store, clock, dispatcher, deliveryBaseBackoffMs, deliveryTimeoutMs } = this.settings;
+    const { store, clock, dispatcher, deliveryBaseBackoffMs, deliveryTimeoutMs, faults } = this.settings;
+    // A flaky delivery fails before anything is sent: the receiver never sees the item from this job.
+    const flaky = faults.flakyItemFails(item.url, 'deliver');
+    if (flaky.fails) {
+      throw new ItemFailure('FailedDeliver', `webhook delivery failed: injected flaky item (attempt ${flaky.attempt})`);
+    }
     const notes: string[] = [];
     for (const destination of JSON.parse(this.job.destinations) as { webhookId: string }[]) {
       const webhook = store.webhookById(destination.webhookId);
