@@ -37,7 +37,7 @@ function emptyCursor(): LogCursor {
 }
 
 /** Callers in other languages skip the input schema: the folder is checked again where it is used. */
-function insideLogsDirectory(logsDirectory: string, folder = ''): string {
+export function insideLogsDirectory(logsDirectory: string, folder = ''): string {
   const root = resolve(logsDirectory);
   const directory = resolve(root, folder);
   const fromRoot = relative(root, directory);

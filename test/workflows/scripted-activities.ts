@@ -231,6 +231,19 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
       if (blocks('collectLogs')) await heartbeatUntilCancelled();
       return { filePath: `/scripted/${fileName}`, entries: 0, byStatus: {}, byLevel: {}, firstFailures: [] };
     },
+    async collectFailedItems({ failed }) {
+      count('collectFailedItems');
+      return {
+        byStatus: {},
+        failed: {
+          filePath: failed.fileName,
+          reasonsFilePath: failed.reasonsFileName,
+          bytes: 0,
+          reasonsBytes: 0,
+          added: 0,
+        },
+      };
+    },
     async countReceiverPredictions() {
       count('countReceiverPredictions');
       return { predictions: options.itemCount };
