@@ -1,0 +1,87 @@
+// Failed items get a second chance (issue 12, part 5) on the real stack: two 1,000-item runs with a fast
+// model. Their cost figures are printed by bench/failed-items.ts from the same runs (failed-items-runs.ts).
+import { readFileSync } from 'node:fs';
+import { ITEMS, PERMANENT_FAILURES, receivedItems, runScenario, writeScenarioDataset } from './failed-items-runs';
+import { useStackWithWorker } from './harness';
+
+const taskQueue = 'e2e-failed-items';
+const suite = useStackWithWorker(taskQueue);
+
+function lines(path: string): string[] {
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean);
+}
+
+test('5 % transient gather and 2 % transient delivery failures: all 1,000 delivered after 2 rounds, each item once at the receiver', async () => {
+  const { stack } = suite;
+  const { path } = writeScenarioDataset(stack, 'transient');
+  const run = await runScenario(stack, taskQueue, 'transient', {
+    workflowId: 'e2e-failed-items-transient',
+    dataset: path,
+    retryFailedItems: { delayMs: 0 },
+  });
+  const { result } = run;
+  expect(result.rounds).toHaveLength(2);
+  const [first, second] = result.rounds!;
+  // About 50 gather and 20 delivery failures in round 1 (a seeded hash picks them), all sent again.
+  expect(first.failed.gather).toBeGreaterThan(25);
+  expect(first.failed.deliver).toBeGreaterThan(5);
+  expect(first.failed.process + first.failed.predict).toBe(0);
+  expect(first.retried).toBe(first.failed.gather + first.failed.deliver);
+  expect(first.delivered + first.retried).toBe(ITEMS);
+  expect(second).toMatchObject({ round: 2, itemsIn: first.retried, delivered: first.retried, retried: 0 });
+  expect(second.jobId).not.toBe(first.jobId);
+  expect(result.items).toEqual({ delivered: ITEMS, failed: 0 });
+  // The run's ids and job are round 1's; the receiver check covers both rounds.
+  expect(result.jobId).toBe(first.jobId);
+  expect(result.receiver).toEqual({ predictions: ITEMS, delivered: ITEMS, matchesDelivered: true });
+
+  // Each item predicted and delivered exactly once, as the receiver saw it.
+  const received = receivedItems(stack, [first.jobId, second.jobId]);
+  expect(received).toHaveLength(ITEMS);
+  expect(new Set(received).size).toBe(ITEMS);
+  const sent = new Set(lines(path).map((line) => (JSON.parse(line) as { url: string }).url));
+  expect(received.every((url) => sent.has(url))).toBe(true);
+
+  // One dataset and one job per round, named for the run and the round.
+  const named = async (list: AsyncIterable<{ name: string }>) => {
+    const names: string[] = [];
+    for await (const { name } of list) if (name.includes('failed-items-transient')) names.push(name);
+    // A hex hash sorts before `r2`: round 1's name comes first.
+    return names.sort();
+  };
+  const rounds = [expect.not.stringMatching(/-r2-/), expect.stringMatching(/-r2-[0-9a-f]{12}$/)];
+  expect(await named(stack.datatureApi.jobs.list())).toEqual(rounds);
+  expect(await named(stack.datatureApi.datasets.list())).toEqual(rounds);
+}, 120_000);
+
+test('3 % permanent failures (404): after their rounds exactly those 30 are in <run>.failed.ndjson, ready to run again', async () => {
+  const { stack } = suite;
+  const { path, missing } = writeScenarioDataset(stack, 'permanent');
+  const run = await runScenario(stack, taskQueue, 'permanent', {
+    workflowId: 'e2e-failed-items-permanent',
+    dataset: path,
+    retryFailedItems: { delayMs: 0 },
+  });
+  const { result } = run;
+  expect(result.rounds!.map((round) => [round.itemsIn, round.delivered, round.failed.gather, round.retried])).toEqual([
+    [ITEMS, ITEMS - PERMANENT_FAILURES, PERMANENT_FAILURES, PERMANENT_FAILURES],
+    [PERMANENT_FAILURES, 0, PERMANENT_FAILURES, 0],
+  ]);
+  expect(result.items).toMatchObject({ delivered: ITEMS - PERMANENT_FAILURES, failed: PERMANENT_FAILURES });
+  const failedFile = result.items!.failedFile!;
+  expect(failedFile).toMatch(/e2e-failed-items-permanent-[0-9a-f]{12}\.failed\.ndjson$/);
+  // Same item lines as a dataset: `datature-batch run <that file>` re-runs them.
+  expect(
+    lines(failedFile)
+      .map((line) => JSON.parse(line))
+      .sort((a, b) => a.url.localeCompare(b.url)),
+  ).toEqual(missing.map((url) => ({ kind: 'Image', url })).sort((a, b) => a.url.localeCompare(b.url)));
+  const reasons = lines(result.items!.reasonsFile!).map((line) => JSON.parse(line));
+  expect(reasons).toHaveLength(PERMANENT_FAILURES);
+  expect(reasons[0]).toMatchObject({
+    status: 'FailedGather',
+    reason: expect.stringMatching(/answered HTTP 404/),
+    outcome: 'failed after 2 rounds',
+    jobId: result.rounds![1].jobId,
+  });
+}, 120_000);
