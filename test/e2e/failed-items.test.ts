@@ -1,6 +1,13 @@
 // Failed items get a second chance (issue 12, part 5) on the real stack: two 1,000-item runs with a fast
 // model. Their cost figures are printed by bench/failed-items.ts from the same runs (failed-items-runs.ts).
 import { readFileSync } from 'node:fs';
+import {
+  type BatchPredictionHandle,
+  cancelBatchPrediction,
+  getProgress,
+  startBatchPrediction,
+} from '../../src/run-client';
+import type { BatchPredictionInput, BatchProgress } from '../../src/workflows/definitions';
 import { ITEMS, PERMANENT_FAILURES, receivedItems, runScenario, writeScenarioDataset } from './failed-items-runs';
 import { useStackWithWorker } from './harness';
 
@@ -85,3 +92,88 @@ test('3 % permanent failures (404): after their rounds exactly those 30 are in <
     jobId: result.rounds![1].jobId,
   });
 }, 120_000);
+
+/** Items that take 2 s to gather, a fifth of them failing their first gather: round 2 runs long enough to be looked at. */
+const SLOW_FLAKY = { gather: { latencyMs: 2000 }, flakyItems: { rate: 0.2, stages: ['gather'], seed: 3 } };
+
+async function startSlowFlaky(workflowId: string, overrides: Partial<BatchPredictionInput> = {}) {
+  const { stack } = suite;
+  await stack.setFaults(SLOW_FLAKY);
+  return startBatchPrediction(
+    stack.env.client,
+    {
+      dataset: { ndjsonPath: stack.writeDataset(`${workflowId}.ndjson`, 48) },
+      job: { deploymentId: stack.emulator.deploymentId, webhookIds: [stack.webhookId] },
+      polling: { minIntervalMs: 1000, maxIntervalMs: 2000 },
+      logs: { collect: true },
+      retryFailedItems: { delayMs: 0 },
+      ...overrides,
+    },
+    { taskQueue, workflowId },
+  );
+}
+
+/** The state a continued run started with (its second argument). */
+async function carriedState(workflowId: string): Promise<{ retry?: { round: number; rounds: unknown[] } }> {
+  const history = await suite.stack.env.client.workflow.getHandle(workflowId).fetchHistory();
+  const payload = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![1];
+  return JSON.parse(Buffer.from(payload.data!).toString());
+}
+
+test('continue-as-new in a retry round keeps the rounds', async () => {
+  const handle = await startSlowFlaky('e2e-failed-items-continued', {
+    polling: { minIntervalMs: 1000, maxIntervalMs: 2000, maxHistoryEvents: 20 },
+  });
+  const result = await handle.result();
+  await suite.stack.setFaults({});
+  expect(result.runs).toBeGreaterThan(1);
+  expect(result.rounds!.map((round) => round.round)).toEqual([1, 2]);
+  expect(result.items).toEqual({ delivered: 48, failed: 0 });
+  // The last run was continued during round 2, with round 1 carried.
+  const carried = await carriedState(handle.workflowId);
+  expect(carried.retry).toMatchObject({ round: 2, rounds: [expect.objectContaining({ round: 1 })] });
+  expect(
+    new Set(
+      receivedItems(
+        suite.stack,
+        result.rounds!.map((round) => round.jobId),
+      ),
+    ).size,
+  ).toBe(48);
+}, 120_000);
+
+test('cancel stops the round in flight with the usual cleanup; each round keeps one dataset and one job', async () => {
+  const handle = await startSlowFlaky('e2e-failed-items-cancelled');
+  const progress = await waitForProgress(handle, (p) => p.round === 2 && p.phase === 'waiting-for-job');
+  const roundTwoJob = progress.jobId!;
+  expect(progress.rounds).toEqual([expect.objectContaining({ round: 1, retried: expect.any(Number) })]);
+  await cancelBatchPrediction(handle, 'enough');
+  await expect(handle.result()).rejects.toThrow();
+  await suite.stack.setFaults({});
+  const after = await getProgress(handle);
+  expect(after.cleanup).toMatchObject({ reason: 'enough', jobId: roundTwoJob });
+  // Cancelled (its items take seconds each), not ended by itself.
+  const stopped = (await suite.stack.datatureApi.jobs.get(roundTwoJob)).status;
+  expect(stopped).toMatchObject({ overview: 'Reached', cancelledAt: expect.any(Number) });
+  let jobs = 0;
+  for await (const job of suite.stack.datatureApi.jobs.list()) if (job.name.includes('failed-items-cancelled')) jobs++;
+  let datasets = 0;
+  for await (const dataset of suite.stack.datatureApi.datasets.list()) {
+    if (dataset.name.includes('failed-items-cancelled')) datasets++;
+  }
+  expect({ jobs, datasets }).toEqual({ jobs: 2, datasets: 2 });
+}, 120_000);
+
+async function waitForProgress(
+  handle: BatchPredictionHandle,
+  wanted: (progress: BatchProgress) => boolean,
+  timeoutMs = 60_000,
+): Promise<BatchProgress> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const progress = await getProgress(handle).catch(() => undefined);
+    if (progress && wanted(progress)) return progress;
+    if (Date.now() > deadline) throw new Error(`progress never matched: ${JSON.stringify(progress)}`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
