@@ -1,5 +1,6 @@
 // Failed items get a second chance (issue 12, part 5) on the real stack: two 1,000-item runs with a fast
 // model. Their cost figures are printed by bench/failed-items.ts from the same runs (failed-items-runs.ts).
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import {
   type BatchPredictionHandle,
@@ -9,7 +10,7 @@ import {
 } from '../../src/run-client';
 import type { BatchPredictionInput, BatchProgress } from '../../src/workflows/definitions';
 import { ITEMS, PERMANENT_FAILURES, receivedItems, runScenario, writeScenarioDataset } from './failed-items-runs';
-import { useStackWithWorker } from './harness';
+import { spawnWorkerProcess, stopProcess, useStackWithWorker } from './harness';
 
 const taskQueue = 'e2e-failed-items';
 const suite = useStackWithWorker(taskQueue);
@@ -177,3 +178,61 @@ async function waitForProgress(
     await new Promise((done) => setTimeout(done, 100));
   }
 }
+
+test('kill -9 of the worker while round 2 uploads: a fresh worker finishes with one dataset and one job per round', async () => {
+  const { stack } = suite;
+  const crashQueue = 'e2e-failed-items-crash';
+  // Uploads take 4 s: round 2's is still under way when the worker dies.
+  await stack.setFaults({ ...SLOW_FLAKY, gather: undefined, routes: [{ path: '/_uploads/**', latencyMs: 4000 }] });
+  const first = spawnWorkerProcess(stack, crashQueue);
+  let second: ChildProcess | undefined;
+  try {
+    const handle = await startBatchPrediction(
+      stack.env.client,
+      {
+        dataset: { ndjsonPath: stack.writeDataset('crash.ndjson', 48) },
+        job: { deploymentId: stack.emulator.deploymentId, webhookIds: [stack.webhookId] },
+        polling: { minIntervalMs: 1000, maxIntervalMs: 2000 },
+        logs: { collect: true },
+        retryFailedItems: { delayMs: 0 },
+      },
+      { taskQueue: crashQueue, workflowId: 'e2e-failed-items-crash' },
+    );
+    await waitForProgress(handle, (p) => p.round === 2 && p.phase === 'uploading', 90_000);
+    await new Promise((done) => setTimeout(done, 500));
+    await stopProcess(first, 'SIGKILL');
+    second = spawnWorkerProcess(stack, crashQueue);
+    const result = await handle.result();
+    expect(result.items).toEqual({ delivered: 48, failed: 0 });
+    expect(result.rounds!.map((round) => round.round)).toEqual([1, 2]);
+    let jobs = 0;
+    for await (const job of stack.datatureApi.jobs.list()) if (job.name.includes('failed-items-crash')) jobs++;
+    let datasets = 0;
+    for await (const dataset of stack.datatureApi.datasets.list()) {
+      if (dataset.name.includes('failed-items-crash')) datasets++;
+    }
+    expect({ jobs, datasets }).toEqual({ jobs: 2, datasets: 2 });
+    // Round 2's upload was cut short and retried on the fresh worker.
+    const { events } = await handle.fetchHistory();
+    const uploads = new Set<string>();
+    let lastUploadAttempt = 0;
+    for (const event of events ?? []) {
+      if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'uploadDataset')
+        uploads.add(String(event.eventId));
+      const started = event.activityTaskStartedEventAttributes;
+      if (started && uploads.has(String(started.scheduledEventId))) lastUploadAttempt = started.attempt ?? 1;
+    }
+    expect(uploads.size).toBe(2);
+    expect(lastUploadAttempt).toBeGreaterThan(1);
+    const received = receivedItems(
+      stack,
+      result.rounds!.map((round) => round.jobId),
+    );
+    expect(received).toHaveLength(48);
+    expect(new Set(received).size).toBe(48);
+  } finally {
+    await stopProcess(first, 'SIGKILL');
+    if (second) await stopProcess(second);
+    await stack.setFaults({});
+  }
+}, 180_000);
