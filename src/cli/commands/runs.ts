@@ -170,6 +170,14 @@ function formatStatus(workflowId: string, status: string, progress: BatchProgres
           ` (failed: gather ${failed.gather}, process ${failed.process}, predict ${failed.predict}, deliver ${failed.deliver})`,
       );
     }
+    for (const round of progress.rounds ?? []) {
+      lines.push(
+        `round ${round.round}   job ${round.jobId}: ${round.delivered} of ${round.itemsIn} delivered, ${round.retried} sent again`,
+      );
+    }
+    if (progress.round && progress.round > (progress.rounds?.length ?? 0)) {
+      lines.push(`round ${progress.round}   in flight (job ${progress.jobId ?? 'not yet created'})`);
+    }
     lines.push(
       `polls     ${progress.polls}${progress.nextPollAt && status === 'RUNNING' ? `, next at ${progress.nextPollAt}` : ''}`,
     );
