@@ -6,8 +6,10 @@
 import { type FileHandle, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import { type DatatureClient, isFailedItemEntry, NewestFirstLogCursor, validateNdjson } from '../datature-api';
 import { type CollectFailedItemsRequest, type FailedItemsCollected, failedAfter } from '../workflows/failed-items';
+import { FailureType } from '../workflows/failures';
 import { insideLogsDirectory } from './collect-logs';
 import { mapped } from './error-mapping';
 
@@ -25,7 +27,15 @@ class LineFile {
   ) {}
 
   static async from(filePath: string, bytes: number): Promise<LineFile> {
-    const handle = await open(filePath, bytes > 0 ? 'r+' : 'w');
+    const handle = await open(filePath, bytes > 0 ? 'r+' : 'w').catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      // Written by an earlier round on another machine: retrying here would not find it either.
+      throw ApplicationFailure.nonRetryable(
+        `${filePath}, written by an earlier round, is missing on this worker: workers on several machines need ` +
+          'a logs directory they share (DATATURE_LOGS_DIR) for retry rounds',
+        FailureType.SourceUnreadable,
+      );
+    });
     await handle.truncate(bytes);
     return new LineFile(filePath, handle, bytes);
   }
