@@ -79,6 +79,21 @@ const scenarios: Scenario[] = [
     input: scriptedInput(),
   },
   { name: 'adopted-job', options: base, input: { job: { jobId: 'job_adopted' }, logs: { collect: true } } },
+  // A job with failed items (the scripted ones fail at predict): kept in the failed file, or run again in round 2.
+  { name: 'failed-items-kept', options: { ...base, failEvery: 5 }, input: scriptedInput() },
+  {
+    name: 'failed-items-retried',
+    options: { ...base, failEvery: 5 },
+    input: scriptedInput({ retryFailedItems: { statuses: ['FailedPredict'], delayMs: 600_000 } }),
+  },
+  {
+    name: 'failed-items-retried-continued',
+    options: { itemCount: 200, jobDurationMs: 6 * HOUR, failEvery: 5 },
+    input: scriptedInput({
+      polling: { maxHistoryEvents: 60 },
+      retryFailedItems: { statuses: ['FailedPredict'], delayMs: 0 },
+    }),
+  },
   {
     name: 'cancelled-validating',
     options: { ...base, blockIn: 'validateSource' },

@@ -6,7 +6,13 @@ import { mkdir, open } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { DatatureClient, JobLogEntry } from '../datature-api';
+import {
+  type DatatureClient,
+  isFailedItemEntry,
+  type JobLogEntry,
+  type LogCursorState,
+  NewestFirstLogCursor,
+} from '../datature-api';
 import type { LogsSummary } from '../workflows/definitions';
 import { mapped } from './error-mapping';
 
@@ -14,10 +20,8 @@ const FIRST_FAILURES = 10;
 /** Entries written between two heartbeats (one API page). */
 const FLUSH_EVERY = 1000;
 
-interface LogCursor {
+interface LogCursor extends LogCursorState {
   bytes: number;
-  oldestTime?: number;
-  idsAtOldestTime: string[];
   summary: Omit<LogsSummary, 'filePath'>;
 }
 
@@ -28,16 +32,12 @@ export interface CollectLogsRequest {
   minLevel?: string;
 }
 
-function isFailure(entry: JobLogEntry): boolean {
-  return entry.level === 'Error' || entry.status.startsWith('Failed');
-}
-
 function emptyCursor(): LogCursor {
   return { bytes: 0, idsAtOldestTime: [], summary: { entries: 0, byStatus: {}, byLevel: {}, firstFailures: [] } };
 }
 
 /** Callers in other languages skip the input schema: the folder is checked again where it is used. */
-function insideLogsDirectory(logsDirectory: string, folder = ''): string {
+export function insideLogsDirectory(logsDirectory: string, folder = ''): string {
   const root = resolve(logsDirectory);
   const directory = resolve(root, folder);
   const fromRoot = relative(root, directory);
@@ -63,9 +63,8 @@ export async function collectLogs(
   const file = await open(filePath, cursor.bytes > 0 ? 'r+' : 'w');
   try {
     await file.truncate(cursor.bytes);
-    const seenAtOldest = new Set(cursor.idsAtOldestTime);
-    // +1 makes the resume inclusive whatever the server's beforeTime does; the ids filter the repeats.
-    const beforeTime = cursor.oldestTime === undefined ? undefined : cursor.oldestTime + 1;
+    const read = new NewestFirstLogCursor(cursor);
+    const beforeTime = read.resumeBeforeTime;
     let pending: string[] = [];
     const flush = async () => {
       if (pending.length === 0) return;
@@ -73,7 +72,7 @@ export async function collectLogs(
       pending = [];
       await file.write(chunk, cursor.bytes);
       cursor.bytes += Buffer.byteLength(chunk);
-      cursor.idsAtOldestTime = [...seenAtOldest];
+      Object.assign(cursor, read.state());
       heartbeat(structuredClone(cursor));
     };
     await mapped(async () => {
@@ -89,12 +88,7 @@ export async function collectLogs(
         { signal: context.cancellationSignal },
       );
       for await (const entry of entries) {
-        if (entry.createTime === cursor.oldestTime && seenAtOldest.has(entry.id)) continue;
-        if (entry.createTime !== cursor.oldestTime) {
-          cursor.oldestTime = entry.createTime;
-          seenAtOldest.clear();
-        }
-        seenAtOldest.add(entry.id);
+        if (!read.admit(entry)) continue;
         pending.push(JSON.stringify(entry) + '\n');
         count(cursor.summary, entry);
         if (pending.length >= FLUSH_EVERY) await flush();
@@ -111,7 +105,7 @@ function count(summary: LogCursor['summary'], entry: JobLogEntry): void {
   summary.entries += 1;
   summary.byStatus[entry.status] = (summary.byStatus[entry.status] ?? 0) + 1;
   summary.byLevel[entry.level] = (summary.byLevel[entry.level] ?? 0) + 1;
-  if (isFailure(entry) && summary.firstFailures.length < FIRST_FAILURES) {
+  if (isFailedItemEntry(entry) && summary.firstFailures.length < FIRST_FAILURES) {
     summary.firstFailures.push({ item: entry.item, status: entry.status, level: entry.level, reason: entry.reason });
   }
 }

@@ -4,6 +4,7 @@ import { DatatureClient } from '../datature-api';
 import { FailureType } from '../workflows/failures';
 import { collectLogs } from './collect-logs';
 import { deleteDatasetsNamed, getDataset, uploadDataset, validateSource } from './datasets';
+import { collectFailedItems } from './failed-items';
 import { cancelJob, createJob, describeJob, findJobByName, getJob } from './jobs';
 import { countReceiverPredictions } from './receiver-check';
 import type { BatchActivities } from './types';
@@ -47,6 +48,7 @@ export function createActivities(config: ActivitiesConfig): BatchActivities {
     getJob: (jobId) => getJob(datatureApi, jobId),
     cancelJob: (jobId) => cancelJob(datatureApi, jobId),
     collectLogs: (request) => collectLogs(datatureApi, config.logsDir, request),
+    collectFailedItems: (request) => collectFailedItems(datatureApi, config.logsDir, request),
     countReceiverPredictions,
     async requestWorkflowCancellation({ workflowId }) {
       if (!config.temporalClient) {

@@ -1,5 +1,12 @@
 import { Context } from '@temporalio/activity';
-import { ConflictError, type DatatureClient, type DeploymentTemplate, type Job, NotFoundError } from '../datature-api';
+import {
+  ConflictError,
+  type DatatureClient,
+  type DeploymentTemplate,
+  type Job,
+  NotFoundError,
+  pickJobItemCounters,
+} from '../datature-api';
 import { epochMsOf, type JobInput, type JobSnapshot } from '../workflows/definitions';
 import { mapped } from './error-mapping';
 import { type ReceiverWatch, watchWithReceiver } from './receiver-check';
@@ -13,16 +20,7 @@ function toJobSnapshot(job: Job): JobSnapshot {
     message,
     reason: reason ?? null,
     cancelledAt: cancelledAt ?? null,
-    items: {
-      gathered: items.gathered,
-      failedGather: items.failedGather,
-      preprocessed: items.preprocessed,
-      failedProcess: items.failedProcess,
-      predicted: items.predicted,
-      failedPredict: items.failedPredict,
-      delivered: items.delivered,
-      failedDeliver: items.failedDeliver,
-    },
+    items: pickJobItemCounters(items),
   };
 }
 

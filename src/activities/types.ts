@@ -1,5 +1,6 @@
 // The activity contract the workflow is written against (type-only: the workflow bundle imports nothing here).
 import type { DatasetSourceInput, JobInput, JobSnapshot, LogsSummary } from '../workflows/definitions';
+import type { CollectFailedItemsRequest, FailedItemsCollected } from '../workflows/failed-items';
 
 export interface SourceSummary {
   itemCount: number;
@@ -52,6 +53,8 @@ export interface BatchActivities {
     directory?: string;
     minLevel?: string;
   }): Promise<LogsSummary>;
+  /** Streams the job's failed items from its logs into the run's failed-items file or the next round's dataset file. */
+  collectFailedItems(request: CollectFailedItemsRequest): Promise<FailedItemsCollected>;
   countReceiverPredictions(request: { receiverUrl: string; jobId: string }): Promise<{ predictions: number }>;
   /** Asks the Temporal server to cancel this workflow, so a `cancel` signal ends the run as Canceled. */
   requestWorkflowCancellation(request: { workflowId: string; reason?: string }): Promise<void>;

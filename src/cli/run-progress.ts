@@ -175,7 +175,9 @@ export async function watchRun(handle: WorkflowHandle, options: { uploadBytes?: 
 
 /** One line: the phase, and while waiting for the job, when the run looks next and the last API error. */
 function describeNow(phase: BatchPhase, progress: BatchProgress | undefined, spin: string): string {
-  const parts = [`${phase} ${spin}`.trim()];
+  // A retry round of failed items says which one it is.
+  const round = progress?.round && progress.round > 1 ? ` (round ${progress.round})` : '';
+  const parts = [`${phase}${round} ${spin}`.trim()];
   const nextPollAt = progress?.phase === phase ? progress.nextPollAt : undefined;
   if (nextPollAt !== undefined) {
     const inMs = epochMsOf(nextPollAt) - Date.now();

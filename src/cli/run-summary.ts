@@ -1,3 +1,4 @@
+import { failedByStage } from '../datature-api/status-rules';
 import type { BatchPredictionResult } from '../workflows/definitions';
 import { fields } from './output';
 import type { WatchCounts } from './run-progress';
@@ -10,6 +11,9 @@ export function formatRunResult(
   watch?: WatchCounts,
 ): string {
   const items = result.job?.items;
+  const failed = items && failedByStage(items);
+  const rounds = result.rounds ?? [];
+  const final = result.items;
   return fields([
     ['run', `${workflowId}: ${result.outcome}${result.job ? ` (job ${result.job.overview})` : ''}`],
     ['dataset', result.datasetId ? `${result.datasetId} (${result.itemCount} items)` : undefined],
@@ -18,7 +22,22 @@ export function formatRunResult(
       'items',
       items
         ? `gathered ${items.gathered}, predicted ${items.predicted}, delivered ${items.delivered}` +
-          ` (failed: gather ${items.failedGather}, process ${items.failedProcess}, predict ${items.failedPredict}, deliver ${items.failedDeliver})`
+          ` (failed: gather ${failed!.gather}, process ${failed!.process}, predict ${failed!.predict}, deliver ${failed!.deliver})`
+        : undefined,
+    ],
+    ...rounds.map((round): [string, string] => [
+      `round ${round.round}`,
+      `job ${round.jobId}: ${round.itemsIn} items in, ${round.delivered} delivered, failed gather ` +
+        `${round.failed.gather}, process ${round.failed.process}, predict ${round.failed.predict}, deliver ` +
+        `${round.failed.deliver}; ${round.retried} sent again`,
+    ]),
+    [
+      'outcome',
+      final
+        ? `${final.delivered} delivered, ${final.failed} failed in ${rounds.length} round(s)` +
+          (final.failedFile
+            ? `: ${final.failedFile} (re-run it with \`datature-batch run\`; last reasons and "failed after N rounds" per item in ${final.reasonsFile})`
+            : '')
         : undefined,
     ],
     [

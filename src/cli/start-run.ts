@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import type { BatchPredictionInput, PollingInput } from '../workflows/definitions';
+import type { BatchPredictionInput, PollingInput, RetryFailedItemsInput } from '../workflows/definitions';
 import { UsageError } from './errors';
 import type { TemporalSession } from './temporal-client';
 
@@ -23,6 +23,8 @@ export interface RunRequest {
   logsDirectory?: string;
   /** Job polling bounds; the demo polls often so its progress bars move. */
   polling?: PollingInput;
+  /** `--retry-failed <n>`, `--retry-statuses`: the input's retryFailedItems (absent: its defaults). */
+  retryFailedItems?: RetryFailedItemsInput;
 }
 
 export function toBatchPredictionInput(request: RunRequest): BatchPredictionInput {
@@ -44,6 +46,7 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
     polling: request.polling,
     logs,
     receiverUrl: request.receiverUrl,
+    retryFailedItems: request.retryFailedItems,
   };
 }
 

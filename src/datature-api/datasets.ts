@@ -14,6 +14,7 @@ import { type PageParams, paginate } from './pagination';
 import { pollUntil, type WaitOptions } from './polling';
 import { checkHttpUrl, checkId, checkIntInRange, checkName } from './request-validation';
 import { ApiResource, seg } from './resource';
+import { datasetState } from './status-rules';
 import type { RequestOptions } from './transport';
 
 export interface DatasetCreateParams {
@@ -153,8 +154,9 @@ export class Datasets extends ApiResource {
       async () => {
         const dataset = await this.get(datasetId, { signal: options.signal });
         const { overview, message } = dataset.status;
-        if (overview === 'Uploaded') return dataset;
-        if (overview === 'FailedUpload' || overview === 'FailedProcessing') {
+        const state = datasetState(overview);
+        if (state === 'ready') return dataset;
+        if (state === 'failed') {
           const stage = overview === 'FailedUpload' ? 'uploading' : 'processing';
           throw new DatatureWaitError(`Error ${stage} dataset ${datasetId}: ${message || overview}`);
         }

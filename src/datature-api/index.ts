@@ -12,7 +12,6 @@ export {
 } from './datasets';
 export { DEFAULT_API_BASE_URL } from './defaults';
 export * from './errors';
-export { itemsAccountedFor } from './job-items';
 export {
   type AllLogsFilter,
   type DeploymentTemplate,
@@ -21,11 +20,35 @@ export {
   type LogsFilter,
   MAX_LOG_ENTRIES_PER_CALL,
 } from './jobs';
+export { type LogCursorState, NewestFirstLogCursor } from './log-cursor';
 export * from './models';
 export { MAX_LINE_BYTES, type NdjsonDescription, validateNdjson } from './ndjson';
 export type { PageParams } from './pagination';
 export type { WaitOptions } from './polling';
 export { redactSignedUrl } from './signed-url';
+export {
+  DEFAULT_RETRY_STATUSES,
+  datasetState,
+  FAILED_ITEM_STATUSES,
+  type FailedByStage,
+  type FailedItemStatus,
+  failedByStage,
+  failedItems,
+  ITEM_STATUSES,
+  type ItemStatus,
+  isFailedItemEntry,
+  itemsAccountedFor,
+  JOB_ITEM_COUNTER_NAMES,
+  JOB_ITEM_COUNTER_WIRE_NAMES,
+  JOB_ITEM_COUNTERS,
+  type JobItemCounterName,
+  type JobItemCounters,
+  type JobItemCounterWireName,
+  jobHasEnded,
+  jobIsDone,
+  pickJobItemCounters,
+  zeroJobItemCounters,
+} from './status-rules';
 export type { RequestOptions } from './transport';
 export { generateWebhookSecret } from './webhook-secret';
 export {

@@ -1,6 +1,6 @@
 import type { Datasets } from './datasets';
 import { BadRequestError, DatatureValidationError, DatatureWaitError, NotFoundError } from './errors';
-import { itemsAccountedFor } from './job-items';
+import { NewestFirstLogCursor } from './log-cursor';
 import {
   DeleteResponseSchema,
   type Job,
@@ -15,6 +15,7 @@ import { type PageParams, paginate } from './pagination';
 import { pollUntil, type WaitOptions } from './polling';
 import { checkId, checkIntInRange, checkName, checkSchedule } from './request-validation';
 import { ApiResource, seg } from './resource';
+import { JOB_FAILED, jobIsDone } from './status-rules';
 import type { RequestOptions, Transport } from './transport';
 
 /** The ephemeral deployment built from `artifactId` (the SDK's DeploymentMetadata, wire casing). */
@@ -159,7 +160,7 @@ export class Jobs extends ApiResource {
   }
 
   /**
-   * Polls until every dataset item is accounted for (`itemsAccountedFor`: Delivered + FailedDeliver, the SDK's
+   * Polls until every dataset item is accounted for (`jobIsDone` in status-rules.ts: Delivered + FailedDeliver, the SDK's
    * test) or the overview is `Reached` (which the SDK does not check: a job cut off by its stopAtTime or a
    * cancel ends with items missing); `Failed` throws DatatureWaitError with the job's reason.
    */
@@ -169,11 +170,11 @@ export class Jobs extends ApiResource {
       `job ${jobId}`,
       async () => {
         const job = await this.get(jobId, { signal: options.signal });
-        const { overview, reason, message, items } = job.status;
-        if (overview === 'Failed') {
+        const { overview, reason, message } = job.status;
+        if (overview === JOB_FAILED) {
           throw new DatatureWaitError(`Error processing job ${jobId}: ${reason || message || overview}`);
         }
-        if (overview === 'Reached') return job;
+        if (jobIsDone(job.status, undefined)) return job;
         if (itemCount === undefined && job.spec.datasetId) {
           itemCount = await this.datasets.get(job.spec.datasetId, { signal: options.signal }).then(
             (dataset) => dataset.status.itemCount,
@@ -184,8 +185,7 @@ export class Jobs extends ApiResource {
             },
           );
         }
-        // `>=` where the SDK tests `==`: counters that ever overshoot must not turn into a wait until timeout.
-        return itemCount !== undefined && itemCount > 0 && itemsAccountedFor(items) >= itemCount ? job : undefined;
+        return jobIsDone(job.status, itemCount) ? job : undefined;
       },
       { ...options, intervalMs: options.intervalMs ?? 8_000 },
     );
@@ -225,9 +225,7 @@ export class Jobs extends ApiResource {
     let yielded = 0;
     let beforeTime = pageFilter.beforeTime;
     let beforeId: string | undefined;
-    /** Everything newer than boundaryTime has been yielded; of boundaryTime itself, the boundaryIds. */
-    let boundaryTime: number | undefined;
-    let boundaryIds = new Set<string>();
+    const cursor = new NewestFirstLogCursor();
     for (;;) {
       let entries: JobLogEntry[];
       let refused = false;
@@ -240,28 +238,22 @@ export class Jobs extends ApiResource {
       }
       let fresh = 0;
       for (const entry of entries) {
-        if (boundaryTime !== undefined && entry.createTime > boundaryTime) continue;
-        if (entry.createTime === boundaryTime && boundaryIds.has(entry.id)) continue;
-        if (entry.createTime !== boundaryTime) {
-          boundaryTime = entry.createTime;
-          boundaryIds = new Set();
-        }
-        boundaryIds.add(entry.id);
+        if (!cursor.admit(entry)) continue;
         fresh++;
         yield entry;
         if (++yielded === totalCap) return;
       }
       if (refused || (entries.length > 0 && fresh === 0)) {
         // Nothing new: stop rather than loop, unless the cursor was ignored, then go on below this millisecond.
-        if (!beforeId || boundaryTime === undefined) return;
-        onPartialMillisecond?.(boundaryTime);
-        beforeTime = boundaryTime;
+        if (!beforeId || cursor.oldestTime === undefined) return;
+        onPartialMillisecond?.(cursor.oldestTime);
+        beforeTime = cursor.oldestTime;
         beforeId = undefined;
         continue;
       }
-      if (entries.length < pageSize || boundaryTime === undefined) return;
+      if (entries.length < pageSize || cursor.resumeBeforeTime === undefined) return;
       const oldest = entries[entries.length - 1];
-      beforeTime = boundaryTime + 1;
+      beforeTime = cursor.resumeBeforeTime;
       beforeId = entries[0].createTime === oldest.createTime ? oldest.id : undefined;
     }
   }

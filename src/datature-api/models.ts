@@ -3,6 +3,12 @@
 // strings are plain strings, because the hosted API's value sets are only partly known.
 // The only renames: job item counters (wire PascalCase) and `retries.maxBackoffMs` -> `maxRetryDelay`.
 import { z } from 'zod';
+import {
+  JOB_ITEM_COUNTER_WIRE_NAMES,
+  JOB_ITEM_COUNTERS,
+  type JobItemCounterName,
+  type JobItemCounterWireName,
+} from './status-rules';
 
 const millis = z.number();
 /** The docs table types `expiryTime` as str while the SDK struct says int: accept both, expose a number. */
@@ -72,37 +78,19 @@ export const DatasetSchema = z.looseObject({
 });
 export type Dataset = z.output<typeof DatasetSchema>;
 
-/** Wire name of each counter (PascalCase on the wire) by its TS name. */
-export const JOB_ITEM_COUNTERS = {
-  gathered: 'Gathered',
-  failedGather: 'FailedGather',
-  preprocessed: 'Preprocessed',
-  failedProcess: 'FailedProcess',
-  predicted: 'Predicted',
-  failedPredict: 'FailedPredict',
-  delivered: 'Delivered',
-  failedDeliver: 'FailedDeliver',
-} as const;
-type CounterName = keyof typeof JOB_ITEM_COUNTERS;
 const counter = z.number().int().default(0);
 
-export const JobItemStatusSchema = z
-  .looseObject({
-    Gathered: counter,
-    FailedGather: counter,
-    Preprocessed: counter,
-    FailedProcess: counter,
-    Predicted: counter,
-    FailedPredict: counter,
-    Delivered: counter,
-    FailedDeliver: counter,
-  })
-  .transform((wire) => {
-    const known = new Set<string>(Object.values(JOB_ITEM_COUNTERS));
-    const items: Record<string, unknown> = Object.fromEntries(Object.entries(wire).filter(([k]) => !known.has(k)));
-    for (const [name, wireName] of Object.entries(JOB_ITEM_COUNTERS)) items[name] = wire[wireName];
-    return items as Record<string, unknown> & Record<CounterName, number>;
-  });
+const counterShape = Object.fromEntries(JOB_ITEM_COUNTER_WIRE_NAMES.map((name) => [name, counter])) as Record<
+  JobItemCounterWireName,
+  typeof counter
+>;
+
+export const JobItemStatusSchema = z.looseObject(counterShape).transform((wire) => {
+  const known = new Set<string>(JOB_ITEM_COUNTER_WIRE_NAMES);
+  const items: Record<string, unknown> = Object.fromEntries(Object.entries(wire).filter(([k]) => !known.has(k)));
+  for (const [name, wireName] of Object.entries(JOB_ITEM_COUNTERS)) items[name] = wire[wireName];
+  return items as Record<string, unknown> & Record<JobItemCounterName, number>;
+});
 export type JobItemStatus = z.output<typeof JobItemStatusSchema>;
 
 export const JobStatusSchema = z.looseObject({
@@ -276,7 +264,7 @@ export function toWireWebhook(webhook: Webhook) {
 function toWireJobItemStatus(items: JobItemStatus) {
   const wire: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(items)) {
-    wire[key in JOB_ITEM_COUNTERS ? JOB_ITEM_COUNTERS[key as CounterName] : key] = value;
+    wire[key in JOB_ITEM_COUNTERS ? JOB_ITEM_COUNTERS[key as JobItemCounterName] : key] = value;
   }
   return wire;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /** One rule applied to API requests whose method and path match. */
@@ -22,6 +23,23 @@ export const RouteFault = z.object({
 });
 export type RouteFault = z.infer<typeof RouteFault>;
 
+/** The item stages a flaky item can fail at (preprocessing is a check of the bytes: it does not flake). */
+export const FLAKY_STAGES = ['gather', 'predict', 'deliver'] as const;
+export type FlakyStage = (typeof FLAKY_STAGES)[number];
+
+/**
+ * Items that fail transiently and deterministically: the items picked (a `rate` fraction, chosen by a hash
+ * of `seed` and the item URL, so the same items in every run) fail their first `failAttempts` attempts at
+ * each of `stages`, then succeed. Rules with the same seed pick disjoint items.
+ */
+export const FlakyItems = z.object({
+  rate: z.number().min(0).max(1),
+  stages: z.array(z.enum(FLAKY_STAGES)).min(1),
+  failAttempts: z.number().int().min(1).optional(),
+  seed: z.number().int().optional(),
+});
+export type FlakyItems = z.infer<typeof FlakyItems>;
+
 export const FaultSet = z.object({
   routes: z.array(RouteFault).optional(),
   gather: z
@@ -35,6 +53,8 @@ export const FaultSet = z.object({
   predict: z.object({ failRate: z.number().min(0).max(1).optional() }).optional(),
   /** Fraction of uploaded datasets whose processing ends `FailedProcessing` (message `injected processing failure`). */
   processing: z.object({ failRate: z.number().min(0).max(1).optional() }).optional(),
+  /** One rule or several (e.g. 5 % flaky at gather and 2 % at deliver). */
+  flakyItems: z.union([FlakyItems, z.array(FlakyItems)]).optional(),
 });
 export type FaultSet = z.infer<typeof FaultSet>;
 
@@ -61,6 +81,8 @@ export class Faults {
   private current: FaultSet = {};
   /** Releases of the requests held by `hold` rules: all of them go on when the fault set changes. */
   private held: (() => void)[] = [];
+  /** Attempts so far per flaky (rule, stage, item URL); reset when the fault set changes. */
+  private flakyAttempts = new Map<string, number>();
 
   constructor(initial: FaultSet = {}) {
     this.set(initial);
@@ -70,6 +92,7 @@ export class Faults {
     const parsed = FaultSet.parse(faults);
     for (const release of this.held.splice(0)) release();
     this.current = parsed;
+    this.flakyAttempts.clear();
     this.rules = (this.current.routes ?? []).map((rule) => ({
       rule,
       pattern: globToRegExp(rule.path),
@@ -131,4 +154,33 @@ export class Faults {
   predictionFails(random: () => number = Math.random): boolean {
     return random() < (this.current.predict?.failRate ?? 0);
   }
+
+  /**
+   * With `flakyItems`: whether this attempt of the item at this stage fails, and which attempt it is. Each
+   * call is an attempt: call it once per item and stage, where the stage starts.
+   */
+  flakyItemFails(url: string, stage: FlakyStage): { fails: false } | { fails: true; attempt: number } {
+    const flaky = this.current.flakyItems;
+    if (!flaky) return { fails: false };
+    const rules = Array.isArray(flaky) ? flaky : [flaky];
+    const offsets = new Map<number, number>();
+    for (const [index, rule] of rules.entries()) {
+      const seed = rule.seed ?? 0;
+      const from = offsets.get(seed) ?? 0;
+      offsets.set(seed, from + rule.rate);
+      if (!rule.stages.includes(stage)) continue;
+      const position = hashFraction(`${seed}\n${url}`);
+      if (position < from || position >= from + rule.rate) continue;
+      const key = `${index}\n${stage}\n${url}`;
+      const attempt = (this.flakyAttempts.get(key) ?? 0) + 1;
+      this.flakyAttempts.set(key, attempt);
+      if (attempt <= (rule.failAttempts ?? 1)) return { fails: true, attempt };
+    }
+    return { fails: false };
+  }
+}
+
+/** A stable number in [0, 1) from the text (the first 48 bits of its SHA-256). */
+function hashFraction(text: string): number {
+  return createHash('sha256').update(text).digest().readUIntBE(0, 6) / 2 ** 48;
 }

@@ -5,6 +5,7 @@
 import { once, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
+import { countersOfItemEnd, type ItemStatus } from '../datature-api/status-rules';
 import type { ItemPredictedDelivery } from '../webhook-delivery/payload';
 import type { Clock } from './clock';
 import { emulatedPredictions } from './emulated-model';
@@ -35,8 +36,6 @@ interface RunnerSettings {
   deliveryBaseBackoffMs: number;
   deliveryTimeoutMs: number;
 }
-
-type ItemStatus = 'Delivered' | 'FailedGather' | 'FailedProcess' | 'FailedPredict' | 'FailedDeliver';
 
 class ItemFailure extends Error {
   constructor(
@@ -160,7 +159,7 @@ export class JobRunner {
       this.bump(itemDelta, 'Gathered');
       if (!sniffImage(image)) throw new ItemFailure('FailedProcess', 'not a PNG, JPEG or WebP image');
       this.bump(itemDelta, 'Preprocessed');
-      const predictions = await this.predict(image);
+      const predictions = await this.predict(image, item.url);
       this.bump(itemDelta, 'Predicted');
       reason = await this.deliver(item, predictions);
     } catch (error) {
@@ -173,15 +172,8 @@ export class JobRunner {
       reason = error.message;
     }
     addCounters(this.inFlight, itemDelta, -1);
-    const finalDelta = { ...itemDelta };
-    if (status === 'Delivered') finalDelta.Delivered = 1;
-    else {
-      finalDelta[status] = (finalDelta[status] ?? 0) + 1;
-      // An item that fails at any stage never has its result delivered: counting it in FailedDeliver too
-      // keeps Delivered + FailedDeliver == itemCount at the end, the completion test of the SDK's wait_until_done.
-      if (status !== 'FailedDeliver') finalDelta.FailedDeliver = 1;
-    }
-    addCounters(this.pending, finalDelta);
+    addCounters(this.pending, itemDelta);
+    addCounters(this.pending, countersOfItemEnd(status));
     // The real finishing millisecond, many entries per millisecond when items finish together, as a real
     // server stamps them (logs paging must cope: see allLogs); never before an earlier entry of the job,
     // even if the emulator's clock is set back, so (createTime, seq) orders entries newest first.
@@ -204,6 +196,9 @@ export class JobRunner {
   private async gather(url: string): Promise<Buffer> {
     const { faults, gatherTimeoutMs, dispatcher } = this.settings;
     if (faults.gatherFails()) throw new ItemFailure('FailedGather', 'injected gather failure');
+    const flaky = faults.flakyItemFails(url, 'gather');
+    if (flaky.fails)
+      throw new ItemFailure('FailedGather', `GET ${url} failed: injected flaky item (attempt ${flaky.attempt})`);
     // A held item waits outside its gather timeout; closing the emulator ends the wait (the GET then aborts).
     const hold = faults.gatherHold();
     if (hold && !this.abort.signal.aborted) await Promise.race([hold, once(this.abort.signal, 'abort')]);
@@ -240,10 +235,14 @@ export class JobRunner {
     }
   }
 
-  private async predict(image: Buffer) {
+  private async predict(image: Buffer, url: string) {
     const { modelLatencyMs, faults } = this.settings;
     if (modelLatencyMs > 0) await sleep(modelLatencyMs, undefined, { signal: this.abort.signal });
     if (faults.predictionFails()) throw new ItemFailure('FailedPredict', 'injected prediction failure');
+    const flaky = faults.flakyItemFails(url, 'predict');
+    if (flaky.fails) {
+      throw new ItemFailure('FailedPredict', `prediction failed: injected flaky item (attempt ${flaky.attempt})`);
+    }
     return emulatedPredictions(image);
   }
 
@@ -252,7 +251,12 @@ export class JobRunner {
     item: { idx: number; kind: string; url: string },
     predictions: ItemPredictedDelivery['predictions'],
   ) {
-    const { store, clock, dispatcher, deliveryBaseBackoffMs, deliveryTimeoutMs } = this.settings;
+    const { store, clock, dispatcher, deliveryBaseBackoffMs, deliveryTimeoutMs, faults } = this.settings;
+    // A flaky delivery fails before anything is sent: the receiver never sees the item from this job.
+    const flaky = faults.flakyItemFails(item.url, 'deliver');
+    if (flaky.fails) {
+      throw new ItemFailure('FailedDeliver', `webhook delivery failed: injected flaky item (attempt ${flaky.attempt})`);
+    }
     const notes: string[] = [];
     for (const destination of JSON.parse(this.job.destinations) as { webhookId: string }[]) {
       const webhook = store.webhookById(destination.webhookId);

@@ -1,18 +1,11 @@
 // All emulator state in one SQLite database (a file when dbPath is given, else in memory).
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { JOB_ITEM_COUNTER_WIRE_NAMES, type JobItemCounterWireName } from '../datature-api/status-rules';
 
-export const COUNTER_NAMES = [
-  'Gathered',
-  'FailedGather',
-  'Preprocessed',
-  'FailedProcess',
-  'Predicted',
-  'FailedPredict',
-  'Delivered',
-  'FailedDeliver',
-] as const;
-export type CounterName = (typeof COUNTER_NAMES)[number];
+/** Stored as on the wire (PascalCase): the eight counters of status-rules.ts. */
+export const COUNTER_NAMES = JOB_ITEM_COUNTER_WIRE_NAMES;
+export type CounterName = JobItemCounterWireName;
 export type Counters = Record<CounterName, number>;
 export const zeroCounters = (): Counters => Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as Counters;
 

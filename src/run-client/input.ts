@@ -1,7 +1,9 @@
 // The zod schema of `batchPrediction`'s input: callers validate before starting a run, and the committed
 // JSON Schema (schemas/batch-prediction-input.schema.json) is generated from it for non-TS callers.
 import { z } from 'zod';
+import { FAILED_ITEM_STATUSES } from '../datature-api/status-rules';
 import { type BatchPredictionInput, epochMsOf, isAdoptedJob, isoTime, JOB_LOG_LEVELS } from '../workflows/definitions';
+import { MAX_RETRY_ROUNDS } from '../workflows/failed-items';
 
 /** Inline items travel in the workflow history: keep them small, use a file or URL for real batches. */
 export const MAX_INLINE_ITEMS = 1000;
@@ -113,6 +115,30 @@ export const BatchPredictionInputSchema = z.strictObject({
     .optional(),
   allowEmptySource: z.boolean().optional(),
   receiverUrl: httpUrl.optional(),
+  retryFailedItems: z
+    .strictObject({
+      maxRounds: z
+        .number()
+        .int()
+        .min(0)
+        .max(MAX_RETRY_ROUNDS)
+        .optional()
+        .describe('Follow-up rounds (default 1; 0: none)'),
+      statuses: z
+        .array(z.enum(FAILED_ITEM_STATUSES))
+        .min(1)
+        .optional()
+        .describe('Item statuses sent again (default FailedGather, FailedDeliver)'),
+      delayMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(24 * 3_600_000)
+        .optional()
+        .describe('Wait before a follow-up round (default 60000)'),
+    })
+    .optional()
+    .describe('Failed items get a second chance: docs/pipeline.md, "Failed items"'),
 });
 
 /** Compile-time check that the schema and the workflow's input type agree. */

@@ -92,6 +92,9 @@ class RunMetrics {
     if (activityType === 'getJob' || activityType === 'cancelJob') {
       if (activityType === 'getJob') this.polls.add(1, { phase: this.phase ?? 'unknown' });
       this.countItems((result as { items?: Partial<JobItemCounters> } | undefined)?.items);
+    } else if (activityType === 'createJob') {
+      // A retry round's job counts its items from zero: what moved is measured against it, not the last job.
+      this.items = {};
     } else if (activityType === 'collectLogs') {
       const entries = (result as { entries?: unknown } | undefined)?.entries;
       if (typeof entries === 'number' && entries > 0) this.logEntries.add(entries);

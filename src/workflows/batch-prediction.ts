@@ -20,7 +20,15 @@ import {
 } from '@temporalio/workflow';
 import type { BatchActivities } from '../activities/types';
 // The datatureApi room's index would pull undici and zod into the sandbox; this file imports nothing.
-import { itemsAccountedFor } from '../datature-api/job-items';
+import {
+  datasetState,
+  failedByStage,
+  failedItems,
+  itemsAccountedFor,
+  JOB_FAILED,
+  jobHasEnded,
+  jobIsDone,
+} from '../datature-api/status-rules';
 // zod only (no I/O): the same schema the client helpers run, for callers in any language.
 import { BatchInputError, parseBatchPredictionInput } from '../run-client/input';
 import {
@@ -48,6 +56,7 @@ import {
   TemporalScheduledByIdKey,
 } from './definitions';
 import { formatDelay } from './durations';
+import { type RetryState, retryPlanOf } from './failed-items';
 import { FailureType } from './failures';
 import {
   DEFAULT_POLL_BOUNDS,
@@ -58,7 +67,14 @@ import {
   type PollBounds,
   type PollMemory,
 } from './polling-policy';
-import { datasetNameFor, jobNameFor, logFileNameFor, type RunChain } from './resource-names';
+import {
+  datasetNameFor,
+  failedItemsFileNamesFor,
+  jobNameFor,
+  logFileNameFor,
+  type RunChain,
+  roundItemsFileNameFor,
+} from './resource-names';
 import { ACTIVITY_RETRY } from './retry-policy';
 
 /**
@@ -66,6 +82,8 @@ import { ACTIVITY_RETRY } from './retry-policy';
  * path, new runs take the new one.
  */
 const FIRST_LOOK_AFTER_A_SLEEP = 'first-look-after-a-sleep';
+/** A job that ended with failed items: collect them, and run retry rounds (runs without failed items never ask). */
+const RETRY_FAILED_ITEMS = 'retry-failed-items';
 
 /** After cancelling a job, how long to wait for the API to report it stopped before collecting logs anyway. */
 const STOP_WAIT_MS = 120_000;
@@ -111,7 +129,7 @@ function pipelineActivities(apiOutageMs: number) {
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     }),
     /** A cancelled log collection is waited for, so the cleanup's own collection never shares the file with it. */
-    streaming: proxyActivities<Pick<BatchActivities, 'validateSource' | 'collectLogs'>>({
+    streaming: proxyActivities<Pick<BatchActivities, 'validateSource' | 'collectLogs' | 'collectFailedItems'>>({
       startToCloseTimeout: LONG_ACTIVITY_MS,
       scheduleToCloseTimeout: LONG_ACTIVITY_MS + apiOutageMs,
       heartbeatTimeout: HEARTBEAT_TIMEOUT,
@@ -145,6 +163,8 @@ export interface CarriedState {
   pollMemory?: PollMemory;
   nextPollAt?: number;
   lastError?: ApiErrorSeen;
+  /** Retry rounds of failed items (the fields above then describe the round in flight). */
+  retry?: RetryState;
 }
 
 export async function batchPrediction(
@@ -244,6 +264,7 @@ class PipelineRun {
       cancelReason,
       timings,
       runsSoFar: runs,
+      ...(this.state.retry ? { round: this.state.retry.round, rounds: this.state.retry.rounds } : {}),
     };
   }
 
@@ -272,7 +293,11 @@ class PipelineRun {
 
   async execute(): Promise<BatchPredictionResult> {
     if (!this.state.jobId) {
-      if (isAdoptedJob(this.input.job)) {
+      if (this.state.retry) {
+        // A retry round continued (continue-as-new) before its job existed.
+        await this.prepareRoundDataset(this.state.retry);
+        await this.createJob(this.jobToCreate!);
+      } else if (isAdoptedJob(this.input.job)) {
         await this.adoptJob(this.input.job.jobId);
       } else {
         const itemCount = await this.prepareDataset();
@@ -280,16 +305,49 @@ class PipelineRun {
         await this.createJob(this.input.job);
       }
     }
-    const job = await this.waitForJob();
-    const logs = this.input.logs?.collect ? await this.collectLogs() : undefined;
+    let job = await this.waitForJob();
+    let logs = this.input.logs?.collect ? await this.collectLogs() : undefined;
+    while (await this.startNextRound(job, logs)) {
+      job = await this.waitForJob();
+      logs = this.input.logs?.collect ? await this.collectLogs() : undefined;
+    }
+    const { retry } = this.state;
     const receiver = this.input.receiverUrl ? await this.checkReceiver(this.input.receiverUrl, job) : undefined;
-    if (this.input.cleanup?.deleteDatasetOnSuccess && this.state.ownsDataset) {
-      await this.api.deleteDatasetsNamed(datasetNameFor(this.chain));
+    if (this.input.cleanup?.deleteDatasetOnSuccess) {
+      if (!retry) {
+        if (this.state.ownsDataset) await this.api.deleteDatasetsNamed(datasetNameFor(this.chain));
+      } else {
+        for (const { round } of retry.rounds) {
+          if (round > 1 || retry.firstOwned) await this.api.deleteDatasetsNamed(datasetNameFor(this.chain, round));
+        }
+      }
     }
     // A log collection that finished despite a cancel request still leaves the request to honour.
     if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('cancel requested');
     this.enterPhase('completed');
     const { datasetId, jobId, itemCount, timings, polls, runs } = this.state;
+    if (retry) {
+      const [first] = retry.rounds;
+      const { filePath: failedFile, reasonsFilePath: reasonsFile, items: failed } = retry.failed;
+      return {
+        outcome: 'completed',
+        datasetId: first.datasetId,
+        jobId: first.jobId,
+        itemCount: first.itemsIn,
+        job: retry.firstJob,
+        logs: retry.firstLogs,
+        receiver,
+        timings,
+        polls,
+        runs,
+        rounds: retry.rounds,
+        items: {
+          delivered: retry.rounds.reduce((sum, round) => sum + round.delivered, 0),
+          failed,
+          ...(failed > 0 ? { failedFile, reasonsFile } : {}),
+        },
+      };
+    }
     return {
       outcome: 'completed',
       datasetId,
@@ -311,7 +369,7 @@ class PipelineRun {
       this.enterPhase('validating');
       if ('datasetId' in source) {
         const dataset = await this.api.getDataset(source.datasetId);
-        if (dataset.overview !== 'Uploaded') {
+        if (datasetState(dataset.overview) !== 'ready') {
           throw ApplicationFailure.nonRetryable(
             `dataset ${source.datasetId} is ${dataset.overview}, not Uploaded: ${dataset.message}`,
             FailureType.DatasetNotReady,
@@ -345,11 +403,12 @@ class PipelineRun {
     const readyMs = this.input.limits?.datasetReadyMs ?? DEFAULT_DATASET_READY_MS;
     for (;;) {
       const dataset = await this.api.getDataset(datasetId);
-      if (dataset.overview === 'Uploaded') {
+      const readiness = datasetState(dataset.overview);
+      if (readiness === 'ready') {
         this.state.itemCount = dataset.itemCount;
         return;
       }
-      if (dataset.overview === 'FailedUpload' || dataset.overview === 'FailedProcessing') {
+      if (readiness === 'failed') {
         throw ApplicationFailure.nonRetryable(
           `dataset ${datasetId} ended ${dataset.overview}: ${dataset.message}`,
           FailureType.DatasetFailed,
@@ -388,6 +447,107 @@ class PipelineRun {
     return { outcome: 'nothing-to-predict', itemCount: 0, timings, polls, runs };
   }
 
+  /** The round in flight: undefined before any job ended with failed items (round 1's names have no suffix). */
+  private get round(): number | undefined {
+    return this.state.retry?.round;
+  }
+
+  /**
+   * After a job ended: when it has failed items, streams them from its logs (an activity: they never pass
+   * through the history) and, while rounds are left, starts the next round on those with a retried status:
+   * a new dataset and a new job with the same deployment and webhooks. False when the run is done.
+   */
+  private async startNextRound(job: JobSnapshot, logs: LogsSummary | undefined): Promise<boolean> {
+    if (isAdoptedJob(this.input.job)) return false;
+    const failed = failedItems(job.items);
+    if (!this.state.retry) {
+      if (failed === 0 || !patched(RETRY_FAILED_ITEMS)) return false;
+      this.state.retry = {
+        round: 1,
+        rounds: [],
+        firstJob: job,
+        firstLogs: logs,
+        firstOwned: this.state.ownsDataset,
+        failed: { bytes: 0, reasonsBytes: 0, items: 0 },
+      };
+    }
+    const retry = this.state.retry;
+    const plan = retryPlanOf(this.input.retryFailedItems);
+    const { round } = retry;
+    let next: RetryState['next'];
+    if (failed > 0) {
+      this.enterPhase('collecting-failed-items');
+      const { fileName, reasonsFileName } = failedItemsFileNamesFor(this.chain);
+      const collected = await this.streaming.collectFailedItems({
+        jobId: this.state.jobId!,
+        round,
+        directory: this.input.logs?.directory,
+        failed: { fileName, reasonsFileName, bytes: retry.failed.bytes, reasonsBytes: retry.failed.reasonsBytes },
+        retry:
+          round <= plan.maxRounds
+            ? { statuses: plan.statuses, fileName: roundItemsFileNameFor(this.chain, round + 1) }
+            : undefined,
+      });
+      retry.failed = {
+        filePath: collected.failed.filePath,
+        reasonsFilePath: collected.failed.reasonsFilePath,
+        bytes: collected.failed.bytes,
+        reasonsBytes: collected.failed.reasonsBytes,
+        items: retry.failed.items + collected.failed.added,
+      };
+      next = collected.retry;
+    }
+    retry.rounds.push({
+      round,
+      jobId: this.state.jobId!,
+      datasetId: this.state.datasetId,
+      itemsIn: this.state.itemCount ?? 0,
+      delivered: job.items.delivered,
+      failed: failedByStage(job.items),
+      retried: next?.itemCount ?? 0,
+    });
+    if (!next) return false;
+    // The next round starts from nothing but its dataset file.
+    retry.round = round + 1;
+    retry.next = next;
+    Object.assign(this.state, {
+      datasetId: undefined,
+      ownsDataset: false,
+      itemCount: undefined,
+      jobId: undefined,
+      job: undefined,
+      jobRunningSince: undefined,
+      jobWindow: undefined,
+      datasetUploadedAt: undefined,
+      pollMemory: undefined,
+      nextPollAt: undefined,
+      lastError: undefined,
+    });
+    if (plan.delayMs > 0) {
+      await this.sleepUntil(Date.now() + plan.delayMs, `${next.itemCount} failed items: round ${retry.round}`);
+    }
+    await this.prepareRoundDataset(retry);
+    await this.createJob(this.jobToCreate!);
+    return true;
+  }
+
+  /** A retry round's dataset: its file uploaded under the round's name, then the wait until it is Uploaded. */
+  private async prepareRoundDataset(retry: RetryState): Promise<void> {
+    if (this.state.datasetId === undefined) {
+      const { filePath, itemCount, sizeBytes, crc32c } = retry.next!;
+      this.enterPhase('uploading');
+      this.state.ownsDataset = true;
+      const { datasetId } = await this.creating.uploadDataset({
+        name: datasetNameFor(this.chain, retry.round),
+        source: { ndjsonPath: filePath },
+        expected: { itemCount, sizeBytes, crc32c },
+      });
+      this.state.datasetId = datasetId;
+      this.state.datasetUploadedAt = Date.now();
+    }
+    if (this.state.itemCount === undefined) await this.waitForDataset(this.state.datasetId);
+  }
+
   /** A job created elsewhere: only its dataset's size and its time window are needed to wait for it. */
   private async adoptJob(jobId: string): Promise<void> {
     this.enterPhase('creating-job');
@@ -406,7 +566,7 @@ class PipelineRun {
     const { receiverUrl } = this.input;
     const itemCount = this.state.itemCount ?? 0;
     const { jobId } = await this.creating.createJob({
-      name: jobNameFor(this.chain, job.name),
+      name: jobNameFor(this.chain, job.name, this.round),
       datasetId: this.state.datasetId!,
       job,
       watch: receiverUrl ? { receiverUrl, workflowId: this.chain.workflowId, itemCount } : undefined,
@@ -447,13 +607,13 @@ class PipelineRun {
       if (lookAt !== undefined) await this.sleepUntil(lookAt, this.waitSummary());
       const job = await this.lookAtJob(jobId);
       if (job) {
-        if (job.overview === 'Failed') {
+        if (job.overview === JOB_FAILED) {
           throw ApplicationFailure.nonRetryable(
             `job ${jobId} failed: ${job.reason || job.message}`,
             FailureType.JobFailed,
           );
         }
-        if (job.overview === 'Reached' || itemsAccountedFor(job.items) >= itemCount) return job;
+        if (jobIsDone(job, itemCount)) return job;
         if (!KNOWN_JOB_OVERVIEWS.has(job.overview) && !this.loggedOverviews.has(job.overview)) {
           this.loggedOverviews.add(job.overview);
           log.warn('unknown job overview, still waiting', { jobId, overview: job.overview, message: job.message });
@@ -530,8 +690,16 @@ class PipelineRun {
       lines.push(
         `**progress**: ${itemsAccountedFor(items)} of ${itemCount} items (${percentOf(items, itemCount)} %): ` +
           `gathered ${items.gathered}, preprocessed ${items.preprocessed}, predicted ${items.predicted}, ` +
-          `delivered ${items.delivered}; failed ${items.failedGather + items.failedProcess + items.failedPredict + items.failedDeliver}`,
+          `delivered ${items.delivered}; failed ${failedItems(items)}`,
       );
+    }
+    const { retry } = this.state;
+    if (retry) {
+      const ended = retry.rounds.map(
+        (round) =>
+          `round ${round.round}: ${round.delivered} of ${round.itemsIn} delivered, ${round.retried} sent again`,
+      );
+      lines.push(`**round**: ${retry.round}${ended.length ? ` (${ended.join('; ')})` : ''}`);
     }
     if (nextPollAt !== undefined) {
       lines.push(
@@ -566,7 +734,7 @@ class PipelineRun {
     this.enterPhase('collecting-logs');
     return this.streaming.collectLogs({
       jobId: this.state.jobId!,
-      fileName: logFileNameFor(this.chain),
+      fileName: logFileNameFor(this.chain, this.round),
       directory: this.input.logs?.directory,
       minLevel: this.input.logs?.minLevel,
     });
@@ -574,8 +742,14 @@ class PipelineRun {
 
   private async checkReceiver(receiverUrl: string, job: JobSnapshot): Promise<ReceiverCheck> {
     this.enterPhase('checking-receiver');
-    const { predictions } = await this.api.countReceiverPredictions({ receiverUrl, jobId: this.state.jobId! });
-    return { predictions, delivered: job.items.delivered, matchesDelivered: predictions === job.items.delivered };
+    const { retry } = this.state;
+    // With retry rounds, each round's job delivered its own items: the receiver holds them by job.
+    const jobs = retry ? retry.rounds : [{ jobId: this.state.jobId!, delivered: job.items.delivered }];
+    let predictions = 0;
+    for (const { jobId } of jobs)
+      predictions += (await this.api.countReceiverPredictions({ receiverUrl, jobId })).predictions;
+    const delivered = jobs.reduce((sum, round) => sum + round.delivered, 0);
+    return { predictions, delivered, matchesDelivered: predictions === delivered };
   }
 
   /**
@@ -591,7 +765,7 @@ class PipelineRun {
     let jobId = this.state.jobId;
     const toCreate = this.jobToCreate;
     if (!jobId && interruptedPhase === 'creating-job' && toCreate) {
-      jobId = (await this.api.findJobByName(jobNameFor(this.chain, toCreate.name)))?.jobId;
+      jobId = (await this.api.findJobByName(jobNameFor(this.chain, toCreate.name, this.round)))?.jobId;
     }
     if (jobId) {
       this.state.jobId = jobId;
@@ -614,7 +788,7 @@ class PipelineRun {
       }
     } else if (this.state.ownsDataset && (this.input.cleanup?.deleteDatasetOnCancel ?? true)) {
       // Only a dataset this run uploaded (set before the upload starts); a given {datasetId} is never deleted.
-      await this.api.deleteDatasetsNamed(datasetNameFor(this.chain));
+      await this.api.deleteDatasetsNamed(datasetNameFor(this.chain, this.round));
       this.cleanup = { ...this.cleanup, dataset: 'deleted' };
     }
     this.cleanup.datasetId = this.state.datasetId;
@@ -655,7 +829,7 @@ class PipelineRun {
   async cleanUpAfterFailure(): Promise<void> {
     if (this.state.jobId || !this.state.ownsDataset || this.input.cleanup?.deleteDatasetOnFailure === false) return;
     try {
-      await this.api.deleteDatasetsNamed(datasetNameFor(this.chain));
+      await this.api.deleteDatasetsNamed(datasetNameFor(this.chain, this.round));
       this.cleanup = { ...this.cleanup, dataset: 'deleted', datasetId: this.state.datasetId };
       this.showDetails();
     } catch (err) {
@@ -743,5 +917,5 @@ function formatDuration(ms: number): string {
 }
 
 function isStopped(job: JobSnapshot): boolean {
-  return job.overview === 'Reached' || job.overview === 'Failed';
+  return jobHasEnded(job.overview);
 }

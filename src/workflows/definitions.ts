@@ -2,6 +2,7 @@
 // workflow code itself: safe to import from clients, the CLI and schedules.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { FailedByStage, FailedItemStatus, JobItemCounters } from '../datature-api/status-rules';
 
 export const WORKFLOW_TYPE = 'batchPrediction';
 export const DEFAULT_TASK_QUEUE = 'datature-batch';
@@ -125,6 +126,42 @@ export interface CleanupInput {
   deleteDatasetOnFailure?: boolean;
 }
 
+/**
+ * Failed items get a second chance (docs/pipeline.md, "Failed items"): the items of a job that ended with
+ * these statuses are uploaded as a new dataset and run again as a follow-up job (same deployment and
+ * webhooks), up to `maxRounds` times. Delivered items are never sent again. Default: one round for
+ * `FailedGather` and `FailedDeliver`, a minute after the job ended; `maxRounds: 0` only writes the failed items' file.
+ */
+export interface RetryFailedItemsInput {
+  maxRounds?: number;
+  statuses?: FailedItemStatus[];
+  /** Wait this long before a follow-up round (the passing cause has time to pass). */
+  delayMs?: number;
+}
+
+/** One job of a run: the first (round 1) or a follow-up of the items that failed in the round before. */
+export interface RoundSummary {
+  round: number;
+  jobId: string;
+  datasetId?: string;
+  itemsIn: number;
+  delivered: number;
+  failed: FailedByStage;
+  /** Of its failed items, how many went on to the next round. */
+  retried: number;
+}
+
+/** Where each item ended, over all rounds. */
+export interface FinalItems {
+  delivered: number;
+  /** Items that still failed after their rounds, listed in `failedFile` (same item lines as a dataset). */
+  failed: number;
+  /** `<run>.failed.ndjson`, next to the job logs: `datature-batch run <that file>` re-runs them. */
+  failedFile?: string;
+  /** Its sidecar: per item its last status, reason, and `failed after N rounds`. */
+  reasonsFile?: string;
+}
+
 /** JSON-only input: no secrets (the worker holds the API key). Validated by `BatchPredictionInputSchema`. */
 export interface BatchPredictionInput {
   /** Required unless `job` names an existing job to adopt. */
@@ -141,6 +178,7 @@ export interface BatchPredictionInput {
    * `checkNow` once it holds a prediction per item), and asked `GET <receiverUrl>/counts?jobId=` after the job.
    */
   receiverUrl?: string;
+  retryFailedItems?: RetryFailedItemsInput;
 }
 
 export type BatchPhase =
@@ -150,21 +188,14 @@ export type BatchPhase =
   | 'creating-job'
   | 'waiting-for-job'
   | 'collecting-logs'
+  | 'collecting-failed-items'
   | 'checking-receiver'
   | 'cancelling'
   | 'cancelled'
   | 'completed';
 
-export interface JobItemCounters {
-  gathered: number;
-  failedGather: number;
-  preprocessed: number;
-  failedProcess: number;
-  predicted: number;
-  failedPredict: number;
-  delivered: number;
-  failedDeliver: number;
-}
+/** The eight counters and the status rules live in one import-free module (usable in the workflow sandbox). */
+export type { JobItemCounters } from '../datature-api/status-rules';
 
 export interface JobSnapshot {
   overview: string;
@@ -250,6 +281,9 @@ export interface BatchProgress {
   cleanup?: CleanupSummary;
   timings: PhaseTimings;
   runsSoFar: number;
+  /** Once a job ended with failed items: the round in flight (1 = the first job) and the rounds that ended. */
+  round?: number;
+  rounds?: RoundSummary[];
 }
 
 export interface BatchPredictionResult {
@@ -264,4 +298,7 @@ export interface BatchPredictionResult {
   polls: number;
   /** How many runs (continue-as-new) the execution took. */
   runs: number;
+  /** When a job ended with failed items: each round, and where each item ended (jobId/job above are round 1's). */
+  rounds?: RoundSummary[];
+  items?: FinalItems;
 }

@@ -44,16 +44,40 @@ function nameFor(label: string, chain: RunChain): string {
   return `${label.slice(0, MAX_NAME_LENGTH - hash.length - 1)}-${hash}`;
 }
 
-export function datasetNameFor(chain: RunChain): string {
-  return nameFor(`wf-ds-${readable(chain.workflowId)}`, chain);
+/** Round 1 (the first job) has no suffix; a retry round of failed items adds `-r<round>`. */
+function roundSuffix(round = 1): string {
+  return round > 1 ? `-r${round}` : '';
+}
+
+export function datasetNameFor(chain: RunChain, round?: number): string {
+  return nameFor(`wf-ds-${readable(chain.workflowId)}${roundSuffix(round)}`, chain);
 }
 
 /** A caller-chosen job name is kept readable; the run chain's hash still makes it unique. */
-export function jobNameFor(chain: RunChain, requestedName?: string): string {
-  return nameFor(requestedName ? readable(requestedName) : `wf-job-${readable(chain.workflowId)}`, chain);
+export function jobNameFor(chain: RunChain, requestedName?: string, round?: number): string {
+  const label = requestedName ? readable(requestedName) : `wf-job-${readable(chain.workflowId)}`;
+  return nameFor(`${label}${roundSuffix(round)}`, chain);
 }
 
-/** File name (no directory) of the NDJSON log file of a run. */
-export function logFileNameFor(chain: RunChain): string {
-  return `${readable(chain.workflowId)}-${chainHash(chain)}.logs.ndjson`;
+/** The files of a run sit side by side in the logs directory: `<workflow id>-<hash>.…`. */
+function runFileBase(chain: RunChain): string {
+  return `${readable(chain.workflowId)}-${chainHash(chain)}`;
+}
+
+/** File name (no directory) of the NDJSON log file of a run (of a retry round: `.r<round>.logs.ndjson`). */
+export function logFileNameFor(chain: RunChain, round?: number): string {
+  return `${runFileBase(chain)}${round && round > 1 ? `.r${round}` : ''}.logs.ndjson`;
+}
+
+/** The items that still failed after their rounds (item lines, so the file can be run again) and their reasons. */
+export function failedItemsFileNamesFor(chain: RunChain): { fileName: string; reasonsFileName: string } {
+  return {
+    fileName: `${runFileBase(chain)}.failed.ndjson`,
+    reasonsFileName: `${runFileBase(chain)}.failed.reasons.ndjson`,
+  };
+}
+
+/** The dataset file of a retry round: the items of the round before that failed with a retried status. */
+export function roundItemsFileNameFor(chain: RunChain, round: number): string {
+  return `${runFileBase(chain)}.r${round}.items.ndjson`;
 }

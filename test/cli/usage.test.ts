@@ -135,11 +135,28 @@ describe('usage and configuration errors', () => {
     );
   });
 
+  test('--retry-failed and --retry-statuses become retryFailedItems, checked by the input schema (exit 2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-usage-'));
+    const dataset = join(dir, 'items.ndjson');
+    writeFileSync(dataset, '{"kind":"Image","url":"http://127.0.0.1:9/a.png"}\n');
+    const run = (...flags: string[]) =>
+      runCli(
+        ['run', dataset, '--deployment', 'deploy_1', '--webhook', 'webhook_1', ...flags],
+        cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:9' }),
+      );
+    const statuses = await run('--retry-failed', '2', '--retry-statuses', 'gather,bogus');
+    expect(statuses.code).toBe(2);
+    expect(statuses.stderr).toContain('retryFailedItems.statuses.1');
+    const rounds = await run('--retry-failed', '11');
+    expect(rounds.code).toBe(2);
+    expect(rounds.stderr).toContain('retryFailedItems.maxRounds');
+  });
+
   test.each([
     [['run'], 'error: give a dataset (NDJSON file or URL), or --job <jobId> to adopt an existing job'],
     [
       ['run', 'items.ndjson', '--job', 'batchjob_1'],
-      'error: --job adopts an existing job: give no dataset, --deployment, --artifact, --webhook, --start-at, --stop-at or --name',
+      'error: --job adopts an existing job: give no dataset, --deployment, --artifact, --webhook, --start-at, --stop-at, --name or --retry-*',
     ],
     [['run', '--job', 'batchjob_1', '--webhook', 'webhook_1'], /^error: --job adopts an existing job/],
   ])('run %j: adopting or creating, never both nor neither (exit 2)', async (args, message) => {

@@ -159,6 +159,68 @@ describe('emulator fault injection', () => {
     }
   });
 
+  it('flakyItems: the same seeded items fail their first attempts at a stage, then succeed; the receiver never sees a failed delivery', async () => {
+    // Its own emulator, with a gather timeout a loaded machine cannot hit: only the injected failures count.
+    const { emulator, images, api, close } = await startEmulatorFixture({ adminRoutes: true, tickIntervalMs: 20 });
+    const setFaults = (faults: object) => api.call('POST', '/_emulator/faults', faults);
+    const receiver = await startReceiver();
+    try {
+      const webhook = await createWebhook(api, receiver.url, newSecret());
+      const urls = Array.from({ length: 40 }, (_, i) => `${images.url}/img/${i}.png`);
+      const dataset = await uploadDataset(api, urls);
+      const flaky = [
+        { rate: 0.25, stages: ['gather'], failAttempts: 2, seed: 7 },
+        { rate: 0.25, stages: ['deliver'], seed: 7 },
+      ];
+      const runJob = async () => {
+        const job = await waitForJob(
+          api,
+          (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body.id,
+        );
+        const { entries } = (await api.call('GET', `/batch/jobs/${job.id}/logs?maxEntries=1000`)).body as {
+          entries: { item: string; status: string; reason: string }[];
+        };
+        const failed = (status: string) =>
+          entries
+            .filter((entry) => entry.status === status)
+            .map((entry) => entry.item)
+            .sort();
+        return { items: job.status.items, gather: failed('FailedGather'), deliver: failed('FailedDeliver'), entries };
+      };
+      await setFaults({ flakyItems: flaky });
+      const first = await runJob();
+      expect(first.gather.length).toBeGreaterThan(0);
+      expect(first.deliver.length).toBeGreaterThan(0);
+      // Rules of one seed pick disjoint items.
+      expect(first.gather.filter((url) => first.deliver.includes(url))).toEqual([]);
+      expect(first.entries.find((entry) => entry.status === 'FailedGather')?.reason).toMatch(
+        /injected flaky item \(attempt 1\)/,
+      );
+      expect(first.items).toMatchObject({
+        FailedGather: first.gather.length,
+        Delivered: 40 - first.gather.length - first.deliver.length,
+      });
+      expect(receiver.received).toHaveLength(40 - first.gather.length - first.deliver.length);
+
+      // Second attempt: the gather items fail once more (failAttempts 2), the delivery ones go through.
+      const second = await runJob();
+      expect(second.gather).toEqual(first.gather);
+      expect(second.deliver).toEqual([]);
+      // Third: all delivered.
+      const third = await runJob();
+      expect(third.items).toMatchObject({ Delivered: 40, FailedDeliver: 0 });
+
+      // Deterministic: the same fault set picks the same items again (attempts start over).
+      await setFaults({ flakyItems: flaky });
+      const again = await runJob();
+      expect(again.gather).toEqual(first.gather);
+      expect(again.deliver).toEqual(first.deliver);
+    } finally {
+      await receiver.close();
+      await close();
+    }
+  });
+
   it('counts objects in /_emulator/state and rejects bad fault definitions', async () => {
     // Its own emulator: the counts do not depend on what the tests before it created.
     const fresh = await startEmulatorFixture({ adminRoutes: true, tickIntervalMs: 20 });

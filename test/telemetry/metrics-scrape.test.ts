@@ -112,3 +112,37 @@ test('a finished run shows in the scrape: runs, phases, the eight item counters,
   expect(queried.length).toBeGreaterThan(10);
   expect(queried.filter((name) => !scraped.has(name))).toEqual([]);
 });
+
+test('a run with a retry round counts the items of both jobs (each round counts from its own zero)', async () => {
+  const itemCounts = async () =>
+    Object.fromEntries(
+      (await scrape()).samples
+        .filter((sample) => sample.name === `${metricNames.ITEMS}_total`)
+        .map((sample) => [`${sample.labels.stage}/${sample.labels.outcome}`, sample.value]),
+    );
+  const before = await itemCounts();
+  // A fifth of the items fail their first gather: round 2 has fewer items than round 1 had gathered.
+  await stack.setFaults({ flakyItems: { rate: 0.2, stages: ['gather'], seed: 9 } });
+  const handle = await startBatchPrediction(
+    stack.env.client,
+    {
+      dataset: { ndjsonPath: stack.writeDataset('rounds.ndjson', 60) },
+      job: { deploymentId: 'deploy_00000000-0000-4000-8000-000000000001', webhookIds: [stack.webhookId] },
+      polling: { minIntervalMs: 1_000, maxIntervalMs: 2_000 },
+      retryFailedItems: { delayMs: 0 },
+    },
+    { taskQueue, workflowId: 'telemetry-metrics-rounds' },
+  );
+  const result = await handle.result();
+  await stack.setFaults({});
+  expect(result.rounds).toHaveLength(2);
+  const after = await itemCounts();
+  const jobs = await Promise.all(result.rounds!.map((round) => stack.datatureApi.jobs.get(round.jobId)));
+  const sum = (field: 'gathered' | 'failedGather' | 'delivered') =>
+    jobs.reduce((total, job) => total + job.status.items[field], 0);
+  const moved = (key: string) => (after[key] ?? 0) - (before[key] ?? 0);
+  expect(moved('gather/ok')).toBe(sum('gathered'));
+  expect(moved('gather/failed')).toBe(sum('failedGather'));
+  expect(moved('deliver/ok')).toBe(sum('delivered'));
+  expect(sum('delivered')).toBe(60);
+});

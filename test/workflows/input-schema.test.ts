@@ -82,3 +82,18 @@ test('a relative logs folder and a known level pass', () => {
   const input = { ...valid, logs: { collect: true, minLevel: 'Error', directory: 'nightly/2026..11' } };
   expect(parseBatchPredictionInput(input)).toEqual(input);
 });
+
+test('retryFailedItems: rounds, retried statuses and delay are checked where the input enters', () => {
+  const retry = { maxRounds: 2, statuses: ['FailedGather', 'FailedPredict'], delayMs: 0 };
+  expect(parseBatchPredictionInput({ ...valid, retryFailedItems: retry }).retryFailedItems).toEqual(retry);
+  expect(parseBatchPredictionInput({ ...valid, retryFailedItems: { maxRounds: 0 } }).retryFailedItems).toEqual({
+    maxRounds: 0,
+  });
+  expect(() => parseBatchPredictionInput({ ...valid, retryFailedItems: { statuses: ['Delivered'] } })).toThrow(
+    'retryFailedItems.statuses.0',
+  );
+  expect(() => parseBatchPredictionInput({ ...valid, retryFailedItems: { maxRounds: 11 } })).toThrow(
+    'retryFailedItems.maxRounds',
+  );
+  expect(() => parseBatchPredictionInput({ ...valid, retryFailedItems: { rounds: 1 } })).toThrow('retryFailedItems');
+});

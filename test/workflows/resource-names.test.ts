@@ -1,4 +1,11 @@
-import { datasetNameFor, fnv1a64Hex, jobNameFor, logFileNameFor } from '../../src/workflows/resource-names';
+import {
+  datasetNameFor,
+  failedItemsFileNamesFor,
+  fnv1a64Hex,
+  jobNameFor,
+  logFileNameFor,
+  roundItemsFileNameFor,
+} from '../../src/workflows/resource-names';
 
 const chain = (workflowId: string, firstExecutionRunId = 'run-a') => ({ workflowId, firstExecutionRunId });
 
@@ -32,4 +39,21 @@ test('the name hash is 64-bit FNV-1a', () => {
   for (const text of ['a', 'foobar', 'nightly/2026-11-28\n0190-run', '\u00ff\u00fe\u00fd', 'x'.repeat(300)]) {
     expect(fnv1a64Hex(text)).toBe(reference(text));
   }
+});
+
+test('each retry round has names of its own; round 1 keeps the names runs had before rounds existed', () => {
+  const run = chain('nightly/1');
+  expect(datasetNameFor(run, 1)).toBe(datasetNameFor(run));
+  expect(jobNameFor(run, 'cells', 1)).toBe(jobNameFor(run, 'cells'));
+  expect(logFileNameFor(run, 1)).toBe(logFileNameFor(run));
+  expect(datasetNameFor(run, 2)).toMatch(/^wf-ds-nightly-1-r2-[0-9a-f]{12}$/);
+  expect(jobNameFor(run, 'cells', 3)).toMatch(/^cells-r3-[0-9a-f]{12}$/);
+  expect(jobNameFor(run, undefined, 2)).toMatch(/^wf-job-nightly-1-r2-[0-9a-f]{12}$/);
+  expect(logFileNameFor(run, 2)).toMatch(/^nightly-1-[0-9a-f]{12}\.r2\.logs\.ndjson$/);
+  expect(roundItemsFileNameFor(run, 2)).toMatch(/^nightly-1-[0-9a-f]{12}\.r2\.items\.ndjson$/);
+  expect(failedItemsFileNamesFor(run)).toEqual({
+    fileName: expect.stringMatching(/^nightly-1-[0-9a-f]{12}\.failed\.ndjson$/),
+    reasonsFileName: expect.stringMatching(/^nightly-1-[0-9a-f]{12}\.failed\.reasons\.ndjson$/),
+  });
+  expect(datasetNameFor(chain('x'.repeat(500)), 2).length).toBeLessThanOrEqual(120);
 });

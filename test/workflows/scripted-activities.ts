@@ -59,7 +59,10 @@ export interface ScriptedOptions {
    * reaches itemCount: give jobDurationMs as that moment for the scripted cancel and the reports.
    */
   shape?: (ranMs: number, itemCount: number) => number;
-  /** Every Nth item fails at predict (counted in FailedPredict and, like the emulator, in FailedDeliver). */
+  /**
+   * Every Nth item of the first job fails at predict (counted in FailedPredict and, like the emulator, in
+   * FailedDeliver); a retry round's job (its dataset uploaded from the failed items) has them all succeed.
+   */
   failEvery?: number;
   /** The job ends `Failed` with this reason instead of `Reached`. */
   jobFailsWith?: string;
@@ -126,6 +129,8 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
   const deletedDatasetNames: string[] = [];
   const lookTimes: number[] = [];
   let datasetUploadedAt: number | undefined;
+  /** Item count per uploaded dataset id: the first is the source's, a retry round's is its failed items'. */
+  const datasetItems = new Map<string, number>();
   const count = (name: string) => {
     calls[name] = (calls[name] ?? 0) + 1;
   };
@@ -153,25 +158,31 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
       }
       return { itemCount: options.itemCount, sizeBytes: options.itemCount * 50, crc32c: 'AAAAAA==' };
     },
-    async uploadDataset() {
+    async uploadDataset({ expected }) {
       count('uploadDataset');
       if (blocks('uploadDataset')) await heartbeatUntilCancelled();
       datasetUploadedAt = workflowClockNow();
-      return { datasetId: 'dataset_1' };
+      const datasetId = `dataset_${calls.uploadDataset}`;
+      datasetItems.set(datasetId, expected.itemCount);
+      return { datasetId };
     },
-    async getDataset() {
+    async getDataset(datasetId) {
       count('getDataset');
       if (options.uploadLost) return { overview: 'Waiting', message: 'Waiting', itemCount: 0 };
       const processing = workflowClockNow() < (datasetUploadedAt ?? 0) + (options.datasetProcessingMs ?? 0);
       if (processing) return { overview: 'Processing', message: 'Processing Dataset', itemCount: 0 };
-      return { overview: 'Uploaded', message: 'Uploaded Dataset', itemCount: options.itemCount };
+      return {
+        overview: 'Uploaded',
+        message: 'Uploaded Dataset',
+        itemCount: datasetItems.get(datasetId) ?? options.itemCount,
+      };
     },
     async deleteDatasetsNamed(name) {
       count('deleteDatasetsNamed');
       deletedDatasetNames.push(name);
       return { deleted: 1 };
     },
-    async createJob({ name, job }) {
+    async createJob({ name, job, datasetId }) {
       count('createJob');
       const blocking = blocks('createJob');
       if (blocking && !options.blockAfterCreatingJob) await heartbeatUntilCancelled();
@@ -179,12 +190,12 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
       const created: ScriptedJob = {
         id: `job_${jobs.length + 1}`,
         name,
-        itemCount: options.itemCount,
+        itemCount: datasetItems.get(datasetId) ?? options.itemCount,
         createdAt: now,
         startAt: Math.max(now, job.startAtTime === undefined ? now : epochMsOf(job.startAtTime)),
         durationMs: options.jobDurationMs,
         shape: options.shape,
-        failEvery: options.failEvery,
+        failEvery: jobs.length === 0 ? options.failEvery : undefined,
         failsWith: options.jobFailsWith,
       };
       jobs.push(created);
@@ -230,6 +241,33 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
       count('collectLogs');
       if (blocks('collectLogs')) await heartbeatUntilCancelled();
       return { filePath: `/scripted/${fileName}`, entries: 0, byStatus: {}, byLevel: {}, firstFailures: [] };
+    },
+    /** The scripted failures are all FailedPredict: retried when the round asks for that status. */
+    async collectFailedItems({ jobId, failed, retry }) {
+      count('collectFailedItems');
+      const failedItems = countersAt(findJob(jobId), workflowClockNow()).failedPredict;
+      const retried = retry?.statuses.includes('FailedPredict') ? failedItems : 0;
+      const added = failedItems - retried;
+      return {
+        byStatus: (failedItems ? { FailedPredict: failedItems } : {}) as Record<string, number>,
+        failed: {
+          filePath: `/scripted/${failed.fileName}`,
+          reasonsFilePath: `/scripted/${failed.reasonsFileName}`,
+          bytes: failed.bytes + added * 50,
+          reasonsBytes: failed.reasonsBytes + added * 100,
+          added,
+        },
+        ...(retried && retry
+          ? {
+              retry: {
+                filePath: `/scripted/${retry.fileName}`,
+                itemCount: retried,
+                sizeBytes: retried * 50,
+                crc32c: 'AAAAAA==',
+              },
+            }
+          : {}),
+      };
     },
     async countReceiverPredictions() {
       count('countReceiverPredictions');

@@ -1,8 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { FailedItemStatus } from '../../datature-api/status-rules';
 import type { BatchPredictionResult } from '../../workflows/definitions';
-import { collect, parseTimeFlag } from '../config';
+import { collect, parseIntFlag, parseTimeFlag } from '../config';
 import { UsageError } from '../errors';
 import { Output } from '../output';
 import { examples } from '../program';
@@ -22,6 +23,19 @@ interface RunFlags {
   workflowId?: string;
   wait?: boolean;
   job?: string;
+  retryFailed?: number;
+  retryStatuses?: FailedItemStatus[];
+}
+
+/** `gather,deliver` or `FailedGather,FailedDeliver`: the statuses the schema then checks. */
+function parseRetryStatuses(value: string): FailedItemStatus[] {
+  return value
+    .split(',')
+    .map((status) => status.trim())
+    .filter(Boolean)
+    .map((status) =>
+      status.startsWith('Failed') ? status : `Failed${status.charAt(0).toUpperCase()}${status.slice(1).toLowerCase()}`,
+    ) as FailedItemStatus[];
 }
 
 /** `run`: start a durable batchPrediction run; detached by default, `--wait` draws progress until it ends. */
@@ -47,6 +61,16 @@ export function register(program: Command): void {
     )
     .option('--workflow-id <id>', 'workflow id (default: generated)')
     .option('--wait', 'show progress until the run ends; exit 1 if it fails')
+    .option(
+      '--retry-failed <rounds>',
+      'follow-up rounds for items that failed (default 1; 0: none, the failed items are only written to <run>.failed.ndjson)',
+      parseIntFlag(0),
+    )
+    .option(
+      '--retry-statuses <list>',
+      'item statuses sent again, comma-separated: gather, process, predict, deliver (default gather,deliver)',
+      parseRetryStatuses,
+    )
     .addHelpText(
       'after',
       examples(
@@ -66,10 +90,12 @@ export function register(program: Command): void {
           flags.startAt,
           flags.stopAt,
           flags.name,
+          flags.retryFailed,
+          flags.retryStatuses,
         ];
         if (creating.some((value) => value !== undefined)) {
           throw new UsageError(
-            '--job adopts an existing job: give no dataset, --deployment, --artifact, --webhook, --start-at, --stop-at or --name',
+            '--job adopts an existing job: give no dataset, --deployment, --artifact, --webhook, --start-at, --stop-at, --name or --retry-*',
           );
         }
       } else if (dataset === undefined) {
@@ -88,6 +114,10 @@ export function register(program: Command): void {
         webhookIds: flags.webhook ?? [],
         startAt: flags.startAt,
         stopAt: flags.stopAt,
+        retryFailedItems:
+          flags.retryFailed === undefined && flags.retryStatuses === undefined
+            ? undefined
+            : { maxRounds: flags.retryFailed, statuses: flags.retryStatuses },
       };
       checkRunRequest(request);
       await withTemporal(command, async (session) => {

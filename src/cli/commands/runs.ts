@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { failedByStage } from '../../datature-api/status-rules';
 import {
   BatchJobIdKey,
   type BatchPredictionResult,
@@ -163,10 +164,19 @@ function formatStatus(workflowId: string, status: string, progress: BatchProgres
     }
     const items = progress.job?.items;
     if (items) {
+      const failed = failedByStage(items);
       lines.push(
         `items     gathered ${items.gathered}, predicted ${items.predicted}, delivered ${items.delivered}` +
-          ` (failed: gather ${items.failedGather}, process ${items.failedProcess}, predict ${items.failedPredict}, deliver ${items.failedDeliver})`,
+          ` (failed: gather ${failed.gather}, process ${failed.process}, predict ${failed.predict}, deliver ${failed.deliver})`,
       );
+    }
+    for (const round of progress.rounds ?? []) {
+      lines.push(
+        `round ${round.round}   job ${round.jobId}: ${round.delivered} of ${round.itemsIn} delivered, ${round.retried} sent again`,
+      );
+    }
+    if (progress.round && progress.round > (progress.rounds?.length ?? 0)) {
+      lines.push(`round ${progress.round}   in flight (job ${progress.jobId ?? 'not yet created'})`);
     }
     lines.push(
       `polls     ${progress.polls}${progress.nextPollAt && status === 'RUNNING' ? `, next at ${progress.nextPollAt}` : ''}`,
