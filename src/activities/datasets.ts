@@ -1,11 +1,11 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConflictError, type Dataset, type DatatureClient, validateNdjson } from '../datature-api';
+import type { DatasetSnapshot, SourceSummary } from '../workflows/activity-contract';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 import { mapped } from './error-mapping';
 import { type ByteSource, byteSourceOpener, sourceReadFailure } from './source-streams';
-import type { DatasetSnapshot, SourceSummary } from './types';
 
 const UPLOAD_TIMEOUT_MS = 2 * 3_600_000;
 /** Past these, an earlier attempt's upload reached the server: the dataset is reused, not uploaded again. */

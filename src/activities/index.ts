@@ -1,14 +1,14 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DatatureClient } from '../datature-api';
+import type { BatchActivities } from '../workflows/activity-contract';
 import { FailureType } from '../workflows/failures';
 import { collectLogs } from './collect-logs';
 import { deleteDatasetsNamed, getDataset, uploadDataset, validateSource } from './datasets';
 import { cancelJob, createJob, describeJob, findJobByName, getJob } from './jobs';
 import { countReceiverPredictions } from './receiver-check';
-import type { BatchActivities } from './types';
 
-export type { AdoptedJob, BatchActivities, DatasetSnapshot, SourceSummary } from './types';
+export type { AdoptedJob, BatchActivities, DatasetSnapshot, SourceSummary } from '../workflows/activity-contract';
 
 export interface ActivitiesConfig {
   secretKey: string;

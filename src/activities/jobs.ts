@@ -1,9 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ConflictError, type DatatureClient, type DeploymentTemplate, type Job, NotFoundError } from '../datature-api';
+import type { AdoptedJob } from '../workflows/activity-contract';
 import { epochMsOf, type JobInput, type JobSnapshot } from '../workflows/definitions';
 import { mapped } from './error-mapping';
 import { type ReceiverWatch, watchWithReceiver } from './receiver-check';
-import type { AdoptedJob } from './types';
 
 /** Only what the workflow needs goes into history: overview, message, reason and the eight counters. */
 function toJobSnapshot(job: Job): JobSnapshot {

@@ -18,11 +18,11 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BatchActivities } from '../activities/types';
 // The datatureApi room's index would pull undici and zod into the sandbox; this file imports nothing.
 import { itemsAccountedFor } from '../datature-api/job-items';
 // zod only (no I/O): the same schema the client helpers run, for callers in any language.
 import { BatchInputError, parseBatchPredictionInput } from '../run-client/input';
+import type { BatchActivities } from './activity-contract';
 import {
   type ApiErrorSeen,
   BatchDatasetIdKey,

@@ -1,5 +1,6 @@
-// The activity contract the workflow is written against (type-only: the workflow bundle imports nothing here).
-import type { DatasetSourceInput, JobInput, JobSnapshot, LogsSummary } from '../workflows/definitions';
+// The activity contract the workflow is written against, owned by the workflow room; src/activities implements it
+// (type-only: the workflow bundle imports nothing here).
+import type { DatasetSourceInput, JobInput, JobSnapshot, LogsSummary } from './definitions';
 
 export interface SourceSummary {
   itemCount: number;
