@@ -7,6 +7,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { DatatureClient, JobLogEntry } from '../datature-api';
+import type { CollectLogsRequest } from '../workflows/activity-contract';
 import type { LogsSummary } from '../workflows/definitions';
 import { mapped } from './error-mapping';
 
@@ -19,13 +20,6 @@ interface LogCursor {
   oldestTime?: number;
   idsAtOldestTime: string[];
   summary: Omit<LogsSummary, 'filePath'>;
-}
-
-export interface CollectLogsRequest {
-  jobId: string;
-  fileName: string;
-  directory?: string;
-  minLevel?: string;
 }
 
 function isFailure(entry: JobLogEntry): boolean {

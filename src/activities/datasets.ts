@@ -1,7 +1,7 @@
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConflictError, type Dataset, type DatatureClient, validateNdjson } from '../datature-api';
-import type { DatasetSnapshot, SourceSummary } from '../workflows/activity-contract';
+import type { DatasetSnapshot, SourceSummary, UploadDatasetRequest } from '../workflows/activity-contract';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 import { mapped } from './error-mapping';
@@ -61,7 +61,7 @@ async function deleteDataset(datatureApi: DatatureClient, datasetId: string, sig
  */
 export function uploadDataset(
   datatureApi: DatatureClient,
-  request: { name: string; source: DatasetSourceInput; expected: SourceSummary },
+  request: UploadDatasetRequest,
 ): Promise<{ datasetId: string }> {
   const signal = Context.current().cancellationSignal;
   const source = byteSource(request.source);
