@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DatatureClient, JobLogEntry } from '../datature-api';
 import type { CollectLogsRequest } from '../workflows/activity-contract';
 import type { LogsSummary } from '../workflows/definitions';
+import { FailureType } from '../workflows/failures';
 import { mapped } from './error-mapping';
 
 const FIRST_FAILURES = 10;
@@ -38,7 +39,7 @@ function insideLogsDirectory(logsDirectory: string, folder = ''): string {
   if (isAbsolute(folder) || fromRoot.startsWith('..') || isAbsolute(fromRoot)) {
     throw ApplicationFailure.nonRetryable(
       `logs.directory ${folder} is outside the worker's logs directory`,
-      'InvalidLogsDirectory',
+      FailureType.InvalidLogsDirectory,
     );
   }
   return directory;

@@ -50,7 +50,7 @@ async function deleteDataset(datatureApi: DatatureClient, datasetId: string, sig
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
     // A 409 on delete means "still uploading or processing": worth retrying later, unlike other 4xx.
-    throw ApplicationFailure.create({ message: err.message, type: err.name, nextRetryDelay: 5000 });
+    throw ApplicationFailure.create({ message: err.message, type: FailureType.DatasetBusy, nextRetryDelay: 5000 });
   }
 }
 

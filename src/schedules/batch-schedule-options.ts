@@ -63,7 +63,13 @@ export const SHOWS_MEMO_KEY = 'batch';
 
 export const MEMO_KEY = 'batchSchedule';
 
-export class BatchScheduleError extends Error {}
+/** A schedule that cannot be made as asked (two timings, a bad cron or duration, a fixed dataset): a caller's mistake. */
+export class BatchScheduleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BatchScheduleError';
+  }
+}
 
 export function toScheduleSpec(timing: BatchScheduleTiming): ScheduleSpec {
   if (Boolean(timing.cron) === (timing.every !== undefined)) {
