@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DatatureClient } from '../datature-api';
+import { requestCancellation } from '../run-client/cancellation';
 import type { BatchActivities } from '../workflows/activity-contract';
 import { FailureType } from '../workflows/failures';
 import { collectLogs } from './collect-logs';
@@ -48,14 +49,15 @@ export function createActivities(config: ActivitiesConfig): BatchActivities {
     cancelJob: (jobId) => cancelJob(datatureApi, jobId),
     collectLogs: (request) => collectLogs(datatureApi, config.logsDir, request),
     countReceiverPredictions,
-    async requestWorkflowCancellation({ workflowId }) {
+    async requestWorkflowCancellation({ workflowId, reason }) {
       if (!config.temporalClient) {
         throw ApplicationFailure.nonRetryable(
           'this worker has no Temporal client to cancel with',
           FailureType.NoTemporalClient,
         );
       }
-      await config.temporalClient.workflow.getHandle(workflowId).cancel();
+      // The signal's reason goes on the request too: the history and the Web UI show it, the CLI reads it back.
+      await requestCancellation(config.temporalClient, workflowId, reason);
     },
   };
 }

@@ -147,6 +147,13 @@ export interface CarriedState {
   lastError?: ApiErrorSeen;
 }
 
+/**
+ * The reason of a cancellation that came without the `cancel` signal (a Temporal cancellation request): the SDK
+ * does not hand the request's own reason to the workflow; clients read it from the history (run-client's
+ * `cancellationReason`).
+ */
+const CANCELLATION_REQUESTED = 'workflow cancellation requested';
+
 export async function batchPrediction(
   given: BatchPredictionInput,
   carried?: CarriedState,
@@ -180,7 +187,7 @@ export async function batchPrediction(
       await CancellationScope.nonCancellable(() => run.cleanUpAfterFailure());
       throw run.explain(err);
     }
-    cancelReason ??= 'workflow cancellation requested';
+    cancelReason ??= CANCELLATION_REQUESTED;
     const reason = cancelReason;
     await CancellationScope.nonCancellable(async () => {
       // A signal alone cannot make the execution end as Canceled: turn it into a real cancellation request,
@@ -287,7 +294,7 @@ class PipelineRun {
       await this.api.deleteDatasetsNamed(datasetNameFor(this.chain));
     }
     // A log collection that finished despite a cancel request still leaves the request to honour.
-    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('cancel requested');
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure(CANCELLATION_REQUESTED);
     this.enterPhase('completed');
     const { datasetId, jobId, itemCount, timings, polls, runs } = this.state;
     return {

@@ -44,17 +44,23 @@ export function register(program: Command): void {
     .command('cancel')
     .description('cancel a run: signal `cancel` (the workflow cancels the job and cleans up), or --hard')
     .argument('<workflowId>')
-    .option('--reason <text>', 'why, recorded in the workflow history')
-    .option('--hard', 'send a Temporal cancellation request instead of the signal')
+    .option(
+      '--reason <text>',
+      'why, recorded in the workflow history and shown by `result` (default: cancelled from the CLI)',
+    )
+    .option('--hard', 'send a Temporal cancellation request (with the reason) instead of the signal')
     .addHelpText('after', examples('datature-batch cancel batch-nightly --reason "wrong dataset"'))
     .action(async (workflowId: string, opts: { reason?: string; hard?: boolean }, command: Command) => {
       const output = Output.of(command);
       await withTemporal(command, async (session) => {
-        const handle = session.client.workflow.getHandle(workflowId);
-        if (opts.hard) await handle.cancel();
-        else await handle.signal(cancelSignal, { reason: opts.reason ?? 'cancelled from the CLI' });
+        const reason = opts.reason ?? 'cancelled from the CLI';
+        if (opts.hard) {
+          const { requestCancellation } =
+            require('../../run-client/cancellation') as typeof import('../../run-client/cancellation');
+          await requestCancellation(session.client, workflowId, reason);
+        } else await session.client.workflow.getHandle(workflowId).signal(cancelSignal, { reason });
         const how = opts.hard ? 'cancellation request' : 'cancel signal';
-        output.result({ workflowId, sent: how }, () => `sent ${how} to ${workflowId}`);
+        output.result({ workflowId, sent: how, reason }, () => `sent ${how} to ${workflowId}`);
       });
     });
 
@@ -119,9 +125,13 @@ export async function awaitRun(session: TemporalSession, workflowId: string): Pr
     if (!(err instanceof WorkflowFailedError)) throw err;
     const cause = err.cause;
     if (cause instanceof CancelledFailure) {
-      // A cancellation carries no details: the run's own progress says what it cleaned up (if a worker answers).
+      // A cancellation carries no details: the run's own progress says what it cleaned up (if a worker answers),
+      // the history's cancel request says why (the workflow never sees the reason of a request sent without the signal).
+      const { cancellationReason } =
+        require('../../run-client/cancellation') as typeof import('../../run-client/cancellation');
       const cleanup = (await queryProgress(session.client.workflow.getHandle(workflowId)))?.cleanup;
-      const why = cleanup?.reason ? ` (${cleanup.reason})` : '';
+      const reason = (await cancellationReason(session.client, workflowId)) ?? cleanup?.reason;
+      const why = reason ? ` (${reason})` : '';
       throw new RunFailedError(
         `run ${workflowId} was canceled${why}${cleanup ? `: ${describeCleanup(cleanup)}` : ''}`,
         'Canceled',
