@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { type Command, InvalidArgumentError } from 'commander';
+import { datasetArgumentSource } from '../../run-client/dataset-argument';
 import type { BatchScheduleDetails } from '../../schedules';
 import type { BatchPredictionInput } from '../../workflows/definitions';
 import { collect, parseTimeFlag } from '../config';
@@ -85,12 +85,6 @@ async function asUsage<T>(action: () => Promise<T>): Promise<T> {
   }
 }
 
-function datasetOf(dataset: string): string {
-  if (/^https?:\/\//.test(dataset)) return dataset;
-  // Missing now is fine (it is read at each run), but the worker needs an absolute path.
-  return resolve(dataset);
-}
-
 /** `schedule create|list|describe|pause|unpause|trigger|backfill|update|delete`: recurring batch runs. */
 export function register(program: Command): void {
   const schedule = program
@@ -132,9 +126,10 @@ export function register(program: Command): void {
         }
         const webhookIds = flags.webhook ?? [];
         if (webhookIds.length === 0) throw new UsageError('give at least one --webhook (the API needs one)');
-        const path = datasetOf(dataset);
-        if (!/^https?:/.test(path) && !existsSync(path))
-          output.info(`note: ${path} does not exist yet; runs read it when they start`);
+        // Missing now is fine (it is read at each run).
+        const source = datasetArgumentSource(dataset);
+        if ('ndjsonPath' in source && !existsSync(source.ndjsonPath))
+          output.info(`note: ${source.ndjsonPath} does not exist yet; runs read it when they start`);
         await withTemporal(command, (session) =>
           asUsage(() =>
             schedules().createBatchSchedule(session.client, {
@@ -144,7 +139,7 @@ export function register(program: Command): void {
               note: flags.note,
               taskQueue: session.config.taskQueue,
               input: toBatchPredictionInput({
-                dataset: path,
+                dataset,
                 name: flags.name,
                 deploymentId: flags.deployment,
                 artifactId: flags.artifact,
@@ -287,11 +282,10 @@ export function register(program: Command): void {
 }
 
 function withJobChanges(current: BatchPredictionInput, flags: JobFlags & { dataset?: string }): BatchPredictionInput {
-  const dataset = flags.dataset ? datasetOf(flags.dataset) : undefined;
   const switchesModel = Boolean(flags.deployment || flags.artifact);
   return {
     ...current,
-    ...(dataset ? { dataset: /^https?:/.test(dataset) ? { ndjsonUrl: dataset } : { ndjsonPath: dataset } } : {}),
+    ...(flags.dataset ? { dataset: datasetArgumentSource(flags.dataset) } : {}),
     job: {
       ...current.job,
       ...(flags.name ? { name: flags.name } : {}),
