@@ -1,14 +1,12 @@
 // What a recurring batch is made of, and how it maps onto a Temporal Schedule's spec, policies and action.
-import { type ScheduleOptionsAction, ScheduleOverlapPolicy, type ScheduleSpec } from '@temporalio/client';
+import type { ScheduleOptions, ScheduleOptionsAction, ScheduleSpec } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { BatchInputError, describeModel, describeRun, describeSource, parseBatchPredictionInput } from '../run-client';
 import { type BatchPredictionInput, DEFAULT_TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 
-export type OverlapPolicy = Exclude<ScheduleOverlapPolicy, undefined>;
-export const OVERLAP_POLICIES = Object.values(ScheduleOverlapPolicy).filter(
-  (policy): policy is OverlapPolicy => policy !== undefined,
-);
+import { BatchScheduleError } from './batch-schedule-error';
+import { isOverlapPolicy, OVERLAP_POLICIES, type OverlapPolicy } from './overlap-policies';
 
 /** When the batch runs: a cron expression or a fixed interval, with an optional time zone and jitter. */
 export interface BatchScheduleTiming {
@@ -63,12 +61,20 @@ export const SHOWS_MEMO_KEY = 'batch';
 
 export const MEMO_KEY = 'batchSchedule';
 
-/** A schedule that cannot be made as asked (two timings, a bad cron or duration, a fixed dataset): a caller's mistake. */
-export class BatchScheduleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BatchScheduleError';
-  }
+/** The schedule as Temporal takes it, every rule checked (timing, policies, the runs' input). */
+export function toScheduleOptions(options: BatchScheduleOptions): ScheduleOptions {
+  return {
+    scheduleId: options.scheduleId,
+    spec: toScheduleSpec(options),
+    action: toAction(options.scheduleId, options.input, toMemo(options), options.taskQueue),
+    policies: toPolicies(options),
+    state: { paused: options.paused ?? false, note: options.note },
+  };
+}
+
+/** Throws the BatchScheduleError `createBatchSchedule` would, without a server: callers check before connecting. */
+export function checkBatchSchedule(options: BatchScheduleOptions): void {
+  toScheduleOptions(options);
 }
 
 export function toScheduleSpec(timing: BatchScheduleTiming): ScheduleSpec {
@@ -96,11 +102,11 @@ export function toMemo(timing: BatchScheduleTiming): BatchScheduleMemo {
 }
 
 export function toPolicies(policies: BatchSchedulePolicies) {
-  if (policies.overlap !== undefined && !OVERLAP_POLICIES.includes(policies.overlap)) {
+  if (policies.overlap !== undefined && !isOverlapPolicy(policies.overlap)) {
     throw new BatchScheduleError(`overlap must be one of ${OVERLAP_POLICIES.join(', ')}, got '${policies.overlap}'`);
   }
   return {
-    overlap: policies.overlap ?? ScheduleOverlapPolicy.SKIP,
+    overlap: policies.overlap ?? ('SKIP' satisfies OverlapPolicy),
     ...(policies.catchupWindow !== undefined
       ? { catchupWindow: checkedDuration('catchupWindow', policies.catchupWindow) }
       : {}),

@@ -9,11 +9,11 @@ import { RunFailedError } from '../errors';
 import { fields, Output } from '../output';
 import { examples } from '../program';
 import { watchRun } from '../run-progress';
+import { awaitRun } from '../run-result';
 import { assertNothingExternal, type StackFlags, startStackFrom, withStackFlags } from '../stack-flags';
 import { checkRunRequest, startRun } from '../start-run';
 import { connectTemporalTo, workflowUiUrl } from '../temporal-client';
 import { readOrCreateWebhookSecret } from '../webhook-secret';
-import { awaitRun } from './runs';
 
 interface DemoSummary {
   workflowId: string;

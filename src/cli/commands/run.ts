@@ -7,10 +7,10 @@ import { UsageError } from '../errors';
 import { Output } from '../output';
 import { examples } from '../program';
 import { watchRun } from '../run-progress';
+import { awaitRun } from '../run-result';
 import { formatRunResult } from '../run-summary';
 import { checkRunRequest, type RunRequest, startRun } from '../start-run';
-import { workflowUiUrl } from '../temporal-client';
-import { awaitRun, withTemporal } from './runs';
+import { withTemporal, workflowUiUrl } from '../temporal-client';
 
 interface RunFlags {
   deployment?: string;
