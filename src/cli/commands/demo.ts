@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Job } from '../../datature-api';
-import type { Stack } from '../../dev/stack';
+import type { Stack } from '../../dev';
 import type { BatchPredictionResult } from '../../workflows/definitions';
 import type { GlobalOptions } from '../config';
 import { RunFailedError } from '../errors';
