@@ -3,6 +3,7 @@ import type { ScheduleOptions, ScheduleOptionsAction, ScheduleSpec } from '@temp
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { BatchInputError, describeModel, describeRun, describeSource, parseBatchPredictionInput } from '../run-client';
+import { isParsedBatchPredictionInput } from '../run-client/input';
 import { type BatchPredictionInput, DEFAULT_TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 
 import { BatchScheduleError } from './batch-schedule-error';
@@ -72,9 +73,15 @@ export function toScheduleOptions(options: BatchScheduleOptions): ScheduleOption
   };
 }
 
-/** Throws the BatchScheduleError `createBatchSchedule` would, without a server: callers check before connecting. */
-export function checkBatchSchedule(options: BatchScheduleOptions): void {
-  toScheduleOptions(options);
+/**
+ * Throws the BatchScheduleError `createBatchSchedule` would, without a server: callers check before
+ * connecting. Returns the options with the runs' input checked, which `createBatchSchedule` takes as it is.
+ */
+export function checkBatchSchedule<Options extends BatchScheduleOptions>(options: Options): Options {
+  toScheduleSpec(options);
+  const input = scheduledInput(options.input);
+  toPolicies(options);
+  return { ...options, input };
 }
 
 export function toScheduleSpec(timing: BatchScheduleTiming): ScheduleSpec {
@@ -116,6 +123,8 @@ export function toPolicies(policies: BatchSchedulePolicies) {
 
 /** The input every scheduled run gets: valid, a source re-read at run time, and an empty source is not an error. */
 function scheduledInput(input: BatchPredictionInput): BatchPredictionInput {
+  // Checked once: an input this function already returned is not parsed again.
+  if (isParsedBatchPredictionInput(input) && input.allowEmptySource) return input;
   const source = input.dataset;
   if (!source || (!('ndjsonPath' in source) && !('ndjsonUrl' in source))) {
     throw new BatchScheduleError(

@@ -1,9 +1,12 @@
 // The schedule rules src/schedules owns (the CLI only parses its flags into them): no server needed.
 import { resolve } from 'node:path';
+import type { Client, ScheduleOptions } from '@temporalio/client';
+import { BatchPredictionInputSchema } from '../../src/run-client';
 import {
   BatchScheduleError,
   type BatchScheduleOptions,
   checkBatchSchedule,
+  createBatchSchedule,
   OVERLAP_POLICIES,
   overlapPolicyOf,
   withJobChanges,
@@ -58,6 +61,22 @@ describe('checkBatchSchedule', () => {
 
   test('a valid schedule passes without a server', () => {
     expect(() => checkBatchSchedule(options)).not.toThrow();
+  });
+
+  test('checked before connecting, then created: the runs’ input is parsed once', async () => {
+    const safeParse = jest.spyOn(BatchPredictionInputSchema, 'safeParse');
+    const created: ScheduleOptions[] = [];
+    const client = { schedule: { create: async (o: ScheduleOptions) => created.push(o) } } as unknown as Client;
+    try {
+      await createBatchSchedule(client, checkBatchSchedule(options));
+      expect(safeParse).toHaveBeenCalledTimes(1);
+      expect(created[0].action).toMatchObject({ args: [expect.objectContaining({ allowEmptySource: true })] });
+      // An input not checked here (a caller's own) is still checked.
+      await createBatchSchedule(client, options);
+      expect(safeParse).toHaveBeenCalledTimes(2);
+    } finally {
+      safeParse.mockRestore();
+    }
   });
 
   test.each([

@@ -119,7 +119,7 @@ export function register(program: Command): void {
         command: Command,
       ) => {
         const output = Output.of(command);
-        const options: Omit<BatchScheduleOptions, 'taskQueue'> = {
+        const options: BatchScheduleOptions = {
           scheduleId,
           ...timingAndPolicies(flags),
           paused: flags.paused,
@@ -132,15 +132,15 @@ export function register(program: Command): void {
             webhookIds: flags.webhook ?? [],
           }),
         };
-        // src/schedules checks it all, before anything connects.
-        await asUsage(() => schedules().checkBatchSchedule(options));
+        // src/schedules checks it all once, before anything connects.
+        const checked = await asUsage(() => schedules().checkBatchSchedule(options));
         // Missing now is fine (it is read at each run).
         const source = datasetArgumentSource(dataset);
         if ('ndjsonPath' in source && !existsSync(source.ndjsonPath))
           output.info(`note: ${source.ndjsonPath} does not exist yet; runs read it when they start`);
         await withTemporal(command, (session) =>
           asUsage(() =>
-            schedules().createBatchSchedule(session.client, { ...options, taskQueue: session.config.taskQueue }),
+            schedules().createBatchSchedule(session.client, { ...checked, taskQueue: session.config.taskQueue }),
           ),
         );
         output.result({ scheduleId, created: true }, () => `created schedule ${scheduleId}`);
