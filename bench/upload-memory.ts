@@ -3,16 +3,16 @@
 // The server runs in a child process so its memory is not counted:
 //   npx tsx bench/upload-memory.ts            -> the emulator (src/emulator) receives the upload
 //   npx tsx bench/upload-memory.ts --discard  -> a bare loopback server that hashes and discards
-//   BENCH_MB=500 npx tsx bench/upload-memory.ts
+//   npx tsx bench/upload-memory.ts --activity -> the worker's own activities (validateSource, uploadDataset)
+//                                               on the file, in a child process, to the discard server
+//   BENCH_MB=1024 npx tsx bench/upload-memory.ts --activity
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatatureClient } from '../src/datature-api';
-import { Crc32c } from '../src/datature-api/crc32c';
+import { startDiscardDatasetServer } from './support/discard-dataset-server';
 
 const MB = 1024 * 1024;
 
@@ -31,47 +31,9 @@ async function serve(mode: string): Promise<void> {
     console.log(JSON.stringify({ url: emulator.url, projectId: emulator.projectId, secretKey: emulator.secretKey }));
     return;
   }
-  // Discard mode answers the API's dataset POST itself and accepts the PUT, hashing the bytes.
-  const server = createServer((req, res) => {
-    if (req.method === 'POST') {
-      req.resume();
-      req.on('end', () => {
-        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/upload`;
-        const dataset = {
-          id: 'dataset_bench',
-          object: 'dataset',
-          name: 'bench',
-          projectId: 'proj_bench',
-          expiryTime: Date.now() + 86_400_000,
-          status: {
-            overview: 'Waiting',
-            message: 'Waiting',
-            updateTime: Date.now(),
-            source: {
-              kind: 'UploadedNewlineDelimitedJsonFile',
-              uploadUrl: { method: 'PUT', url, headers: {}, expiresAtTime: 0 },
-            },
-            itemCount: 0,
-          },
-          createDate: Date.now(),
-          updateDate: Date.now(),
-        };
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(dataset));
-      });
-      return;
-    }
-    const hash = new Crc32c();
-    req.on('data', (chunk: Buffer) => hash.update(chunk));
-    req.on('end', () => {
-      res.writeHead(200, { 'x-goog-hash': `crc32c=${hash.base64()}` });
-      res.end();
-    });
-  });
-  server.listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as AddressInfo;
-    console.log(JSON.stringify({ url: `http://127.0.0.1:${port}`, projectId: 'proj_bench', secretKey: 'bench-key' }));
-  });
+  // Discard mode answers the API's dataset calls itself and accepts the PUT, hashing the bytes.
+  const server = await startDiscardDatasetServer();
+  console.log(JSON.stringify({ url: server.url, projectId: 'proj_discard', secretKey: 'bench-key' }));
 }
 
 async function startChild(mode: string): Promise<{ child: ChildProcess; info: ServerInfo }> {
@@ -109,9 +71,45 @@ async function writeDataset(path: string, targetBytes: number): Promise<void> {
   await once(out, 'close');
 }
 
+/** The worker's activities in a child process (its RSS is theirs), the discard server in this one. */
+async function activityMain(sizeMb: number): Promise<void> {
+  const server = await startDiscardDatasetServer();
+  const dir = mkdtempSync(join(tmpdir(), 'datature-api-upload-bench-'));
+  const file = join(dir, 'bench.ndjson');
+  try {
+    await writeDataset(file, sizeMb * MB);
+    const child = spawn(
+      process.execPath,
+      ['-r', 'tsx/cjs', join(__dirname, 'support', 'upload-activity-child.ts'), server.url, file],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    for await (const chunk of child.stdout!) out += chunk;
+    const report = JSON.parse(out.trim().split('\n').at(-1)!);
+    const size = report.sizeBytes / MB;
+    console.log('server:            discard (the worker activities validateSource + uploadDataset)');
+    console.log(`file:              ${size.toFixed(1)} MB`);
+    console.log(
+      `validate + CRC32C: ${(size / report.validateSeconds).toFixed(1)} MB/s (${report.validateSeconds.toFixed(2)} s)`,
+    );
+    console.log(
+      `upload:            ${(size / report.uploadSeconds).toFixed(1)} MB/s (${report.uploadSeconds.toFixed(2)} s)`,
+    );
+    console.log(`RSS baseline:      ${report.baselineMb.toFixed(1)} MB`);
+    console.log(`RSS growth, validation pass: ${report.validatePeakGrowthMb.toFixed(1)} MB`);
+    console.log(`RSS growth (peak): ${report.peakGrowthMb.toFixed(1)} MB (goal < 64 MB)`);
+    if (server.received.bytes !== report.sizeBytes) throw new Error(`server took ${server.received.bytes} bytes`);
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  const sizeMbAsked = Number(process.env.BENCH_MB ?? 210);
+  if (process.argv.includes('--activity')) return activityMain(sizeMbAsked);
   const mode = process.argv.includes('--discard') ? 'discard' : 'emulator';
-  const sizeMb = Number(process.env.BENCH_MB ?? 210);
+  const sizeMb = sizeMbAsked;
   const { child, info } = await startChild(mode);
   const dir = mkdtempSync(join(tmpdir(), 'datature-api-upload-bench-'));
   const file = join(dir, 'bench.ndjson');

@@ -13,7 +13,9 @@ import {
   type LogCursorState,
   NewestFirstLogCursor,
 } from '../datature-api';
+import type { CollectLogsRequest } from '../workflows/activity-contract';
 import type { LogsSummary } from '../workflows/definitions';
+import { FailureType } from '../workflows/failures';
 import { mapped } from './error-mapping';
 
 const FIRST_FAILURES = 10;
@@ -23,13 +25,6 @@ const FLUSH_EVERY = 1000;
 interface LogCursor extends LogCursorState {
   bytes: number;
   summary: Omit<LogsSummary, 'filePath'>;
-}
-
-export interface CollectLogsRequest {
-  jobId: string;
-  fileName: string;
-  directory?: string;
-  minLevel?: string;
 }
 
 function emptyCursor(): LogCursor {
@@ -44,7 +39,7 @@ export function insideLogsDirectory(logsDirectory: string, folder = ''): string 
   if (isAbsolute(folder) || fromRoot.startsWith('..') || isAbsolute(fromRoot)) {
     throw ApplicationFailure.nonRetryable(
       `logs.directory ${folder} is outside the worker's logs directory`,
-      'InvalidLogsDirectory',
+      FailureType.InvalidLogsDirectory,
     );
   }
   return directory;

@@ -1,11 +1,12 @@
+import type { Readable } from 'node:stream';
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConflictError, type Dataset, type DatatureClient, validateNdjson } from '../datature-api';
+import type { DatasetSnapshot, SourceSummary, UploadDatasetRequest } from '../workflows/activity-contract';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 import { mapped } from './error-mapping';
 import { type ByteSource, byteSourceOpener, sourceReadFailure } from './source-streams';
-import type { DatasetSnapshot, SourceSummary } from './types';
 
 const UPLOAD_TIMEOUT_MS = 2 * 3_600_000;
 /** Past these, an earlier attempt's upload reached the server: the dataset is reused, not uploaded again. */
@@ -18,6 +19,14 @@ function byteSource(source: DatasetSourceInput): ByteSource {
   return source;
 }
 
+/**
+ * What the Datature client reads: a local file by its path (the client's memory-lean file reading, one
+ * reused buffer per pass), anything else as a fresh stream per pass.
+ */
+function readable(source: ByteSource, signal: AbortSignal): string | (() => Readable) {
+  return 'ndjsonPath' in source ? source.ndjsonPath : byteSourceOpener(source, signal);
+}
+
 /** One streaming pass over the source: NDJSON check, size, CRC32C; heartbeats `{ readBytes }`. */
 export async function validateSource(
   source: DatasetSourceInput,
@@ -25,12 +34,12 @@ export async function validateSource(
 ): Promise<SourceSummary> {
   const signal = Context.current().cancellationSignal;
   const bytes = byteSource(source);
-  const open = byteSourceOpener(bytes, signal, (readBytes) => heartbeat({ readBytes }));
-  try {
-    return await mapped(() => validateNdjson(open, options));
-  } catch (err) {
-    throw sourceReadFailure(bytes, err);
-  }
+  const onBytesRead = (readBytes: number) => heartbeat({ readBytes });
+  return mapped(() =>
+    validateNdjson(readable(bytes, signal), { ...options, signal, onBytesRead }).catch((err: unknown) => {
+      throw sourceReadFailure(bytes, err);
+    }),
+  );
 }
 
 async function liveDatasetsNamed(datatureApi: DatatureClient, name: string, signal: AbortSignal): Promise<Dataset[]> {
@@ -50,7 +59,7 @@ async function deleteDataset(datatureApi: DatatureClient, datasetId: string, sig
   } catch (err) {
     if (!(err instanceof ConflictError)) throw err;
     // A 409 on delete means "still uploading or processing": worth retrying later, unlike other 4xx.
-    throw ApplicationFailure.create({ message: err.message, type: err.name, nextRetryDelay: 5000 });
+    throw ApplicationFailure.create({ message: err.message, type: FailureType.DatasetBusy, nextRetryDelay: 5000 });
   }
 }
 
@@ -61,7 +70,7 @@ async function deleteDataset(datatureApi: DatatureClient, datasetId: string, sig
  */
 export function uploadDataset(
   datatureApi: DatatureClient,
-  request: { name: string; source: DatasetSourceInput; expected: SourceSummary },
+  request: UploadDatasetRequest,
 ): Promise<{ datasetId: string }> {
   const signal = Context.current().cancellationSignal;
   const source = byteSource(request.source);
@@ -76,7 +85,7 @@ export function uploadDataset(
     const dataset = await datatureApi.datasets.createRecord({ name: request.name, sizeBytes, crc32c }, { signal });
     heartbeat({ datasetId: dataset.id, sentBytes: 0, totalBytes: sizeBytes });
     try {
-      await datatureApi.datasets.upload(dataset.status.source.uploadUrl, byteSourceOpener(source, signal), {
+      await datatureApi.datasets.upload(dataset.status.source.uploadUrl, readable(source, signal), {
         signal,
         // A big file may take long; the heartbeat timeout, not a request timeout, catches a stalled upload.
         timeoutMs: UPLOAD_TIMEOUT_MS,

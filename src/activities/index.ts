@@ -1,15 +1,16 @@
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DatatureClient } from '../datature-api';
+import { requestCancellation } from '../run-client/cancellation';
+import type { BatchActivities } from '../workflows/activity-contract';
 import { FailureType } from '../workflows/failures';
 import { collectLogs } from './collect-logs';
 import { deleteDatasetsNamed, getDataset, uploadDataset, validateSource } from './datasets';
 import { collectFailedItems } from './failed-items';
 import { cancelJob, createJob, describeJob, findJobByName, getJob } from './jobs';
 import { countReceiverPredictions } from './receiver-check';
-import type { BatchActivities } from './types';
 
-export type { AdoptedJob, BatchActivities, DatasetSnapshot, SourceSummary } from './types';
+export type { AdoptedJob, BatchActivities, DatasetSnapshot, SourceSummary } from '../workflows/activity-contract';
 
 export interface ActivitiesConfig {
   secretKey: string;
@@ -50,14 +51,15 @@ export function createActivities(config: ActivitiesConfig): BatchActivities {
     collectLogs: (request) => collectLogs(datatureApi, config.logsDir, request),
     collectFailedItems: (request) => collectFailedItems(datatureApi, config.logsDir, request),
     countReceiverPredictions,
-    async requestWorkflowCancellation({ workflowId }) {
+    async requestWorkflowCancellation({ workflowId, reason }) {
       if (!config.temporalClient) {
         throw ApplicationFailure.nonRetryable(
           'this worker has no Temporal client to cancel with',
           FailureType.NoTemporalClient,
         );
       }
-      await config.temporalClient.workflow.getHandle(workflowId).cancel();
+      // The signal's reason goes on the request too: the history and the Web UI show it, the CLI reads it back.
+      await requestCancellation(config.temporalClient, workflowId, reason);
     },
   };
 }

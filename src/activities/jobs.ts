@@ -7,10 +7,10 @@ import {
   NotFoundError,
   pickJobItemCounters,
 } from '../datature-api';
-import { epochMsOf, type JobInput, type JobSnapshot } from '../workflows/definitions';
+import type { AdoptedJob, CreateJobRequest } from '../workflows/activity-contract';
+import { epochMsOf, type JobSnapshot } from '../workflows/definitions';
 import { mapped } from './error-mapping';
-import { type ReceiverWatch, watchWithReceiver } from './receiver-check';
-import type { AdoptedJob } from './types';
+import { watchWithReceiver } from './receiver-check';
 
 /** Only what the workflow needs goes into history: overview, message, reason and the eight counters. */
 function toJobSnapshot(job: Job): JobSnapshot {
@@ -41,10 +41,7 @@ export function findJobByName(datatureApi: DatatureClient, name: string): Promis
  * Idempotent by name: a job an earlier attempt created (even if its answer was lost) is found, not duplicated.
  * With `watch`, the run's receiver is then told the job (again on a retry: the receiver keeps the last).
  */
-export async function createJob(
-  datatureApi: DatatureClient,
-  request: { name: string; datasetId: string; job: JobInput; watch?: ReceiverWatch },
-): Promise<{ jobId: string }> {
+export async function createJob(datatureApi: DatatureClient, request: CreateJobRequest): Promise<{ jobId: string }> {
   const created = await findOrCreateJob(datatureApi, request);
   if (request.watch) await watchWithReceiver(request.watch, created.jobId);
   return created;
@@ -52,7 +49,7 @@ export async function createJob(
 
 function findOrCreateJob(
   datatureApi: DatatureClient,
-  request: { name: string; datasetId: string; job: JobInput },
+  request: Omit<CreateJobRequest, 'watch'>,
 ): Promise<{ jobId: string }> {
   const signal = Context.current().cancellationSignal;
   return mapped(async () => {

@@ -1,17 +1,11 @@
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
+import type { ReceiverWatch } from '../workflows/activity-contract';
 import { FailureType } from '../workflows/failures';
 
 function receiverRoute(receiverUrl: string, route: string): URL {
   return new URL(route, receiverUrl.endsWith('/') ? receiverUrl : `${receiverUrl}/`);
-}
-
-/** What the run tells its receiver when the job exists, so the receiver can signal `checkNow` at the end. */
-export interface ReceiverWatch {
-  receiverUrl: string;
-  workflowId: string;
-  itemCount: number;
 }
 
 /**

@@ -2,7 +2,7 @@
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
-import { countingBytes, redactSignedUrl, sourceOpener } from '../datature-api';
+import { redactSignedUrl, sourceOpener } from '../datature-api';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 
@@ -32,8 +32,8 @@ function locationOf(source: ByteSource): string {
  */
 export function sourceReadFailure(source: ByteSource, err: unknown): unknown {
   const reason = `cannot read dataset source ${locationOf(source)}`;
-  const code = typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined;
-  if (typeof code === 'string' && PERMANENT_FILE_ERRORS.has(code)) {
+  const code = errorCodeOf(err) ?? errorCodeOf((err as { cause?: unknown } | undefined)?.cause);
+  if (code !== undefined && PERMANENT_FILE_ERRORS.has(code)) {
     return ApplicationFailure.nonRetryable(`${reason}: ${code}`, FailureType.SourceUnreadable);
   }
   if (err instanceof SourceStatusError) {
@@ -46,6 +46,11 @@ export function sourceReadFailure(source: ByteSource, err: unknown): unknown {
     });
   }
   return err;
+}
+
+function errorCodeOf(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as NodeJS.ErrnoException).code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function openRaw(source: ByteSource, signal: AbortSignal): Readable {
@@ -66,11 +71,7 @@ function openRaw(source: ByteSource, signal: AbortSignal): Readable {
   return out;
 }
 
-/** A function opening the source from its start on each call; `onRead` sees the running byte count. */
-export function byteSourceOpener(
-  source: ByteSource,
-  signal: AbortSignal,
-  onRead?: (readBytes: number) => void,
-): () => Readable {
-  return () => (onRead ? countingBytes(openRaw(source, signal), onRead) : openRaw(source, signal));
+/** A function opening the source from its start on each call. */
+export function byteSourceOpener(source: ByteSource, signal: AbortSignal): () => Readable {
+  return () => openRaw(source, signal);
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Stack, StackOptions } from '../dev/stack';
+import type { Stack, StackOptions } from '../dev';
 import { type GlobalOptions, parseIntFlag } from './config';
 import { UsageError } from './errors';
 
@@ -50,7 +50,7 @@ export async function startStackFrom(
   log: (message: string) => void,
   options: Pick<StackOptions, 'shareable'> = {},
 ): Promise<Stack> {
-  const { startStack } = require('../dev/stack') as typeof import('../dev/stack');
+  const { startStack } = require('../dev') as typeof import('../dev');
   return startStack({ ...flags, ...options, log });
 }
 

@@ -1,13 +1,13 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import { datasetArgumentSource } from '../run-client/dataset-argument';
 import type { BatchPredictionInput, PollingInput, RetryFailedItemsInput } from '../workflows/definitions';
 import { UsageError } from './errors';
 import type { TemporalSession } from './temporal-client';
 
 /** What `run` and `demo` ask for, in CLI terms. */
 export interface RunRequest {
-  workflowId?: string;
   name?: string;
-  /** Absolute path of an NDJSON file the worker can read, or an http(s) URL of one (none with `jobId`). */
+  /** An NDJSON file the worker can read (made absolute here), or an http(s) URL of one (none with `jobId`). */
   dataset?: string;
   /** Adopt this existing job instead of uploading and creating one. */
   jobId?: string;
@@ -31,9 +31,8 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
   const logs = { collect: true, directory: request.logsDirectory };
   if (request.jobId)
     return { job: { jobId: request.jobId }, polling: request.polling, logs, receiverUrl: request.receiverUrl };
-  const dataset = request.dataset ?? '';
   return {
-    dataset: /^https?:\/\//.test(dataset) ? { ndjsonUrl: dataset } : { ndjsonPath: dataset },
+    dataset: datasetArgumentSource(request.dataset ?? ''),
     job: {
       name: request.name,
       deploymentId: request.deploymentId,
@@ -50,7 +49,10 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
   };
 }
 
-/** Validates the request with the client's input schema before anything connects: bad input is a usage error. */
+/**
+ * Validates the request with the client's input schema before anything connects: bad input is a usage
+ * error. The one check of the run's input: `startRun` (through startBatchPrediction) takes it as it is.
+ */
 export function checkRunRequest(request: RunRequest): BatchPredictionInput {
   const { BatchInputError, parseBatchPredictionInput } = require('../run-client') as typeof import('../run-client');
   try {
@@ -61,11 +63,12 @@ export function checkRunRequest(request: RunRequest): BatchPredictionInput {
   }
 }
 
-/** Starts a batchPrediction run through src/run-client on the configured task queue. */
-export async function startRun(session: TemporalSession, request: RunRequest): Promise<WorkflowHandle> {
+/** Starts a batchPrediction run through src/run-client on the configured task queue, with the checked input. */
+export async function startRun(
+  session: TemporalSession,
+  input: BatchPredictionInput,
+  workflowId?: string,
+): Promise<WorkflowHandle> {
   const { startBatchPrediction } = require('../run-client') as typeof import('../run-client');
-  return startBatchPrediction(session.client, checkRunRequest(request), {
-    taskQueue: session.config.taskQueue,
-    workflowId: request.workflowId,
-  });
+  return startBatchPrediction(session.client, input, { taskQueue: session.config.taskQueue, workflowId });
 }

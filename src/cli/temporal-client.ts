@@ -47,6 +47,16 @@ export async function connectTemporalTo(config: TemporalConfig): Promise<Tempora
   };
 }
 
+/** Connects, hands the session to `use`, and closes it whatever happens. */
+export async function withTemporal<T>(command: Command, use: (session: TemporalSession) => Promise<T>): Promise<T> {
+  const session = await connectTemporal(command);
+  try {
+    return await use(session);
+  } finally {
+    await session.close();
+  }
+}
+
 /**
  * The Web UI page of a run. The dev server's UI listens on its own port, given by env
  * `TEMPORAL_UI_URL` (printed by `dev`); otherwise the usual frontend port + 1000 convention.

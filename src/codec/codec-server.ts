@@ -7,9 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { sendJson } from '../http-server/json-response';
-import { BodyTooLargeError, readBody } from '../http-server/read-body';
-import { requestUrl } from '../http-server/request-url';
+import { BodyTooLargeError, readBody, requestUrl, sendJson } from '../http-server';
 
 /** What the Web UI sends: the JSON body's type, the namespace, and (with "pass access token") its bearer token. */
 export const CODEC_ALLOWED_HEADERS = ['content-type', 'x-namespace', 'authorization'];

@@ -39,6 +39,10 @@ const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 export interface NdjsonValidationOptions {
   /** A source with no item (empty, or one blank line) describes `itemCount: 0` instead of being an error. */
   allowEmpty?: boolean;
+  /** Stops reading a file path between chunks (a stream given as a function handles its own cancellation). */
+  signal?: AbortSignal;
+  /** The running count of bytes read, after each chunk (an activity heartbeats it). */
+  onBytesRead?: (readBytes: number) => void;
 }
 
 /** Reads the source once; throws NdjsonValidationError listing the first 100 bad lines. */
@@ -52,7 +56,7 @@ export async function validateNdjson(
   let parallel: ParallelCrc32c | undefined;
   let sizeBytes = 0;
   try {
-    for await (const bytes of chunksOf(source)) {
+    for await (const bytes of chunksOf(source, options.signal)) {
       if (parallel) await parallel.update(bytes);
       else {
         crc.update(bytes);
@@ -62,13 +66,16 @@ export async function validateNdjson(
       }
       sizeBytes += bytes.length;
       checker.push(bytes);
+      options.onBytesRead?.(sizeBytes);
     }
     const itemCount = checker.finish();
     return { itemCount, sizeBytes, crc32c: parallel ? await parallel.base64() : crc.base64() };
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (typeof source === 'string' && code === 'ENOENT') {
-      throw new DatatureValidationError('source', `no such file: ${source}`);
+      const missing = new DatatureValidationError('source', `no such file: ${source}`);
+      missing.cause = err; // the file system's own error, for callers that branch on its code
+      throw missing;
     }
     throw err;
   } finally {
@@ -80,7 +87,7 @@ export async function validateNdjson(
  * A file is read into two reused buffers: a stream's fresh chunk per read would survive into V8's old
  * generation and pile up (tens of MB of RSS) until a full GC. Each yielded chunk is valid only until the next.
  */
-async function* chunksOf(source: NdjsonSource): AsyncGenerator<Buffer> {
+async function* chunksOf(source: NdjsonSource, signal?: AbortSignal): AsyncGenerator<Buffer> {
   if (typeof source !== 'string') {
     const stream: Readable = sourceOpener(source)();
     try {
@@ -97,6 +104,7 @@ async function* chunksOf(source: NdjsonSource): AsyncGenerator<Buffer> {
   try {
     for (let i = 1; ; i++) {
       const { bytesRead, buffer } = await reading;
+      signal?.throwIfAborted();
       if (bytesRead === 0) return;
       reading = file.read(buffers[i & 1], 0, READ_CHUNK_BYTES, null);
       yield buffer.subarray(0, bytesRead);

@@ -2,8 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
-import { sendJson } from '../http-server/json-response';
-import { decodePathPart, requestUrl } from '../http-server/request-url';
+import { decodePathPart, requestUrl, sendJson } from '../http-server';
 
 export interface StaticFileServer {
   url: string;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Prediction } from '../webhook-delivery/payload';
+import type { Prediction } from '../webhook-delivery';
 
 const LABELS = ['rbc', 'wbc', 'platelet', 'cell', 'background'];
 

@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
-import { BodyTooLargeError, readBody } from '../http-server/read-body';
-import { decodePathPart } from '../http-server/request-url';
+import { BodyTooLargeError, decodePathPart, readBody } from '../http-server';
 
 /** An error answered as `{"message": ...}` with its HTTP status, the shape the official SDK reads. */
 export class ApiError extends Error {
@@ -10,6 +9,7 @@ export class ApiError extends Error {
     message: string,
   ) {
     super(message);
+    this.name = 'ApiError';
   }
 }
 

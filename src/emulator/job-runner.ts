@@ -6,7 +6,7 @@ import { once, setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
 import { countersOfItemEnd, type ItemStatus } from '../datature-api/status-rules';
-import type { ItemPredictedDelivery } from '../webhook-delivery/payload';
+import type { ItemPredictedDelivery } from '../webhook-delivery';
 import type { Clock } from './clock';
 import { emulatedPredictions } from './emulated-model';
 import type { Faults } from './faults';

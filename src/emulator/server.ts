@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sendJson } from '../http-server/json-response';
-import { requestUrl } from '../http-server/request-url';
+import { requestUrl, sendJson } from '../http-server';
 import type { ApiRequest, App } from './app';
 import { ApiError, badRequest, decodeSegment, matchRoute, notFound, readJsonBody } from './http';
 import { type AdminRequest, adminRoutes } from './routes/admin';

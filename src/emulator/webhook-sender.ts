@@ -1,7 +1,7 @@
 // POSTs signed deliveries to webhook endpoints, retrying per the webhook's maxRetries / maxBackoffMs.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, request } from 'undici';
-import { signDelivery } from '../webhook-delivery/signature';
+import { signDelivery } from '../webhook-delivery';
 
 interface WebhookTarget {
   endpoint: string;

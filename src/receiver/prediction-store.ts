@@ -2,7 +2,7 @@
 // kill -9, so every append is fdatasync'ed before its promise resolves; concurrent appends share one
 // write + one sync (group commit) so durability does not cost one disk flush per delivery.
 import { type FileHandle, open } from 'node:fs/promises';
-import type { ItemPredictedDelivery } from '../webhook-delivery/payload';
+import type { ItemPredictedDelivery } from '../webhook-delivery';
 
 export interface StoredPrediction {
   deliveryId: string;

@@ -4,11 +4,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { sendJson } from '../http-server/json-response';
-import { BodyTooLargeError, readBody } from '../http-server/read-body';
-import { requestUrl } from '../http-server/request-url';
-import { WebhookDelivery } from '../webhook-delivery/payload';
-import { verifyDelivery } from '../webhook-delivery/signature';
+import { BodyTooLargeError, readBody, requestUrl, sendJson } from '../http-server';
+import { verifyDelivery, WebhookDelivery } from '../webhook-delivery';
 import { PredictionStore } from './prediction-store';
 import { SecretKeyring } from './secret-keyring';
 

@@ -8,13 +8,14 @@ import {
   progressQuery,
   WORKFLOW_TYPE,
 } from '../workflows/definitions';
-import { type BatchPredictionInputAccepted, parseBatchPredictionInput } from './input';
+import { type BatchPredictionInputAccepted, isParsedBatchPredictionInput, parseBatchPredictionInput } from './input';
 import { describeRun } from './run-description';
 
 export type BatchPredictionHandle = WorkflowHandle<typeof batchPrediction>;
 
 /**
- * Validates the input with the zod schema (times normalised to ISO-8601), then starts a run (default id:
+ * Validates the input with the zod schema (times normalised to ISO-8601; an input `parseBatchPredictionInput`
+ * already returned is taken as it is, so a caller that checks early does not check twice), then starts a run (default id:
  * `batch-<uuid>`) with its Web UI summary and details and its first `BatchPhase`, so the run is filterable at once.
  */
 export async function startBatchPrediction(
@@ -22,7 +23,7 @@ export async function startBatchPrediction(
   input: BatchPredictionInputAccepted | BatchPredictionInput,
   options: { workflowId?: string; taskQueue?: string } = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof batchPrediction>> {
-  const parsed = parseBatchPredictionInput(input);
+  const parsed = isParsedBatchPredictionInput(input) ? input : parseBatchPredictionInput(input);
   const args: [BatchPredictionInput] = [parsed];
   return client.workflow.start<typeof batchPrediction>(WORKFLOW_TYPE, {
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,

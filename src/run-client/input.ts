@@ -155,11 +155,25 @@ export class BatchInputError extends Error {
   }
 }
 
+/** The inputs this module returned: checked once where they entered, not again on the way to the workflow. */
+const parsedInputs = new WeakSet<object>();
+
+/** True for an input `parseBatchPredictionInput` returned (startBatchPrediction then takes it as it is). */
+export function isParsedBatchPredictionInput(input: unknown): input is BatchPredictionInput {
+  return typeof input === 'object' && input !== null && parsedInputs.has(input);
+}
+
 /**
  * Returns the input when valid, its times as ISO-8601 (epoch ms given are converted); throws BatchInputError
  * listing every problem with its path. A `job.stopAtTime` already past is refused here, before anything is uploaded.
  */
 export function parseBatchPredictionInput(input: unknown, now = Date.now()): BatchPredictionInput {
+  const accepted = checkedInput(input, now);
+  parsedInputs.add(accepted);
+  return accepted;
+}
+
+function checkedInput(input: unknown, now: number): BatchPredictionInput {
   const parsed = BatchPredictionInputSchema.safeParse(input);
   if (!parsed.success) throw new BatchInputError(parsed.error.issues.flatMap((issue) => describeIssue(issue, input)));
   const { dataset, job } = parsed.data;

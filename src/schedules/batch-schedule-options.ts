@@ -1,14 +1,13 @@
 // What a recurring batch is made of, and how it maps onto a Temporal Schedule's spec, policies and action.
-import { type ScheduleOptionsAction, ScheduleOverlapPolicy, type ScheduleSpec } from '@temporalio/client';
+import type { ScheduleOptions, ScheduleOptionsAction, ScheduleSpec } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { BatchInputError, describeModel, describeRun, describeSource, parseBatchPredictionInput } from '../run-client';
+import { isParsedBatchPredictionInput } from '../run-client/input';
 import { type BatchPredictionInput, DEFAULT_TASK_QUEUE, WORKFLOW_TYPE } from '../workflows/definitions';
 
-export type OverlapPolicy = Exclude<ScheduleOverlapPolicy, undefined>;
-export const OVERLAP_POLICIES = Object.values(ScheduleOverlapPolicy).filter(
-  (policy): policy is OverlapPolicy => policy !== undefined,
-);
+import { BatchScheduleError } from './batch-schedule-error';
+import { isOverlapPolicy, OVERLAP_POLICIES, type OverlapPolicy } from './overlap-policies';
 
 /** When the batch runs: a cron expression or a fixed interval, with an optional time zone and jitter. */
 export interface BatchScheduleTiming {
@@ -63,7 +62,27 @@ export const SHOWS_MEMO_KEY = 'batch';
 
 export const MEMO_KEY = 'batchSchedule';
 
-export class BatchScheduleError extends Error {}
+/** The schedule as Temporal takes it, every rule checked (timing, policies, the runs' input). */
+export function toScheduleOptions(options: BatchScheduleOptions): ScheduleOptions {
+  return {
+    scheduleId: options.scheduleId,
+    spec: toScheduleSpec(options),
+    action: toAction(options.scheduleId, options.input, toMemo(options), options.taskQueue),
+    policies: toPolicies(options),
+    state: { paused: options.paused ?? false, note: options.note },
+  };
+}
+
+/**
+ * Throws the BatchScheduleError `createBatchSchedule` would, without a server: callers check before
+ * connecting. Returns the options with the runs' input checked, which `createBatchSchedule` takes as it is.
+ */
+export function checkBatchSchedule<Options extends BatchScheduleOptions>(options: Options): Options {
+  toScheduleSpec(options);
+  const input = scheduledInput(options.input);
+  toPolicies(options);
+  return { ...options, input };
+}
 
 export function toScheduleSpec(timing: BatchScheduleTiming): ScheduleSpec {
   if (Boolean(timing.cron) === (timing.every !== undefined)) {
@@ -90,11 +109,11 @@ export function toMemo(timing: BatchScheduleTiming): BatchScheduleMemo {
 }
 
 export function toPolicies(policies: BatchSchedulePolicies) {
-  if (policies.overlap !== undefined && !OVERLAP_POLICIES.includes(policies.overlap)) {
+  if (policies.overlap !== undefined && !isOverlapPolicy(policies.overlap)) {
     throw new BatchScheduleError(`overlap must be one of ${OVERLAP_POLICIES.join(', ')}, got '${policies.overlap}'`);
   }
   return {
-    overlap: policies.overlap ?? ScheduleOverlapPolicy.SKIP,
+    overlap: policies.overlap ?? ('SKIP' satisfies OverlapPolicy),
     ...(policies.catchupWindow !== undefined
       ? { catchupWindow: checkedDuration('catchupWindow', policies.catchupWindow) }
       : {}),
@@ -104,6 +123,8 @@ export function toPolicies(policies: BatchSchedulePolicies) {
 
 /** The input every scheduled run gets: valid, a source re-read at run time, and an empty source is not an error. */
 function scheduledInput(input: BatchPredictionInput): BatchPredictionInput {
+  // Checked once: an input this function already returned is not parsed again.
+  if (isParsedBatchPredictionInput(input) && input.allowEmptySource) return input;
   const source = input.dataset;
   if (!source || (!('ndjsonPath' in source) && !('ndjsonUrl' in source))) {
     throw new BatchScheduleError(

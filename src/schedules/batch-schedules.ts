@@ -11,8 +11,8 @@ import {
 import type { Duration } from '@temporalio/common';
 import type { BatchPredictionInput, BatchPredictionResult } from '../workflows/definitions';
 import { WORKFLOW_TYPE } from '../workflows/definitions';
+import { BatchScheduleError } from './batch-schedule-error';
 import {
-  BatchScheduleError,
   type BatchScheduleMemo,
   type BatchScheduleOptions,
   type BatchSchedulePolicies,
@@ -23,18 +23,13 @@ import {
   toAction,
   toMemo,
   toPolicies,
+  toScheduleOptions,
   toScheduleSpec,
 } from './batch-schedule-options';
 
 export async function createBatchSchedule(client: Client, options: BatchScheduleOptions): Promise<ScheduleHandle> {
   try {
-    return await client.schedule.create({
-      scheduleId: options.scheduleId,
-      spec: toScheduleSpec(options),
-      action: toAction(options.scheduleId, options.input, toMemo(options), options.taskQueue),
-      policies: toPolicies(options),
-      state: { paused: options.paused ?? false, note: options.note },
-    });
+    return await client.schedule.create(toScheduleOptions(options));
   } catch (error) {
     if (error instanceof ScheduleAlreadyRunning) {
       throw new BatchScheduleError(`schedule ${options.scheduleId} already exists (update or delete it)`);

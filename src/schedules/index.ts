@@ -1,10 +1,9 @@
+export { BatchScheduleError } from './batch-schedule-error';
 export {
-  BatchScheduleError,
   type BatchScheduleOptions,
   type BatchSchedulePolicies,
   type BatchScheduleTiming,
-  OVERLAP_POLICIES,
-  type OverlapPolicy,
+  checkBatchSchedule,
 } from './batch-schedule-options';
 export {
   type BatchScheduleChanges,
@@ -22,3 +21,5 @@ export {
   unpauseBatchSchedule,
   updateBatchSchedule,
 } from './batch-schedules';
+export { type BatchScheduleJobChanges, withJobChanges } from './job-changes';
+export { isOverlapPolicy, OVERLAP_POLICIES, type OverlapPolicy, overlapPolicyOf } from './overlap-policies';

@@ -18,7 +18,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BatchActivities } from '../activities/types';
 // The datatureApi room's index would pull undici and zod into the sandbox; this file imports nothing.
 import {
   datasetState,
@@ -31,6 +30,7 @@ import {
 } from '../datature-api/status-rules';
 // zod only (no I/O): the same schema the client helpers run, for callers in any language.
 import { BatchInputError, parseBatchPredictionInput } from '../run-client/input';
+import type { BatchActivities } from './activity-contract';
 import {
   type ApiErrorSeen,
   BatchDatasetIdKey,
@@ -167,6 +167,13 @@ export interface CarriedState {
   retry?: RetryState;
 }
 
+/**
+ * The reason of a cancellation that came without the `cancel` signal (a Temporal cancellation request): the SDK
+ * does not hand the request's own reason to the workflow; clients read it from the history (run-client's
+ * `cancellationReason`).
+ */
+const CANCELLATION_REQUESTED = 'workflow cancellation requested';
+
 export async function batchPrediction(
   given: BatchPredictionInput,
   carried?: CarriedState,
@@ -200,7 +207,7 @@ export async function batchPrediction(
       await CancellationScope.nonCancellable(() => run.cleanUpAfterFailure());
       throw run.explain(err);
     }
-    cancelReason ??= 'workflow cancellation requested';
+    cancelReason ??= CANCELLATION_REQUESTED;
     const reason = cancelReason;
     await CancellationScope.nonCancellable(async () => {
       // A signal alone cannot make the execution end as Canceled: turn it into a real cancellation request,
@@ -323,7 +330,7 @@ class PipelineRun {
       }
     }
     // A log collection that finished despite a cancel request still leaves the request to honour.
-    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('cancel requested');
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure(CANCELLATION_REQUESTED);
     this.enterPhase('completed');
     const { datasetId, jobId, itemCount, timings, polls, runs } = this.state;
     if (retry) {

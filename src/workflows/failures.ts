@@ -1,7 +1,8 @@
 // The catalogue of failure types a run can end with: the `type` of the ApplicationFailure every caller sees
 // (the CLI, the Web UI, a Python or Go client's `cause`), whatever activity or check it came from. Stable
 // names: callers branch on them. Dependency-free, so the workflow sandbox and the activities share it.
-// docs/pipeline.md ("Why a run failed") lists them with what to do about each.
+// docs/pipeline.md ("Why a run failed") lists them with what to do about each. Every ApplicationFailure the
+// workflow and the activities raise takes its type from here (test/workflows/failure-catalogue.test.ts).
 
 export const FailureType = {
   /** The input is not a valid batchPrediction input; the message names every wrong field. */
@@ -34,6 +35,10 @@ export const FailureType = {
   ReceiverError: 'ReceiverError',
   /** The worker has no Temporal client to turn a cancel signal into a cancellation. */
   NoTemporalClient: 'NoTemporalClient',
+  /** `logs.directory` points outside the worker's logs directory (a caller that skipped the input schema). */
+  InvalidLogsDirectory: 'InvalidLogsDirectory',
+  /** A dataset cannot be deleted yet (409: still uploading or processing): retried a few seconds later. */
+  DatasetBusy: 'DatasetBusy',
 } as const;
 
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];

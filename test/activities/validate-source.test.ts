@@ -83,3 +83,15 @@ test('an empty file is zero items only when allowed', async () => {
   expect(summary.itemCount).toBe(0);
   expect((await failureOf({ ndjsonPath })).message).toMatch(/the file is empty/);
 });
+
+test("a local file is read by the client's file path (reused 1 MiB buffers), not through a stream; heartbeats count its bytes", async () => {
+  const ndjsonPath = join(dir, 'four-mib.ndjson');
+  const line = '{"kind":"Image","url":"https://a.test/1.png"}\n';
+  writeFileSync(ndjsonPath, line.repeat(Math.ceil((4 * 1024 * 1024) / line.length)));
+  const env = new MockActivityEnvironment();
+  const beats: number[] = [];
+  env.on('heartbeat', (details: { readBytes: number }) => beats.push(details.readBytes));
+  const summary: SourceSummary = await env.run(validateSource, { ndjsonPath });
+  // The file path reads 1 MiB a time; a stream of the file would bring 256 KiB chunks (16 beats, not 5).
+  expect(beats).toEqual([1, 2, 3, 4].map((mib) => mib * 1024 * 1024).concat(summary.sizeBytes));
+});

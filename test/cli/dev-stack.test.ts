@@ -2,7 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { DEV_DEPLOYMENT_ID } from '../../src/emulator';
+import { cancellationReason } from '../../src/run-client/cancellation';
 import { cleanEnv, runCli, spawnCli } from './run-cli';
 import { exitOf, firstJsonDocument, livePids, processesInGroups } from './stack-helpers';
 
@@ -172,9 +174,17 @@ describe('dev stack and the run commands', () => {
     expect(result.stderr).toMatch(/was canceled \(test\): job batchjob_\S+ cancelled at \d{4}-\d\d-\d\dT/);
     const json = await runCli(['--json', 'result', 'cli-run-cancel'], env);
     expect(JSON.parse(json.stdout).error).toMatchObject({ type: 'Canceled', exitCode: 1 });
+    // The activity that turns the signal into a cancellation request hands the reason on to the history.
+    const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
+    try {
+      const client = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
+      expect(await cancellationReason(client, 'cli-run-cancel')).toBe('test');
+    } finally {
+      await connection.close();
+    }
   });
 
-  test('cancel --hard sends a cancellation request; status shows the run cancelled', async () => {
+  test('cancel --hard sends a cancellation request with its reason; result says why; status shows it cancelled', async () => {
     const startAt = new Date(Date.now() + 3_600_000).toISOString();
     const started = await runCli(
       [
@@ -193,9 +203,11 @@ describe('dev stack and the run commands', () => {
     );
     expect(started.code).toBe(0);
     expect(started.stdout).toContain('started cli-run-hard-cancel');
-    const cancel = await runCli(['cancel', 'cli-run-hard-cancel', '--hard'], env);
+    const cancel = await runCli(['cancel', 'cli-run-hard-cancel', '--hard', '--reason', 'wrong dataset'], env);
     expect(cancel.stdout.trim()).toBe('sent cancellation request to cli-run-hard-cancel');
-    expect((await runCli(['result', 'cli-run-hard-cancel'], env)).code).toBe(1);
+    const result = await runCli(['result', 'cli-run-hard-cancel'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/was canceled \(wrong dataset\): job batchjob_\S+ cancelled at /);
     const status = await runCli(['status', 'cli-run-hard-cancel'], env);
     expect(status.code).toBe(0);
     expect(status.stdout).toMatch(/^status +CANCELED$/m);

@@ -171,7 +171,26 @@ describe('usage and configuration errors', () => {
       cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:9' }),
     );
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe('error: give at least one --webhook (the API needs one)');
+    // The rule is src/schedules' (the input schema's), checked before connecting: the CLI does not repeat it.
+    expect(result.stderr.trim()).toBe(
+      'error: invalid batchPrediction input: job.webhookIds: the API needs at least one webhook',
+    );
+  });
+
+  test.each([
+    [['--every', '1h', '--cron', '0 2 * * *'], 'error: give exactly one of cron and every'],
+    [
+      ['--every', '1h', '--overlap', 'sometimes'],
+      /^error: option '--overlap <policy>' argument 'sometimes' is invalid\. overlap must be one of SKIP, BUFFER_ONE/,
+    ],
+    [['--every', 'soon'], "error: every must be a duration such as 90s, 30m, 6h or 1d, got 'soon'"],
+  ])('schedule create %j: the schedule rules, before connecting (exit 2)', async (flags, message) => {
+    const result = await runCli(
+      ['schedule', 'create', 'nightly', 'items.ndjson', '--deployment', 'deploy_1', '--webhook', 'w', ...flags],
+      cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:9' }),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(message);
   });
 
   test.each(['run', 'schedule create'])('%s --help: --name names the job, not the dataset', async (cmd) => {

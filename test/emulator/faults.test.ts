@@ -1,36 +1,27 @@
-import { type RunningEmulator, startEmulator } from '../../src/emulator';
+import { startEmulator } from '../../src/emulator';
 import {
-  type Api,
   apiClient,
   createJob,
   createWebhook,
-  type ImageServer,
   newSecret,
   startEmulatorFixture,
   startReceiver,
   uploadDataset,
+  useEmulatorFixture,
   waitFor,
   waitForJob,
 } from './helpers';
 
 describe('emulator fault injection', () => {
-  let emulator: RunningEmulator;
-  let images: ImageServer;
-  let api: Api;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ emulator, images, api, close } = await startEmulatorFixture({
-      adminRoutes: true,
-      tickIntervalMs: 20,
-      gatherTimeoutMs: 300,
-    }));
+  const fixture = useEmulatorFixture({
+    adminRoutes: true,
+    tickIntervalMs: 20,
+    gatherTimeoutMs: 300,
   });
-  afterEach(() => api.call('DELETE', '/_emulator/faults'));
-  afterAll(() => close());
+  afterEach(() => fixture.api.call('DELETE', '/_emulator/faults'));
 
   const setFaults = async (faults: object) => {
-    const response = await api.call('POST', '/_emulator/faults', faults);
+    const response = await fixture.api.call('POST', '/_emulator/faults', faults);
     expect(response.status).toBe(200);
   };
 
@@ -38,12 +29,12 @@ describe('emulator fault injection', () => {
     await setFaults({
       routes: [{ method: 'GET', path: '/projects/*/batch/webhooks', status: 429, count: 2, retryAfterSeconds: 7 }],
     });
-    const first = await api.call('GET', '/batch/webhooks');
+    const first = await fixture.api.call('GET', '/batch/webhooks');
     expect(first).toMatchObject({ status: 429, body: { message: expect.stringMatching(/injected/) } });
     expect(first.headers.get('retry-after')).toBe('7');
-    expect((await api.call('GET', '/batch/webhooks')).status).toBe(429);
-    expect((await api.call('GET', '/batch/webhooks')).status).toBe(200);
-    expect((await api.call('POST', '/batch/webhooks', {})).status).toBe(400);
+    expect((await fixture.api.call('GET', '/batch/webhooks')).status).toBe(429);
+    expect((await fixture.api.call('GET', '/batch/webhooks')).status).toBe(200);
+    expect((await fixture.api.call('POST', '/batch/webhooks', {})).status).toBe(400);
   });
 
   it('injects 500 and 503 at a rate, and clears them', async () => {
@@ -53,16 +44,16 @@ describe('emulator fault injection', () => {
         { method: 'GET', path: '/projects/*/batch/datasets', status: 503 },
       ],
     });
-    const failed = await api.call('POST', '/batch/webhooks', {});
+    const failed = await fixture.api.call('POST', '/batch/webhooks', {});
     expect(failed.status).toBe(500);
     expect(failed.headers.get('retry-after')).toBeNull();
-    const unavailable = await api.call('GET', '/batch/datasets');
+    const unavailable = await fixture.api.call('GET', '/batch/datasets');
     expect(unavailable.status).toBe(503);
     expect(unavailable.headers.get('retry-after')).toBe('1');
-    const state = await api.call('GET', '/_emulator/state');
+    const state = await fixture.api.call('GET', '/_emulator/state');
     expect(state.body.faults.routes).toHaveLength(2);
-    await api.call('DELETE', '/_emulator/faults');
-    expect((await api.call('GET', '/batch/datasets')).status).toBe(200);
+    await fixture.api.call('DELETE', '/_emulator/faults');
+    expect((await fixture.api.call('GET', '/batch/datasets')).status).toBe(200);
   });
 
   it('adds latency and drops connections', async () => {
@@ -73,26 +64,26 @@ describe('emulator fault injection', () => {
       ],
     });
     const started = Date.now();
-    expect((await api.call('GET', '/batch/jobs')).status).toBe(200);
+    expect((await fixture.api.call('GET', '/batch/jobs')).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
-    await expect(api.call('GET', '/batch/datasets')).rejects.toThrow();
+    await expect(fixture.api.call('GET', '/batch/datasets')).rejects.toThrow();
   });
 
   it('holds a request until the fault set changes, and counts it as held meanwhile', async () => {
     await setFaults({ routes: [{ method: 'GET', path: '/projects/*/batch/jobs', hold: true, count: 1 }] });
     let answered = false;
-    const held = api.call('GET', '/batch/jobs').then((response) => {
+    const held = fixture.api.call('GET', '/batch/jobs').then((response) => {
       answered = true;
       return response;
     });
     await waitFor('the request to be held', async () => {
-      const faults = await api.call('GET', '/_emulator/faults');
+      const faults = await fixture.api.call('GET', '/_emulator/faults');
       return faults.body.heldRequests === 1 ? true : undefined;
     });
     // Other requests are not held (the rule is spent), and the held one stays unanswered.
-    expect((await api.call('GET', '/batch/jobs')).status).toBe(200);
+    expect((await fixture.api.call('GET', '/batch/jobs')).status).toBe(200);
     expect(answered).toBe(false);
-    const released = await api.call('POST', '/_emulator/faults', {});
+    const released = await fixture.api.call('POST', '/_emulator/faults', {});
     expect(released.body.heldRequests).toBe(0);
     expect((await held).status).toBe(200);
   });
@@ -100,22 +91,22 @@ describe('emulator fault injection', () => {
   it('holds item gathering until the fault set changes: a job stays mid-way as long as a test needs', async () => {
     const receiver = await startReceiver();
     try {
-      const webhook = await createWebhook(api, receiver.url, newSecret());
+      const webhook = await createWebhook(fixture.api, receiver.url, newSecret());
       const dataset = await uploadDataset(
-        api,
-        Array.from({ length: 40 }, (_, i) => `${images.url}/img/${i}.png`),
+        fixture.api,
+        Array.from({ length: 40 }, (_, i) => `${fixture.images.url}/img/${i}.png`),
       );
       await setFaults({ gather: { hold: true } });
-      const job = (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body;
+      const job = (await createJob(fixture.api, dataset.id, webhook.id, fixture.emulator.deploymentId)).body;
       // The default deployment's 4 replicas x 4 items are in flight, all held.
       await waitFor('the items in flight to be held', async () => {
-        const faults = await api.call('GET', '/_emulator/faults');
+        const faults = await fixture.api.call('GET', '/_emulator/faults');
         return faults.body.heldRequests === 16 ? true : undefined;
       });
-      const mid = await api.call('GET', `/batch/jobs/${job.id}`);
+      const mid = await fixture.api.call('GET', `/batch/jobs/${job.id}`);
       expect(mid.body.status.items).toMatchObject({ Gathered: 0, Delivered: 0 });
-      await api.call('DELETE', '/_emulator/faults');
-      const done = await waitForJob(api, job.id);
+      await fixture.api.call('DELETE', '/_emulator/faults');
+      const done = await waitForJob(fixture.api, job.id);
       expect(done.status.items).toMatchObject({ Gathered: 40, Delivered: 40 });
     } finally {
       await receiver.close();
@@ -125,15 +116,18 @@ describe('emulator fault injection', () => {
   it('slows item gathering past the gather timeout and fails predictions', async () => {
     const receiver = await startReceiver();
     try {
-      const webhook = await createWebhook(api, receiver.url, newSecret());
+      const webhook = await createWebhook(fixture.api, receiver.url, newSecret());
       const dataset = await uploadDataset(
-        api,
-        Array.from({ length: 6 }, (_, i) => `${images.url}/img/${i}.png`),
+        fixture.api,
+        Array.from({ length: 6 }, (_, i) => `${fixture.images.url}/img/${i}.png`),
       );
       await setFaults({ gather: { latencyMs: 1000 } });
-      const slow = await waitForJob(api, (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body.id);
+      const slow = await waitForJob(
+        fixture.api,
+        (await createJob(fixture.api, dataset.id, webhook.id, fixture.emulator.deploymentId)).body.id,
+      );
       expect(slow.status.items).toMatchObject({ FailedGather: 6, FailedDeliver: 6, Delivered: 0 });
-      const [entry] = (await api.call('GET', `/batch/jobs/${slow.id}/logs?maxEntries=1`)).body.entries;
+      const [entry] = (await fixture.api.call('GET', `/batch/jobs/${slow.id}/logs?maxEntries=1`)).body.entries;
       expect(entry).toMatchObject({
         status: 'FailedGather',
         level: 'Error',
@@ -142,15 +136,15 @@ describe('emulator fault injection', () => {
 
       await setFaults({ predict: { failRate: 1 } });
       const failing = await waitForJob(
-        api,
-        (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body.id,
+        fixture.api,
+        (await createJob(fixture.api, dataset.id, webhook.id, fixture.emulator.deploymentId)).body.id,
       );
       expect(failing.status.items).toMatchObject({ Gathered: 6, Preprocessed: 6, FailedPredict: 6, Delivered: 0 });
 
       await setFaults({ gather: { failRate: 1 } });
       const gatherFails = await waitForJob(
-        api,
-        (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body.id,
+        fixture.api,
+        (await createJob(fixture.api, dataset.id, webhook.id, fixture.emulator.deploymentId)).body.id,
       );
       expect(gatherFails.status.items).toMatchObject({ FailedGather: 6 });
       expect(receiver.received).toHaveLength(0);
@@ -258,7 +252,9 @@ describe('emulator fault injection', () => {
       await receiver.close();
       await fresh.close();
     }
-    expect(await api.call('POST', '/_emulator/faults', { routes: [{ path: '/x', status: 418 }] })).toMatchObject({
+    expect(
+      await fixture.api.call('POST', '/_emulator/faults', { routes: [{ path: '/x', status: 418 }] }),
+    ).toMatchObject({
       status: 400,
       body: { message: expect.stringMatching(/^routes\.0\.status: /) },
     });

@@ -1,48 +1,37 @@
-import type { RunningEmulator } from '../../src/emulator';
 import {
-  type Api,
   createJob,
   createWebhook,
-  type ImageServer,
   newSecret,
-  startEmulatorFixture,
   startReceiver,
   uploadDataset,
+  useEmulatorFixture,
   verify,
   waitForJob,
 } from './helpers';
 
 describe('emulator item flow', () => {
-  let emulator: RunningEmulator;
-  let images: ImageServer;
-  let api: Api;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ emulator, images, api, close } = await startEmulatorFixture({
-      adminRoutes: true,
-      tickIntervalMs: 20,
-      deliveryBaseBackoffMs: 20,
-    }));
+  const fixture = useEmulatorFixture({
+    adminRoutes: true,
+    tickIntervalMs: 20,
+    deliveryBaseBackoffMs: 20,
   });
-  afterAll(() => close());
 
   it('runs items through gather, preprocess, predict and deliver with signed deliveries', async () => {
     const secret = newSecret();
     const receiver = await startReceiver();
     try {
-      const webhook = await createWebhook(api, receiver.url, secret);
+      const webhook = await createWebhook(fixture.api, receiver.url, secret);
       const urls = [
-        ...Array.from({ length: 20 }, (_, i) => `${images.url}/img/${i}.png`),
-        `${images.url}/missing/1.png`,
-        `${images.url}/text/1.txt`,
+        ...Array.from({ length: 20 }, (_, i) => `${fixture.images.url}/img/${i}.png`),
+        `${fixture.images.url}/missing/1.png`,
+        `${fixture.images.url}/text/1.txt`,
       ];
-      const dataset = await uploadDataset(api, urls);
+      const dataset = await uploadDataset(fixture.api, urls);
       expect(dataset.status).toMatchObject({ overview: 'Uploaded', itemCount: 22, message: 'Uploaded Dataset' });
-      const created = await createJob(api, dataset.id, webhook.id, emulator.deploymentId);
+      const created = await createJob(fixture.api, dataset.id, webhook.id, fixture.emulator.deploymentId);
       expect(created.status).toBe(200);
       expect(created.body.status.overview).toMatch(/Waiting|Running/);
-      const job = await waitForJob(api, created.body.id);
+      const job = await waitForJob(fixture.api, created.body.id);
       expect(job.status).toMatchObject({ overview: 'Reached', message: 'Finished' });
       expect(job.status.items).toEqual({
         Gathered: 21,
@@ -60,7 +49,7 @@ describe('emulator item flow', () => {
         expect(delivery.json).toMatchObject({ type: 'batch.item.predicted', jobId: job.id, emulated: true });
       }
       expect(verify(newSecret(), receiver.received[0])).toMatchObject({ ok: false, reason: 'bad-signature' });
-      const logs = await api.call('GET', `/batch/jobs/${job.id}/logs`);
+      const logs = await fixture.api.call('GET', `/batch/jobs/${job.id}/logs`);
       expect(logs.body.entries).toHaveLength(22);
       const statuses = logs.body.entries.map((entry: { status: string }) => entry.status).sort();
       expect(statuses.filter((status: string) => status === 'Delivered')).toHaveLength(20);

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync } from 'node:zlib';
 import { crc32cBase64 } from '../../src/datature-api/crc32c';
-import { type EmulatorOptions, startEmulator } from '../../src/emulator';
+import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../src/emulator';
 import { verifyDelivery } from '../../src/webhook-delivery/signature';
 
 async function listen(server: Server): Promise<string> {
@@ -147,6 +147,36 @@ export async function startEmulatorFixture(options: EmulatorOptions) {
     await images.close();
   };
   return { emulator, images, api, close };
+}
+
+export interface EmulatorFixture {
+  emulator: RunningEmulator;
+  images: ImageServer;
+  api: Api;
+  /** With `webhookSink`: a webhook whose deliveries a verifying receiver takes. */
+  webhookId: string;
+}
+
+/**
+ * The suites' shared setup: an emulator with these options, an image server and an API client for the
+ * suite (`beforeAll`), closed after it (`afterAll`), with a webhook sink when asked. Read its fields inside
+ * tests and hooks: they are set once `beforeAll` has run.
+ */
+export function useEmulatorFixture(options: EmulatorOptions, { webhookSink = false } = {}): EmulatorFixture {
+  const fixture = {} as EmulatorFixture;
+  let close = async () => {};
+  let closeSink = async () => {};
+  beforeAll(async () => {
+    const started = await startEmulatorFixture(options);
+    Object.assign(fixture, started);
+    close = started.close;
+    if (webhookSink) ({ webhookId: fixture.webhookId, close: closeSink } = await startWebhookSink(fixture.api));
+  });
+  afterAll(async () => {
+    await close();
+    await closeSink();
+  });
+  return fixture;
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {

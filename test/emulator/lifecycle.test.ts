@@ -1,15 +1,13 @@
 import { crc32cBase64 } from '../../src/datature-api/crc32c';
-import { DEV_PROJECT_ID, DEV_SECRET_KEY, type RunningEmulator } from '../../src/emulator';
+import { DEV_PROJECT_ID, DEV_SECRET_KEY } from '../../src/emulator';
 import {
-  type Api,
   createJob,
   createWebhook,
-  type ImageServer,
   ndjson,
   newSecret,
-  startEmulatorFixture,
   startReceiver,
   uploadDataset,
+  useEmulatorFixture,
   verify,
   waitFor,
   waitForJob,
@@ -19,33 +17,25 @@ const ERRORED_DEPLOYMENT = 'deploy_00000000-0000-4000-8000-00000000dead';
 const HOUR = 3_600_000;
 
 describe('emulator state machines', () => {
-  let emulator: RunningEmulator;
-  let images: ImageServer;
-  let api: Api;
-  let close: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ emulator, images, api, close } = await startEmulatorFixture({
-      adminRoutes: true,
-      tickIntervalMs: 20,
-      deliveryBaseBackoffMs: 30,
-      projects: [
-        {
-          id: DEV_PROJECT_ID,
-          secretKey: DEV_SECRET_KEY,
-          deployments: [
-            { id: 'deploy_00000000-0000-4000-8000-000000000001', replicas: 2 },
-            { id: ERRORED_DEPLOYMENT, replicas: 1, overview: 'Errored' },
-          ],
-        },
-      ],
-    }));
+  const fixture = useEmulatorFixture({
+    adminRoutes: true,
+    tickIntervalMs: 20,
+    deliveryBaseBackoffMs: 30,
+    projects: [
+      {
+        id: DEV_PROJECT_ID,
+        secretKey: DEV_SECRET_KEY,
+        deployments: [
+          { id: 'deploy_00000000-0000-4000-8000-000000000001', replicas: 2 },
+          { id: ERRORED_DEPLOYMENT, replicas: 1, overview: 'Errored' },
+        ],
+      },
+    ],
   });
-  afterEach(() => api.call('POST', '/_emulator/clock', { offsetMs: 0 }));
-  afterAll(() => close());
+  afterEach(() => fixture.api.call('POST', '/_emulator/clock', { offsetMs: 0 }));
 
   async function createDataset(file: Buffer) {
-    const created = await api.call('POST', '/batch/datasets', {
+    const created = await fixture.api.call('POST', '/batch/datasets', {
       name: 'd',
       spec: {
         source: { kind: 'UploadedNewlineDelimitedJsonFile', sizeBytes: file.length, crc32c: crc32cBase64(file) },
@@ -55,7 +45,7 @@ describe('emulator state machines', () => {
   }
 
   it('guards the signed upload URL like GCS and moves Waiting -> Processing -> Uploaded', async () => {
-    const file = ndjson([`${images.url}/img/1.png`, `${images.url}/img/2.png`]);
+    const file = ndjson([`${fixture.images.url}/img/1.png`, `${fixture.images.url}/img/2.png`]);
     const dataset = await createDataset(file);
     const { uploadUrl } = dataset.status.source;
     expect(dataset.status.overview).toBe('Waiting');
@@ -88,19 +78,19 @@ describe('emulator state machines', () => {
     ).toMatchObject({
       status: 403,
     });
-    await api.call('POST', '/_emulator/clock', { offsetMs: 13 * HOUR });
+    await fixture.api.call('POST', '/_emulator/clock', { offsetMs: 13 * HOUR });
     expect(await put(uploadUrl.url, file)).toMatchObject({
       status: 400,
       text: expect.stringContaining('ExpiredToken'),
     });
-    await api.call('POST', '/_emulator/clock', { offsetMs: 0 });
+    await fixture.api.call('POST', '/_emulator/clock', { offsetMs: 0 });
     expect(await put(uploadUrl.url, file)).toMatchObject({ status: 200 });
     expect(await put(uploadUrl.url, file)).toMatchObject({
       status: 412,
       text: expect.stringContaining('PreconditionFailed'),
     });
     const done = await waitFor('uploaded', async () => {
-      const got = await api.call('GET', `/batch/datasets/${dataset.id}`);
+      const got = await fixture.api.call('GET', `/batch/datasets/${dataset.id}`);
       return got.body.status.overview === 'Uploaded' ? got.body : undefined;
     });
     expect(done.status.itemCount).toBe(2);
@@ -114,7 +104,7 @@ describe('emulator state machines', () => {
     const { uploadUrl } = dataset.status.source;
     await fetch(uploadUrl.url, { method: 'PUT', headers: uploadUrl.headers, body: file });
     const failed = await waitFor('processing failed', async () => {
-      const got = await api.call('GET', `/batch/datasets/${dataset.id}`);
+      const got = await fixture.api.call('GET', `/batch/datasets/${dataset.id}`);
       return got.body.status.overview === 'FailedProcessing' ? got.body : undefined;
     });
     expect(failed.status.message).toMatch(/^line 2: kind must be "Image"/);
@@ -124,17 +114,18 @@ describe('emulator state machines', () => {
   it('keeps a job Waiting until startAtTime, then runs it to Reached', async () => {
     const receiver = await startReceiver();
     try {
-      const webhook = await createWebhook(api, receiver.url, newSecret());
-      const dataset = await uploadDataset(api, [`${images.url}/img/1.png`]);
+      const webhook = await createWebhook(fixture.api, receiver.url, newSecret());
+      const dataset = await uploadDataset(fixture.api, [`${fixture.images.url}/img/1.png`]);
       const startAtTime = Date.now() + 2 * HOUR;
-      const job = (await createJob(api, dataset.id, webhook.id, emulator.deploymentId, { startAtTime })).body;
+      const job = (await createJob(fixture.api, dataset.id, webhook.id, fixture.emulator.deploymentId, { startAtTime }))
+        .body;
       await new Promise((resolve) => setTimeout(resolve, 150));
-      expect((await api.call('GET', `/batch/jobs/${job.id}`)).body.status).toMatchObject({
+      expect((await fixture.api.call('GET', `/batch/jobs/${job.id}`)).body.status).toMatchObject({
         overview: 'Waiting',
         message: 'Waiting',
       });
-      await api.call('POST', '/_emulator/clock', { offsetMs: 2 * HOUR + 1000 });
-      const done = await waitForJob(api, job.id);
+      await fixture.api.call('POST', '/_emulator/clock', { offsetMs: 2 * HOUR + 1000 });
+      const done = await waitForJob(fixture.api, job.id);
       expect(done.status).toMatchObject({ overview: 'Reached', message: 'Finished', items: { Delivered: 1 } });
     } finally {
       await receiver.close();
@@ -144,38 +135,38 @@ describe('emulator state machines', () => {
   it('cancels a running job: no new items, in-flight ones finish, Reached with cancelledAt', async () => {
     const receiver = await startReceiver();
     try {
-      await api.call('POST', '/_emulator/faults', { gather: { latencyMs: 100 } });
-      const webhook = await createWebhook(api, receiver.url, newSecret());
+      await fixture.api.call('POST', '/_emulator/faults', { gather: { latencyMs: 100 } });
+      const webhook = await createWebhook(fixture.api, receiver.url, newSecret());
       const dataset = await uploadDataset(
-        api,
-        Array.from({ length: 100 }, (_, i) => `${images.url}/img/${i}.png`),
+        fixture.api,
+        Array.from({ length: 100 }, (_, i) => `${fixture.images.url}/img/${i}.png`),
       );
-      const job = (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body;
+      const job = (await createJob(fixture.api, dataset.id, webhook.id, fixture.emulator.deploymentId)).body;
       // Running = items flow; the overview still says Waiting (the default runningJobOverview).
       await waitFor('running', async () => {
-        const got = await api.call('GET', `/batch/jobs/${job.id}`);
+        const got = await fixture.api.call('GET', `/batch/jobs/${job.id}`);
         return got.body.status.items.Gathered > 0 ? true : undefined;
       });
-      const cancelled = await api.call('PATCH', `/batch/jobs/${job.id}`, { spec: { stopAtTime: Date.now() } });
+      const cancelled = await fixture.api.call('PATCH', `/batch/jobs/${job.id}`, { spec: { stopAtTime: Date.now() } });
       expect(cancelled.body.status.cancelledAt).toEqual(expect.any(Number));
-      const done = await waitForJob(api, job.id);
+      const done = await waitForJob(fixture.api, job.id);
       expect(done.status).toMatchObject({ overview: 'Reached', message: 'Cancelled' });
       const { items } = done.status;
       expect(items.Delivered + items.FailedDeliver).toBeLessThan(100);
       expect(items.Gathered).toBe(items.Delivered);
-      expect((await api.call('PATCH', `/batch/jobs/${job.id}`, { spec: { stopAtTime: 1 } })).status).toBe(409);
-      expect((await api.call('DELETE', `/batch/datasets/${dataset.id}`)).status).toBe(200);
+      expect((await fixture.api.call('PATCH', `/batch/jobs/${job.id}`, { spec: { stopAtTime: 1 } })).status).toBe(409);
+      expect((await fixture.api.call('DELETE', `/batch/datasets/${dataset.id}`)).status).toBe(200);
     } finally {
-      await api.call('DELETE', '/_emulator/faults');
+      await fixture.api.call('DELETE', '/_emulator/faults');
       await receiver.close();
     }
   });
 
   it('fails a job whose deployment cannot serve', async () => {
-    const webhook = await createWebhook(api, 'http://127.0.0.1:9/x', newSecret());
-    const dataset = await uploadDataset(api, [`${images.url}/img/1.png`]);
-    const job = (await createJob(api, dataset.id, webhook.id, ERRORED_DEPLOYMENT)).body;
-    const done = await waitForJob(api, job.id);
+    const webhook = await createWebhook(fixture.api, 'http://127.0.0.1:9/x', newSecret());
+    const dataset = await uploadDataset(fixture.api, [`${fixture.images.url}/img/1.png`]);
+    const job = (await createJob(fixture.api, dataset.id, webhook.id, ERRORED_DEPLOYMENT)).body;
+    const done = await waitForJob(fixture.api, job.id);
     expect(done.status).toMatchObject({ overview: 'Failed', reason: expect.stringMatching(/cannot serve.*Errored/) });
   });
 
@@ -183,16 +174,16 @@ describe('emulator state machines', () => {
     const secret = newSecret();
     const receiver = await startReceiver((_delivery, index) => (index < 2 ? 500 : 200));
     try {
-      const webhook = await createWebhook(api, receiver.url, secret, { maxRetries: 3, maxBackoffMs: 15000 });
-      const dataset = await uploadDataset(api, [`${images.url}/img/7.png`]);
-      const job = (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body;
-      const done = await waitForJob(api, job.id);
+      const webhook = await createWebhook(fixture.api, receiver.url, secret, { maxRetries: 3, maxBackoffMs: 15000 });
+      const dataset = await uploadDataset(fixture.api, [`${fixture.images.url}/img/7.png`]);
+      const job = (await createJob(fixture.api, dataset.id, webhook.id, fixture.emulator.deploymentId)).body;
+      const done = await waitForJob(fixture.api, job.id);
       expect(done.status.items).toMatchObject({ Delivered: 1, FailedDeliver: 0 });
       expect(receiver.received).toHaveLength(3);
       const ids = receiver.received.map((delivery) => delivery.headers['webhook-id']);
       expect(new Set(ids).size).toBe(1);
       for (const delivery of receiver.received) expect(verify(secret, delivery)).toMatchObject({ ok: true });
-      const logs = (await api.call('GET', `/batch/jobs/${job.id}/logs`)).body.entries;
+      const logs = (await fixture.api.call('GET', `/batch/jobs/${job.id}/logs`)).body.entries;
       expect(logs).toHaveLength(1);
       expect(logs[0]).toMatchObject({
         status: 'Delivered',
@@ -207,13 +198,13 @@ describe('emulator state machines', () => {
   it('gives up after maxRetries and counts FailedDeliver with an Error log entry', async () => {
     const receiver = await startReceiver(() => 503);
     try {
-      const webhook = await createWebhook(api, receiver.url, newSecret(), { maxRetries: 1, maxBackoffMs: 0 });
-      const dataset = await uploadDataset(api, [`${images.url}/img/8.png`]);
-      const job = (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body;
-      const done = await waitForJob(api, job.id);
+      const webhook = await createWebhook(fixture.api, receiver.url, newSecret(), { maxRetries: 1, maxBackoffMs: 0 });
+      const dataset = await uploadDataset(fixture.api, [`${fixture.images.url}/img/8.png`]);
+      const job = (await createJob(fixture.api, dataset.id, webhook.id, fixture.emulator.deploymentId)).body;
+      const done = await waitForJob(fixture.api, job.id);
       expect(done.status.items).toMatchObject({ Predicted: 1, Delivered: 0, FailedDeliver: 1 });
       expect(receiver.received).toHaveLength(2);
-      const [entry] = (await api.call('GET', `/batch/jobs/${job.id}/logs?minLevel=Error`)).body.entries;
+      const [entry] = (await fixture.api.call('GET', `/batch/jobs/${job.id}/logs?minLevel=Error`)).body.entries;
       expect(entry).toMatchObject({
         status: 'FailedDeliver',
         level: 'Error',
@@ -227,15 +218,18 @@ describe('emulator state machines', () => {
     const secret = newSecret();
     const receiver = await startReceiver();
     try {
-      const webhook = await createWebhook(api, receiver.url, secret);
-      const dataset = await uploadDataset(api, [`${images.url}/img/7.png`, `${images.url}/img/8.png`]);
+      const webhook = await createWebhook(fixture.api, receiver.url, secret);
+      const dataset = await uploadDataset(fixture.api, [
+        `${fixture.images.url}/img/7.png`,
+        `${fixture.images.url}/img/8.png`,
+      ]);
       const shift = 3 * 24 * HOUR;
-      const clock = await api.call('POST', '/_emulator/clock', { offsetMs: shift });
+      const clock = await fixture.api.call('POST', '/_emulator/clock', { offsetMs: shift });
       expect(clock.body.offsetMs).toBe(shift);
       const before = Math.floor(Date.now() / 1000);
-      const job = (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body;
-      await waitForJob(api, job.id);
-      const tested = await api.call('POST', `/batch/webhooks/${webhook.id}:test`, {});
+      const job = (await createJob(fixture.api, dataset.id, webhook.id, fixture.emulator.deploymentId)).body;
+      await waitForJob(fixture.api, job.id);
+      const tested = await fixture.api.call('POST', `/batch/webhooks/${webhook.id}:test`, {});
       expect(tested.body.status).toBe('Ok');
       const after = Math.floor(Date.now() / 1000);
 

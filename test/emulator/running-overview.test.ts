@@ -2,13 +2,7 @@
 // Reached, Failed; the docs show Waiting with items gathered), so the emulator's choice is an option.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import {
-  DEFAULT_RUNNING_JOB_OVERVIEW,
-  DEV_PROJECT_ID,
-  DEV_SECRET_KEY,
-  type RunningEmulator,
-  startEmulator,
-} from '../../src/emulator';
+import { DEFAULT_RUNNING_JOB_OVERVIEW, DEV_PROJECT_ID, DEV_SECRET_KEY, startEmulator } from '../../src/emulator';
 import {
   type Api,
   apiClient,
@@ -16,11 +10,10 @@ import {
   createWebhook,
   type ImageServer,
   newSecret,
-  startEmulatorFixture,
   startImageServer,
   startReceiver,
-  startWebhookSink,
   uploadDataset,
+  useEmulatorFixture,
   waitFor,
   waitForJob,
 } from './helpers';
@@ -46,67 +39,58 @@ describe.each([
   { label: 'runningJobOverview: Running', runningJobOverview: 'Running', expected: 'Running' },
   { label: 'runningJobOverview: Gathering', runningJobOverview: 'Gathering', expected: 'Gathering' },
 ])('a job whose items flow ($label)', ({ runningJobOverview, expected }) => {
-  let emulator: RunningEmulator;
-  let images: ImageServer;
-  let api: Api;
-  let close: () => Promise<void>;
-  let webhookId: string;
-  let closeSink: () => Promise<void>;
-
-  beforeAll(async () => {
-    ({ emulator, images, api, close } = await startEmulatorFixture({
+  const fixture = useEmulatorFixture(
+    {
       adminRoutes: true,
       tickIntervalMs: 20,
       runningJobOverview,
-    }));
-    ({ webhookId, close: closeSink } = await startWebhookSink(api));
+    },
+    { webhookSink: true },
+  );
+  beforeAll(async () => {
     // Slow downloads keep the job's items flowing long enough to look at it.
-    await api.call('POST', '/_emulator/faults', { gather: { latencyMs: 100 } });
-  });
-  afterAll(async () => {
-    await close();
-    await closeSink();
+    await fixture.api.call('POST', '/_emulator/faults', { gather: { latencyMs: 100 } });
   });
 
   it(`reports ${expected} (overview and message) while items flow, then Reached / Finished`, async () => {
-    expect(emulator.runningJobOverview).toBe(expected);
-    const dataset = await uploadDataset(api, imageUrls(images, 40));
-    const created = await createJob(api, dataset.id, webhookId, emulator.deploymentId);
+    expect(fixture.emulator.runningJobOverview).toBe(expected);
+    const dataset = await uploadDataset(fixture.api, imageUrls(fixture.images, 40));
+    const created = await createJob(fixture.api, dataset.id, fixture.webhookId, fixture.emulator.deploymentId);
     expect(created.status).toBe(200);
     // Before the engine picks it up the job is genuinely waiting, whatever the option.
     expect(created.body.status).toMatchObject({ overview: 'Waiting', message: 'Waiting' });
 
-    const during = await midway(api, created.body.id, 40);
+    const during = await midway(fixture.api, created.body.id, 40);
     expect(during.status).toMatchObject({ overview: expected, message: expected });
-    const listed = (await api.call('GET', '/batch/jobs')).body.data.find(
+    const listed = (await fixture.api.call('GET', '/batch/jobs')).body.data.find(
       (job: { id: string }) => job.id === created.body.id,
     );
     expect(listed.status).toMatchObject({ overview: expected, message: expected });
-    expect((await api.call('GET', '/_emulator/state')).body.activeJobs).toBe(1);
+    expect((await fixture.api.call('GET', '/_emulator/state')).body.activeJobs).toBe(1);
 
-    const done = await waitForJob(api, created.body.id);
+    const done = await waitForJob(fixture.api, created.body.id);
     expect(done.status).toMatchObject({ overview: 'Reached', message: 'Finished' });
     expect(done.status.items).toMatchObject({ Gathered: 40, Delivered: 40, FailedDeliver: 0 });
-    expect((await api.call('GET', '/_emulator/state')).body.activeJobs).toBe(0);
+    expect((await fixture.api.call('GET', '/_emulator/state')).body.activeJobs).toBe(0);
   });
 
   it('still counts as not ended: its dataset cannot be deleted, a cancel is accepted', async () => {
-    const dataset = await uploadDataset(api, imageUrls(images, 100));
-    const job = (await createJob(api, dataset.id, webhookId, emulator.deploymentId)).body;
-    await midway(api, job.id, 100);
+    const dataset = await uploadDataset(fixture.api, imageUrls(fixture.images, 100));
+    const job = (await createJob(fixture.api, dataset.id, fixture.webhookId, fixture.emulator.deploymentId)).body;
+    await midway(fixture.api, job.id, 100);
 
-    const deleteWhileRunning = await api.call('DELETE', `/batch/datasets/${dataset.id}`);
+    const deleteWhileRunning = await fixture.api.call('DELETE', `/batch/datasets/${dataset.id}`);
     expect(deleteWhileRunning.status).toBe(409);
 
-    const cancelled = await api.call('PATCH', `/batch/jobs/${job.id}`, { spec: { stopAtTime: Date.now() } });
+    const cancelled = await fixture.api.call('PATCH', `/batch/jobs/${job.id}`, { spec: { stopAtTime: Date.now() } });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status.cancelledAt).toEqual(expect.any(Number));
-    const done = await waitForJob(api, job.id);
+    const done = await waitForJob(fixture.api, job.id);
     expect(done.status).toMatchObject({ overview: 'Reached', message: 'Cancelled' });
     expect(done.status.items.Delivered + done.status.items.FailedDeliver).toBeLessThan(100);
 
-    expect((await api.call('PATCH', `/batch/jobs/${job.id}`, { spec: { stopAtTime: 1 } })).status).toBe(409);
-    expect((await api.call('DELETE', `/batch/datasets/${dataset.id}`)).status).toBe(200);
+    expect((await fixture.api.call('PATCH', `/batch/jobs/${job.id}`, { spec: { stopAtTime: 1 } })).status).toBe(409);
+    expect((await fixture.api.call('DELETE', `/batch/datasets/${dataset.id}`)).status).toBe(200);
   });
 });
 

@@ -193,7 +193,7 @@ describe('the schedule CLI', () => {
       'd',
     );
     expect(twoTimings.code).toBe(2);
-    expect(twoTimings.stderr).toContain('exactly one of --cron and --every');
+    expect(twoTimings.stderr).toContain('exactly one of cron and every');
     const badInterval = await cli('schedule', 'update', 'cli-nightly', '--every', 'sometimes');
     expect(badInterval.code).toBe(2);
 

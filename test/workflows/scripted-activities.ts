@@ -4,7 +4,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { BatchActivities } from '../../src/activities/types';
+import type { BatchActivities } from '../../src/workflows/activity-contract';
 import {
   type BatchPredictionInput,
   epochMsOf,

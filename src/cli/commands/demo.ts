@@ -2,18 +2,18 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import type { Job } from '../../datature-api';
-import type { Stack } from '../../dev/stack';
+import type { Stack } from '../../dev';
 import type { BatchPredictionResult } from '../../workflows/definitions';
 import type { GlobalOptions } from '../config';
 import { RunFailedError } from '../errors';
 import { fields, Output } from '../output';
 import { examples } from '../program';
 import { watchRun } from '../run-progress';
+import { awaitRun } from '../run-result';
 import { assertNothingExternal, type StackFlags, startStackFrom, withStackFlags } from '../stack-flags';
-import { startRun } from '../start-run';
+import { checkRunRequest, startRun } from '../start-run';
 import { connectTemporalTo, workflowUiUrl } from '../temporal-client';
 import { readOrCreateWebhookSecret } from '../webhook-secret';
-import { awaitRun } from './runs';
 
 interface DemoSummary {
   workflowId: string;
@@ -91,8 +91,7 @@ async function runDemo(stack: Stack, output: Output, startedAt: number): Promise
   try {
     const uiUrl = workflowUiUrl(temporal, workflowId, stack.uiUrl);
     output.info(`run ${workflowId}: ${uiUrl}`);
-    const handle = await startRun(session, {
-      workflowId,
+    const input = checkRunRequest({
       name: workflowId,
       dataset: datasetFile,
       deploymentId: DEV_DEPLOYMENT_ID,
@@ -101,6 +100,7 @@ async function runDemo(stack: Stack, output: Output, startedAt: number): Promise
       logsDirectory: 'demo',
       polling: { minIntervalMs: 1000, maxIntervalMs: 2000 },
     });
+    const handle = await startRun(session, input, workflowId);
     if (!output.json) await watchRun(handle, { uploadBytes: statSync(datasetFile).size });
     const result = (await awaitRun(session, workflowId)) as BatchPredictionResult;
     if (!result.jobId) throw new RunFailedError(`run ${workflowId} ended (${result.outcome}) without a batch job`);

@@ -1,17 +1,17 @@
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { FailedItemStatus } from '../../datature-api/status-rules';
+import { datasetArgumentSource } from '../../run-client/dataset-argument';
 import type { BatchPredictionResult } from '../../workflows/definitions';
 import { collect, parseIntFlag, parseTimeFlag } from '../config';
 import { UsageError } from '../errors';
 import { Output } from '../output';
 import { examples } from '../program';
 import { watchRun } from '../run-progress';
+import { awaitRun } from '../run-result';
 import { formatRunResult } from '../run-summary';
 import { checkRunRequest, type RunRequest, startRun } from '../start-run';
-import { workflowUiUrl } from '../temporal-client';
-import { awaitRun, withTemporal } from './runs';
+import { withTemporal, workflowUiUrl } from '../temporal-client';
 
 interface RunFlags {
   deployment?: string;
@@ -101,14 +101,13 @@ export function register(program: Command): void {
       } else if (dataset === undefined) {
         throw new UsageError('give a dataset (NDJSON file or URL), or --job <jobId> to adopt an existing job');
       }
-      const isUrl = dataset !== undefined && /^https?:\/\//.test(dataset);
-      if (dataset !== undefined && !isUrl && !existsSync(dataset))
-        throw new UsageError(`dataset file not found: ${dataset}`);
+      const source = dataset === undefined ? undefined : datasetArgumentSource(dataset);
+      const filePath = source && 'ndjsonPath' in source ? source.ndjsonPath : undefined;
+      if (filePath !== undefined && !existsSync(filePath)) throw new UsageError(`dataset file not found: ${dataset}`);
       const request: RunRequest = {
-        workflowId: flags.workflowId,
         name: flags.name,
         jobId: flags.job,
-        dataset: dataset === undefined || isUrl ? dataset : resolve(dataset),
+        dataset,
         deploymentId: flags.deployment,
         artifactId: flags.artifact,
         webhookIds: flags.webhook ?? [],
@@ -119,9 +118,9 @@ export function register(program: Command): void {
             ? undefined
             : { maxRounds: flags.retryFailed, statuses: flags.retryStatuses },
       };
-      checkRunRequest(request);
+      const input = checkRunRequest(request);
       await withTemporal(command, async (session) => {
-        const handle = await startRun(session, request);
+        const handle = await startRun(session, input, flags.workflowId);
         const uiUrl = workflowUiUrl(session.config, handle.workflowId);
         if (!flags.wait) {
           output.result({ workflowId: handle.workflowId, uiUrl }, () => `started ${handle.workflowId}\n${uiUrl}`);
@@ -132,7 +131,7 @@ export function register(program: Command): void {
         const watch = output.json
           ? { queries: 0, describes: 0 }
           : await watchRun(handle, {
-              uploadBytes: dataset === undefined || isUrl ? undefined : statSync(dataset).size,
+              uploadBytes: filePath === undefined ? undefined : statSync(filePath).size,
             });
         const result = (await awaitRun(session, handle.workflowId)) as BatchPredictionResult;
         output.result({ workflowId: handle.workflowId, uiUrl, result, watch }, () =>

@@ -8,12 +8,13 @@ import {
   describeCleanup,
 } from '../../workflows/definitions';
 import { RunFailedError } from '../errors';
+import { streamJobLogs, withLogFlags } from '../job-logs';
 import { Output } from '../output';
 import { examples } from '../program';
 import { queryProgress, watchRun } from '../run-progress';
+import { awaitRun } from '../run-result';
 import { formatRunResult } from '../run-summary';
-import { connectTemporal, type TemporalSession, workflowUiUrl } from '../temporal-client';
-import { streamJobLogs, withLogFlags } from './jobs';
+import { withTemporal, workflowUiUrl } from '../temporal-client';
 
 /** `status`, `cancel`, `result` and `logs` of a batchPrediction run, by workflow id. */
 export function register(program: Command): void {
@@ -45,17 +46,23 @@ export function register(program: Command): void {
     .command('cancel')
     .description('cancel a run: signal `cancel` (the workflow cancels the job and cleans up), or --hard')
     .argument('<workflowId>')
-    .option('--reason <text>', 'why, recorded in the workflow history')
-    .option('--hard', 'send a Temporal cancellation request instead of the signal')
+    .option(
+      '--reason <text>',
+      'why, recorded in the workflow history and shown by `result` (default: cancelled from the CLI)',
+    )
+    .option('--hard', 'send a Temporal cancellation request (with the reason) instead of the signal')
     .addHelpText('after', examples('datature-batch cancel batch-nightly --reason "wrong dataset"'))
     .action(async (workflowId: string, opts: { reason?: string; hard?: boolean }, command: Command) => {
       const output = Output.of(command);
       await withTemporal(command, async (session) => {
-        const handle = session.client.workflow.getHandle(workflowId);
-        if (opts.hard) await handle.cancel();
-        else await handle.signal(cancelSignal, { reason: opts.reason ?? 'cancelled from the CLI' });
+        const reason = opts.reason ?? 'cancelled from the CLI';
+        if (opts.hard) {
+          const { requestCancellation } =
+            require('../../run-client/cancellation') as typeof import('../../run-client/cancellation');
+          await requestCancellation(session.client, workflowId, reason);
+        } else await session.client.workflow.getHandle(workflowId).signal(cancelSignal, { reason });
         const how = opts.hard ? 'cancellation request' : 'cancel signal';
-        output.result({ workflowId, sent: how }, () => `sent ${how} to ${workflowId}`);
+        output.result({ workflowId, sent: how, reason }, () => `sent ${how} to ${workflowId}`);
       });
     });
 
@@ -99,43 +106,6 @@ export function register(program: Command): void {
       const count = await streamJobLogs(command, jobId, opts);
       if (opts.output) output.info(`wrote ${count} log entries of ${jobId} to ${opts.output}`);
     });
-}
-
-export async function withTemporal<T>(command: Command, use: (session: TemporalSession) => Promise<T>): Promise<T> {
-  const session = await connectTemporal(command);
-  try {
-    return await use(session);
-  } finally {
-    await session.close();
-  }
-}
-
-/** The run's result, or a RunFailedError (exit 1) carrying the one-line reason. */
-export async function awaitRun(session: TemporalSession, workflowId: string): Promise<unknown> {
-  const { WorkflowFailedError } = require('@temporalio/client') as typeof import('@temporalio/client');
-  const { ApplicationFailure, CancelledFailure } = require('@temporalio/common') as typeof import('@temporalio/common');
-  try {
-    return await session.client.workflow.getHandle(workflowId).result();
-  } catch (err) {
-    if (!(err instanceof WorkflowFailedError)) throw err;
-    const cause = err.cause;
-    if (cause instanceof CancelledFailure) {
-      // A cancellation carries no details: the run's own progress says what it cleaned up (if a worker answers).
-      const cleanup = (await queryProgress(session.client.workflow.getHandle(workflowId)))?.cleanup;
-      const why = cleanup?.reason ? ` (${cleanup.reason})` : '';
-      throw new RunFailedError(
-        `run ${workflowId} was canceled${why}${cleanup ? `: ${describeCleanup(cleanup)}` : ''}`,
-        'Canceled',
-      );
-    }
-    // The workflow ends with its root cause (message and catalogue type); older runs may still say less.
-    const type = cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
-    const what = err.message.replace(/^Workflow execution /i, '').toLowerCase();
-    throw new RunFailedError(
-      `run ${workflowId} ${what}: ${cause?.message ?? 'no cause given'}${type ? ` [${type}]` : ''}`,
-      type,
-    );
-  }
 }
 
 /** From the run's `BatchJobId` search attribute: answered by the server, even with no worker running. */

@@ -1,25 +1,26 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { type Command, InvalidArgumentError } from 'commander';
-import type { BatchScheduleDetails } from '../../schedules';
-import type { BatchPredictionInput } from '../../workflows/definitions';
+import { datasetArgumentSource } from '../../run-client/dataset-argument';
+import type { BatchScheduleDetails, BatchScheduleOptions } from '../../schedules';
+import { BatchScheduleError } from '../../schedules/batch-schedule-error';
+import { OVERLAP_POLICIES, type OverlapPolicy, overlapPolicyOf } from '../../schedules/overlap-policies';
 import { collect, parseTimeFlag } from '../config';
 import { UsageError } from '../errors';
 import { fields, Output, table } from '../output';
 import { examples } from '../program';
 import { toBatchPredictionInput } from '../start-run';
-import { withTemporal } from './runs';
+import { withTemporal } from '../temporal-client';
 
+// Loaded when a schedule command runs: the Temporal SDK and zod are slow to import.
 const schedules = () => require('../../schedules') as typeof import('../../schedules');
 
-const OVERLAPS = ['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'CANCEL_OTHER', 'TERMINATE_OTHER', 'ALLOW_ALL'];
-
-function parseOverlap(value: string): ScheduleOverlapPolicy {
-  const policy = value.toUpperCase().replace(/-/g, '_');
-  if (!OVERLAPS.includes(policy)) throw new InvalidArgumentError(`expected one of ${OVERLAPS.join(', ')}`);
-  return policy as ScheduleOverlapPolicy;
+function parseOverlap(value: string): OverlapPolicy {
+  try {
+    return overlapPolicyOf(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 interface TimingFlags {
@@ -27,7 +28,7 @@ interface TimingFlags {
   every?: string;
   timezone?: string;
   jitter?: string;
-  overlap?: ScheduleOverlapPolicy;
+  overlap?: OverlapPolicy;
   catchupWindow?: string;
   pauseOnFailure?: boolean;
 }
@@ -48,7 +49,7 @@ function withScheduleFlags(command: Command): Command {
     .option('--jitter <duration>', 'start each run up to this much later, at random')
     .option(
       '--overlap <policy>',
-      `when a run is due while one is going: ${OVERLAPS.join(', ')} (default SKIP)`,
+      `when a run is due while one is going: ${OVERLAP_POLICIES.join(', ')} (default SKIP)`,
       parseOverlap,
     )
     .option('--catchup-window <duration>', 'how far back missed runs still start after an outage')
@@ -74,21 +75,14 @@ function timingAndPolicies(flags: TimingFlags) {
   };
 }
 
-/** Usage mistakes found by src/schedules (a bad cron, two timings, a fixed dataset) exit 2. */
-async function asUsage<T>(action: () => Promise<T>): Promise<T> {
-  const { BatchScheduleError } = schedules();
+/** Usage mistakes found by src/schedules (a bad cron, two timings, a fixed dataset, a job without webhook) exit 2. */
+async function asUsage<T>(action: () => T | Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (err) {
     if (err instanceof BatchScheduleError) throw new UsageError(err.message);
     throw err;
   }
-}
-
-function datasetOf(dataset: string): string {
-  if (/^https?:\/\//.test(dataset)) return dataset;
-  // Missing now is fine (it is read at each run), but the worker needs an absolute path.
-  return resolve(dataset);
 }
 
 /** `schedule create|list|describe|pause|unpause|trigger|backfill|update|delete`: recurring batch runs. */
@@ -125,32 +119,28 @@ export function register(program: Command): void {
         command: Command,
       ) => {
         const output = Output.of(command);
-        if (Boolean(flags.cron) === Boolean(flags.every))
-          throw new UsageError('give exactly one of --cron and --every');
-        if (Boolean(flags.deployment) === Boolean(flags.artifact)) {
-          throw new UsageError('give exactly one of --deployment and --artifact');
-        }
-        const webhookIds = flags.webhook ?? [];
-        if (webhookIds.length === 0) throw new UsageError('give at least one --webhook (the API needs one)');
-        const path = datasetOf(dataset);
-        if (!/^https?:/.test(path) && !existsSync(path))
-          output.info(`note: ${path} does not exist yet; runs read it when they start`);
+        const options: BatchScheduleOptions = {
+          scheduleId,
+          ...timingAndPolicies(flags),
+          paused: flags.paused,
+          note: flags.note,
+          input: toBatchPredictionInput({
+            dataset,
+            name: flags.name,
+            deploymentId: flags.deployment,
+            artifactId: flags.artifact,
+            webhookIds: flags.webhook ?? [],
+          }),
+        };
+        // src/schedules checks it all once, before anything connects.
+        const checked = await asUsage(() => schedules().checkBatchSchedule(options));
+        // Missing now is fine (it is read at each run).
+        const source = datasetArgumentSource(dataset);
+        if ('ndjsonPath' in source && !existsSync(source.ndjsonPath))
+          output.info(`note: ${source.ndjsonPath} does not exist yet; runs read it when they start`);
         await withTemporal(command, (session) =>
           asUsage(() =>
-            schedules().createBatchSchedule(session.client, {
-              scheduleId,
-              ...timingAndPolicies(flags),
-              paused: flags.paused,
-              note: flags.note,
-              taskQueue: session.config.taskQueue,
-              input: toBatchPredictionInput({
-                dataset: path,
-                name: flags.name,
-                deploymentId: flags.deployment,
-                artifactId: flags.artifact,
-                webhookIds,
-              }),
-            }),
+            schedules().createBatchSchedule(session.client, { ...checked, taskQueue: session.config.taskQueue }),
           ),
         );
         output.result({ scheduleId, created: true }, () => `created schedule ${scheduleId}`);
@@ -213,7 +203,7 @@ export function register(program: Command): void {
     .description('start a run now')
     .argument('<scheduleId>')
     .option('--overlap <policy>', 'overlap policy for this run only (default: the schedule’s own)', parseOverlap)
-    .action(async (scheduleId: string, flags: { overlap?: ScheduleOverlapPolicy }, command: Command) => {
+    .action(async (scheduleId: string, flags: { overlap?: OverlapPolicy }, command: Command) => {
       const output = Output.of(command);
       await withTemporal(command, (session) =>
         schedules().triggerBatchSchedule(session.client, scheduleId, flags.overlap),
@@ -229,11 +219,7 @@ export function register(program: Command): void {
     .requiredOption('--end <time>', 'ISO-8601', parseTimeFlag)
     .option('--overlap <policy>', 'overlap policy for the backfilled runs', parseOverlap)
     .action(
-      async (
-        scheduleId: string,
-        flags: { start: string; end: string; overlap?: ScheduleOverlapPolicy },
-        command: Command,
-      ) => {
+      async (scheduleId: string, flags: { start: string; end: string; overlap?: OverlapPolicy }, command: Command) => {
         const output = Output.of(command);
         await withTemporal(command, (session) =>
           asUsage(() =>
@@ -262,13 +248,18 @@ export function register(program: Command): void {
     .option('--no-pause-on-failure', 'keep the schedule running when a run fails')
     .action(async (scheduleId: string, flags: TimingFlags & JobFlags & { dataset?: string }, command: Command) => {
       const output = Output.of(command);
-      if (flags.cron && flags.every) throw new UsageError('give at most one of --cron and --every');
-      if (flags.deployment && flags.artifact) throw new UsageError('give at most one of --deployment and --artifact');
+      const jobChanges = {
+        dataset: flags.dataset,
+        name: flags.name,
+        webhookIds: flags.webhook,
+        deploymentId: flags.deployment,
+        artifactId: flags.artifact,
+      };
       await withTemporal(command, (session) =>
         asUsage(() =>
           schedules().updateBatchSchedule(session.client, scheduleId, {
             ...timingAndPolicies(flags),
-            input: (current) => withJobChanges(current, flags),
+            input: (current) => schedules().withJobChanges(current, jobChanges),
           }),
         ),
       );
@@ -284,21 +275,6 @@ export function register(program: Command): void {
       await withTemporal(command, (session) => schedules().deleteBatchSchedule(session.client, scheduleId));
       output.result({ scheduleId, deleted: true }, () => `deleted ${scheduleId}`);
     });
-}
-
-function withJobChanges(current: BatchPredictionInput, flags: JobFlags & { dataset?: string }): BatchPredictionInput {
-  const dataset = flags.dataset ? datasetOf(flags.dataset) : undefined;
-  const switchesModel = Boolean(flags.deployment || flags.artifact);
-  return {
-    ...current,
-    ...(dataset ? { dataset: /^https?:/.test(dataset) ? { ndjsonUrl: dataset } : { ndjsonPath: dataset } } : {}),
-    job: {
-      ...current.job,
-      ...(flags.name ? { name: flags.name } : {}),
-      ...(flags.webhook ? { webhookIds: flags.webhook } : {}),
-      ...(switchesModel ? { deploymentId: flags.deployment, artifactId: flags.artifact } : {}),
-    },
-  };
 }
 
 function describeText(details: BatchScheduleDetails): string {

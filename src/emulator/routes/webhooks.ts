@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WebhookTestDelivery } from '../../webhook-delivery/payload';
+import type { WebhookTestDelivery } from '../../webhook-delivery';
 import { type ApiRequest, type ApiRoute, projectPath } from '../app';
 import { notFound, parseBody } from '../http';
 import { newDeliveryId, newWebhookId } from '../ids';

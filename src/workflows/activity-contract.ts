@@ -1,6 +1,7 @@
-// The activity contract the workflow is written against (type-only: the workflow bundle imports nothing here).
-import type { DatasetSourceInput, JobInput, JobSnapshot, LogsSummary } from '../workflows/definitions';
-import type { CollectFailedItemsRequest, FailedItemsCollected } from '../workflows/failed-items';
+// The activity contract the workflow is written against, owned by the workflow room; src/activities implements it
+// (type-only: the workflow bundle imports nothing here).
+import type { DatasetSourceInput, JobInput, JobSnapshot, LogsSummary } from './definitions';
+import type { CollectFailedItemsRequest, FailedItemsCollected } from './failed-items';
 
 export interface SourceSummary {
   itemCount: number;
@@ -23,39 +24,59 @@ export interface DatasetSnapshot {
   itemCount: number;
 }
 
+export interface UploadDatasetRequest {
+  name: string;
+  source: DatasetSourceInput;
+  expected: SourceSummary;
+}
+
+/** What the run tells its receiver when the job exists, so the receiver can signal `checkNow` at the end. */
+export interface ReceiverWatch {
+  receiverUrl: string;
+  workflowId: string;
+  itemCount: number;
+}
+
+export interface CreateJobRequest {
+  name: string;
+  datasetId: string;
+  job: JobInput;
+  watch?: ReceiverWatch;
+}
+
+export interface CollectLogsRequest {
+  jobId: string;
+  fileName: string;
+  directory?: string;
+  minLevel?: string;
+}
+
+export interface WorkflowCancellationRequest {
+  workflowId: string;
+  reason?: string;
+}
+
 export interface BatchActivities {
   /** Reads the whole source once (NDJSON check, size, CRC32C); an existing dataset must be `Uploaded`. */
   /** With `allowEmpty`, a source with no item describes `itemCount: 0` instead of failing. */
   validateSource(source: DatasetSourceInput, options?: { allowEmpty?: boolean }): Promise<SourceSummary>;
   /** Finds or creates the dataset named `name` and uploads the source to it; never leaves two live datasets. */
-  uploadDataset(request: { name: string; source: DatasetSourceInput; expected: SourceSummary }): Promise<{
-    datasetId: string;
-  }>;
+  uploadDataset(request: UploadDatasetRequest): Promise<{ datasetId: string }>;
   getDataset(datasetId: string): Promise<DatasetSnapshot>;
   /** Deletes every live dataset of that name (the cleanup knows the name even when an upload was cut short). */
   deleteDatasetsNamed(name: string): Promise<{ deleted: number }>;
   /** Finds the job named `name` or creates it; with `watch`, then tells the run's receiver about it. */
-  createJob(request: {
-    name: string;
-    datasetId: string;
-    job: JobInput;
-    watch?: { receiverUrl: string; workflowId: string; itemCount: number };
-  }): Promise<{ jobId: string }>;
+  createJob(request: CreateJobRequest): Promise<{ jobId: string }>;
   findJobByName(name: string): Promise<{ jobId: string } | null>;
   /** An existing job to adopt: its dataset, that dataset's item count (0 if gone), its time window. */
   describeJob(jobId: string): Promise<AdoptedJob>;
   getJob(jobId: string): Promise<JobSnapshot>;
   cancelJob(jobId: string): Promise<JobSnapshot>;
   /** Streams every log entry of the job to `<directory>/<fileName>`, resuming from its heartbeat cursor. */
-  collectLogs(request: {
-    jobId: string;
-    fileName: string;
-    directory?: string;
-    minLevel?: string;
-  }): Promise<LogsSummary>;
+  collectLogs(request: CollectLogsRequest): Promise<LogsSummary>;
   /** Streams the job's failed items from its logs into the run's failed-items file or the next round's dataset file. */
   collectFailedItems(request: CollectFailedItemsRequest): Promise<FailedItemsCollected>;
   countReceiverPredictions(request: { receiverUrl: string; jobId: string }): Promise<{ predictions: number }>;
   /** Asks the Temporal server to cancel this workflow, so a `cancel` signal ends the run as Canceled. */
-  requestWorkflowCancellation(request: { workflowId: string; reason?: string }): Promise<void>;
+  requestWorkflowCancellation(request: WorkflowCancellationRequest): Promise<void>;
 }

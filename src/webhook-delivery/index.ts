@@ -1,0 +1,2 @@
+export { ItemPredictedDelivery, Prediction, WebhookDelivery, WebhookTestDelivery } from './payload';
+export { type SignedHeaders, signDelivery, type VerifyResult, verifyDelivery } from './signature';
