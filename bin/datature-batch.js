@@ -8,8 +8,9 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 
-require('../src/cli/main.ts')
-  .runCli(process.argv)
+require('./tsx-lexer-ready')
+  .tsxLexerReady()
+  .then(() => require('../src/cli/main.ts').runCli(process.argv))
   .then((exitCode) => {
     // Exit now rather than when the last handle closes: SDK runtimes and keep-alive sockets can linger.
     process.exit(exitCode);
