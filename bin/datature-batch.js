@@ -14,8 +14,9 @@ process.stdout.on('error', (err) => {
   throw err;
 });
 
-require(fromSources ? sources : join(__dirname, '..', 'dist', 'cli', 'main.js'))
-  .runCli(process.argv)
+// In a checkout, tsx's fast lexer first (bin/tsx-lexer-ready.js says why); the build needs no lexer.
+(fromSources ? require('./tsx-lexer-ready').tsxLexerReady() : Promise.resolve())
+  .then(() => require(fromSources ? sources : join(__dirname, '..', 'dist', 'cli', 'main.js')).runCli(process.argv))
   .then((exitCode) => {
     // Exit now rather than when the last handle closes: SDK runtimes and keep-alive sockets can linger.
     process.exit(exitCode);

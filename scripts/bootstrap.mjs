@@ -5,7 +5,7 @@
 // missing. Idempotent: a second run only compares stamps.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,8 +47,17 @@ if (major < 20 || (major === 20 && minor < 3)) fail(`Node >= 20.3 is required, f
 
 const installedLock = join(root, 'node_modules', '.package-lock.json');
 if (!existsSync(installedLock) || statSync(installedLock).mtimeMs < statSync(join(root, 'package-lock.json')).mtimeMs) {
-  console.error('bootstrap: installing npm dependencies from package-lock.json');
-  run('npm', ['ci', '--no-audit', '--no-fund'], 'npm ci');
+  if (existsSync(join(root, 'node_modules')) && lstatSync(join(root, 'node_modules')).isSymbolicLink()) {
+    // A worktree sharing another checkout's install: `npm ci` here would empty the shared folder for everyone
+    // using it (it did once), and fill this one with an install of this lockfile instead.
+    console.error(
+      'bootstrap: node_modules is a link to a shared install, older than this package-lock.json: not reinstalling; ' +
+        'install the new dependencies where the link points',
+    );
+  } else {
+    console.error('bootstrap: installing npm dependencies from package-lock.json');
+    run('npm', ['ci', '--no-audit', '--no-fund'], 'npm ci');
+  }
 }
 
 const haveTemporalFromEnv =

@@ -13,7 +13,7 @@ import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
-import { Crc32c, ParallelCrc32c } from './crc32c';
+import { Crc32c, NATIVE_CRC32C, ParallelCrc32c } from './crc32c';
 import { type NdjsonSource, sourceOpener } from './dataset-source';
 import { DatatureValidationError, type NdjsonLineError, NdjsonValidationError } from './errors';
 
@@ -30,8 +30,11 @@ const NEWLINE = 0x0a;
 const READ_CHUNK_BYTES = 1024 * 1024;
 /** A worker thread costs a few ms and MB to start: worth it for files, not for a few items. */
 const PARALLEL_CRC_AFTER_BYTES = 8 * 1024 * 1024;
-/** On one core the worker would only take turns with this thread. */
-const PARALLEL_CRC = availableParallelism() > 1;
+/**
+ * Only the pure-JS CRC32C (when the native one does not load) goes to a worker thread: the CPU's instruction
+ * hashes a chunk in less time than copying it there. On one core the worker would only take turns with this thread.
+ */
+const PARALLEL_CRC = !NATIVE_CRC32C && availableParallelism() > 1;
 /** Below V8's 128 KiB limit for objects of the young generation. */
 const SCAN_PIECE_BYTES = 64 * 1024;
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -52,7 +55,7 @@ export async function validateNdjson(
 ): Promise<NdjsonDescription> {
   const checker = new NdjsonChecker(options.allowEmpty ?? false);
   const crc = new Crc32c();
-  // Past PARALLEL_CRC_AFTER_BYTES, the CRC continues on a worker thread while this one checks the lines.
+  // Past PARALLEL_CRC_AFTER_BYTES, a pure-JS CRC continues on a worker thread while this one checks the lines.
   let parallel: ParallelCrc32c | undefined;
   let sizeBytes = 0;
   try {

@@ -17,6 +17,8 @@ export interface PollMemory {
   lastDelayMs?: number;
   /** Looks in a row that saw no new item accounted for (after some had been). */
   stalledPolls: number;
+  /** The last sleep was aimed at the estimated end (see AIM_MIN_MS): the next one is not. */
+  aimed?: boolean;
 }
 
 export interface JobObservation {
@@ -52,6 +54,14 @@ const ETA_TRUST = 1;
 const NO_ETA_GROWTH = 0.5;
 /** A look that saw nothing new doubles the sleep (up to the lag budget). */
 const STALL_BACKOFF = 2;
+/**
+ * A short job about to end: when the estimated end plus the lag budget comes before the floor (at least
+ * `minIntervalMs`), a look at the floor would see the end that much late, so one look goes at the estimated
+ * end plus the lag budget instead, but no sooner than this. With the default bounds only jobs shorter than
+ * 200 s qualify (past that the lag budget alone exceeds the 5 s floor), and never twice in a row: a job later than its
+ * estimate is then looked at on the usual floor, not crept up on.
+ */
+const AIM_MIN_MS = 1_000;
 /** Every sleep is stretched by up to this share, so runs started together drift apart. */
 const JITTER_FRACTION = 0.2;
 /**
@@ -99,7 +109,10 @@ export function nextPoll(
   const polls = memory.polls + 1;
   const floorMs =
     polls <= QUICK_POLLS ? bounds.minIntervalMs : Math.max(bounds.minIntervalMs, FLOOR_FRACTION * elapsedMs);
-  delayMs = Math.min(capMs, Math.max(floorMs, delayMs) * (1 + JITTER_FRACTION * random));
+  const aimMs = remainingMs + lagBudgetMs;
+  const aimed = !job.failed && stalledPolls === 0 && remainingMs > 0 && !memory.aimed && aimMs < floorMs;
+  const unjitteredMs = aimed ? Math.max(AIM_MIN_MS, aimMs) : Math.max(floorMs, delayMs);
+  delayMs = Math.min(capMs, unjitteredMs * (1 + JITTER_FRACTION * random));
   delayMs = beforeStop(delayMs, job);
   // A failed look keeps the counters of the last good one, so a stall is still measured from them.
   const lastAccounted = job.failed ? memory.lastAccounted : accounted;
@@ -110,6 +123,7 @@ export function nextPoll(
       lastAccounted,
       lastDelayMs: delayMs,
       stalledPolls: job.failed ? memory.stalledPolls : stalledPolls,
+      ...(aimed ? { aimed } : {}),
     },
   };
 }

@@ -1,6 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Crc32c, crc32cBase64, ParallelCrc32c } from '../../src/datature-api/crc32c';
+import {
+  Crc32c,
+  crc32cBase64,
+  jsCrc32cStep,
+  loadNativeCrc32cStep,
+  NATIVE_CRC32C,
+  ParallelCrc32c,
+} from '../../src/datature-api/crc32c';
 import { venvPythonPath } from '../../src/dev/binaries';
 
 describe('crc32c', () => {
@@ -15,8 +22,25 @@ describe('crc32c', () => {
     expect(chunked.base64()).toBe(crc32cBase64(data));
   });
 
-  it('agrees with a bit-at-a-time reference at every alignment and length around the word path', () => {
-    // The fast path reads aligned 32-bit words; a wrong head, tail or table index shows up here.
+  it('uses the CPU instruction on this platform (the prebuilt @node-rs/crc32 binary loads)', () => {
+    expect(NATIVE_CRC32C).toBe(true);
+  });
+
+  it('falls back to the pure-JS CRC when the native binary does not load or computes another checksum', () => {
+    expect(
+      loadNativeCrc32cStep(() => {
+        throw new Error('Cannot find module @node-rs/crc32-linux-x64-gnu');
+      }),
+    ).toBeUndefined();
+    // zlib's CRC-32 (IEEE polynomial), what a mixed-up binary might compute instead.
+    expect(loadNativeCrc32cStep(() => ({ crc32c: () => 0xcbf43926 }))).toBeUndefined();
+  });
+
+  it.each([
+    ['the native', loadNativeCrc32cStep()!],
+    ['the pure-JS', jsCrc32cStep],
+  ])('%s CRC agrees with a bit-at-a-time reference at every alignment and length', (_name, step) => {
+    // The JS fast path reads aligned 32-bit words; a wrong head, tail or table index shows up here.
     const reference = (bytes: Uint8Array) => {
       let crc = 0xffffffff;
       for (const byte of bytes) {
@@ -29,14 +53,16 @@ describe('crc32c', () => {
     for (let offset = 0; offset < 8; offset++) {
       for (const length of [0, 1, 63, 64, 65, 67, 80, 1000, 4000]) {
         const slice = data.subarray(offset, offset + length);
-        expect(new Crc32c().update(slice).value()).toBe(reference(slice));
+        expect(new Crc32c(step).update(slice).value()).toBe(reference(slice));
+        // Continuing a digest: the chunked form the upload pass uses.
+        expect(new Crc32c(step).update(slice.subarray(0, 5)).update(slice.subarray(5)).value()).toBe(reference(slice));
       }
     }
   });
 
   it('on a worker thread, continuing a digest begun here, gives the same digest', async () => {
     const data = randomBytes(300_007);
-    const begun = new Crc32c().update(data.subarray(0, 1001));
+    const begun = new Crc32c(jsCrc32cStep).update(data.subarray(0, 1001));
     const parallel = new ParallelCrc32c(4096, begun);
     try {
       // Parts larger than the worker's buffers and of odd sizes, the caller's buffer reused after each call.

@@ -33,6 +33,7 @@ function simulate(shape: Shape, random = () => 0.5, failingUntilMs = 0, schedule
   let memory: PollMemory = { polls: 0, stalledPolls: 0 };
   const lookTimes: number[] = [];
   const delays: number[] = [];
+  let aimedLooks = 0;
   let lastSeen = 0;
   for (;;) {
     lookTimes.push(now);
@@ -46,10 +47,11 @@ function simulate(shape: Shape, random = () => 0.5, failingUntilMs = 0, schedule
       random(),
     );
     memory = next.memory;
+    if (memory.aimed) aimedLooks++;
     delays.push(next.delayMs);
     now += next.delayMs;
   }
-  return { looks: lookTimes.length, lagMs: now - Math.max(shape.endMs, failingUntilMs), lookTimes, delays };
+  return { looks: lookTimes.length, lagMs: now - Math.max(shape.endMs, failingUntilMs), lookTimes, delays, aimedLooks };
 }
 
 const lagGoalMs = (elapsedMs: number) => Math.max(5_000, 0.03 * elapsedMs);
@@ -67,6 +69,36 @@ test.each([
     expect(looks).toBeLessThanOrEqual(maxLooks);
     expect(Math.max(...delays)).toBeLessThanOrEqual(HOUR);
   }
+});
+
+test('a short job about to end gets one look aimed at its estimated end instead of the 5 s floor', () => {
+  for (const random of [0, 0.5, 0.999]) {
+    // 30 s: the floor alone would see the end 3 to 4 s late, in the same 5 looks.
+    const { looks, lagMs } = simulate(linear(30_000), () => random);
+    expect(looks).toBeLessThanOrEqual(5);
+    expect(lagMs).toBeGreaterThanOrEqual(0);
+    expect(lagMs).toBeLessThanOrEqual(1_500);
+  }
+});
+
+test('jobs of 200 s and more never get an aimed look: their polling is what it was', () => {
+  for (const durationMs of [200_000, 10 * MINUTE, 2 * HOUR, 24 * HOUR]) {
+    for (const random of [0, 0.5, 0.999]) expect(simulate(linear(durationMs), () => random).aimedLooks).toBe(0);
+  }
+  expect(simulate(linear(30_000)).aimedLooks).toBe(1);
+});
+
+test('an aimed look that finds the job not yet done is not followed by another: the floor holds', () => {
+  // Linear to 99 % at 30 s, then the last 10 items until 60 s: the estimate at 30 s is far too early.
+  const shape: Shape = {
+    itemCount: 1000,
+    endMs: 60_000,
+    accountedAt: (ms) => (ms < 30_000 ? Math.floor((990 * ms) / 30_000) : ms < 60_000 ? 990 : 1000),
+  };
+  const { delays } = simulate(shape);
+  const short = delays.map((delayMs) => delayMs < DEFAULT_POLL_BOUNDS.minIntervalMs);
+  expect(short.some(Boolean)).toBe(true);
+  expect(short.some((isShort, i) => isShort && short[i + 1])).toBe(false);
 });
 
 test('a 1-hour stall at 99 % backs off: at most 30 looks during it, the end still seen within 3 %', () => {
