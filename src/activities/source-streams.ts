@@ -2,7 +2,7 @@
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
-import { countingBytes, redactSignedUrl, sourceOpener } from '../datature-api';
+import { countingBytes, itemRangeOf, redactSignedUrl, sourceOpener } from '../datature-api';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 
@@ -21,9 +21,10 @@ class SourceStatusError extends Error {
 }
 
 function locationOf(source: ByteSource): string {
-  if ('ndjsonPath' in source) return source.ndjsonPath;
-  if ('ndjsonUrl' in source) return redactSignedUrl(source.ndjsonUrl);
-  return 'inline items';
+  const range = source.itemRange ? ` (items ${source.itemRange.start} to ${source.itemRange.end - 1})` : '';
+  if ('ndjsonPath' in source) return source.ndjsonPath + range;
+  if ('ndjsonUrl' in source) return redactSignedUrl(source.ndjsonUrl) + range;
+  return `inline items${range}`;
 }
 
 /**
@@ -46,6 +47,12 @@ export function sourceReadFailure(source: ByteSource, err: unknown): unknown {
     });
   }
   return err;
+}
+
+/** The source's bytes, only its `itemRange`'s lines when it names one (a shard's items). */
+function openItems(source: ByteSource, signal: AbortSignal): Readable {
+  const whole = openRaw(source, signal);
+  return source.itemRange ? itemRangeOf(whole, source.itemRange) : whole;
 }
 
 function openRaw(source: ByteSource, signal: AbortSignal): Readable {
@@ -72,5 +79,5 @@ export function byteSourceOpener(
   signal: AbortSignal,
   onRead?: (readBytes: number) => void,
 ): () => Readable {
-  return () => (onRead ? countingBytes(openRaw(source, signal), onRead) : openRaw(source, signal));
+  return () => (onRead ? countingBytes(openItems(source, signal), onRead) : openItems(source, signal));
 }

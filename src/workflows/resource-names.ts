@@ -57,3 +57,11 @@ export function jobNameFor(chain: RunChain, requestedName?: string): string {
 export function logFileNameFor(chain: RunChain): string {
   return `${readable(chain.workflowId)}-${chainHash(chain)}.logs.ndjson`;
 }
+
+/**
+ * The workflow id of one try of a shard: derived from the parent's id and the shard's index (and the try
+ * after the first), so a replayed or restarted parent starts the same children, never a second copy.
+ */
+export function shardWorkflowIdFor(parentWorkflowId: string, index: number, attempt = 1): string {
+  return `${parentWorkflowId}-shard-${index}${attempt > 1 ? `-try-${attempt}` : ''}`;
+}
