@@ -1,5 +1,5 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import type { BatchPredictionInput, PollingInput } from '../workflows/definitions';
+import type { BatchPredictionInput, PollingInput, ShardingInput } from '../workflows/definitions';
 import { UsageError } from './errors';
 import type { TemporalSession } from './temporal-client';
 
@@ -12,8 +12,11 @@ export interface RunRequest {
   /** Adopt this existing job instead of uploading and creating one. */
   jobId?: string;
   deploymentId?: string;
+  /** With `sharding`: the shards go round-robin over these (instead of `deploymentId`). */
+  deploymentIds?: string[];
   artifactId?: string;
   webhookIds: string[];
+  sharding?: ShardingInput;
   /** ISO-8601. */
   startAt?: string;
   stopAt?: string;
@@ -35,6 +38,7 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
     job: {
       name: request.name,
       deploymentId: request.deploymentId,
+      deploymentIds: request.deploymentIds,
       artifactId: request.artifactId,
       webhookIds: request.webhookIds,
       // ISO-8601 as given (the flags are checked as times); the schema normalises them.
@@ -44,6 +48,7 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
     polling: request.polling,
     logs,
     receiverUrl: request.receiverUrl,
+    sharding: request.sharding,
   };
 }
 

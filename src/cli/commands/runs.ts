@@ -9,7 +9,7 @@ import {
 import { RunFailedError } from '../errors';
 import { Output } from '../output';
 import { examples } from '../program';
-import { queryProgress, watchRun } from '../run-progress';
+import { describeShards, queryProgress, watchRun } from '../run-progress';
 import { formatRunResult } from '../run-summary';
 import { connectTemporal, type TemporalSession, workflowUiUrl } from '../temporal-client';
 import { streamJobLogs, withLogFlags } from './jobs';
@@ -155,6 +155,7 @@ function formatStatus(workflowId: string, status: string, progress: BatchProgres
     if (progress.datasetId) lines.push(`dataset   ${progress.datasetId} (${progress.itemCount ?? '?'} items)`);
     if (progress.jobId) lines.push(`job       ${progress.jobId} ${progress.job?.overview ?? ''}`.trimEnd());
     if (progress.cleanup) lines.push(`cleanup   ${describeCleanup(progress.cleanup)}`);
+    if (progress.shards) lines.push(`shards    ${describeShards(progress.shards).replace(/^shards: /, '')}`);
     if (progress.lastError) {
       const { message, count, since } = progress.lastError;
       lines.push(
