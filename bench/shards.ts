@@ -175,7 +175,9 @@ async function manyShardsTable(): Promise<void> {
           largestRunEvents: stats.largestRunEvents,
           events: stats.historyEvents,
           queryMedianMs: queryMs.length ? median(queryMs) : Number.NaN,
-          queryP95Ms: queryMs.length ? [...queryMs].sort((a, b) => a - b)[Math.floor(queryMs.length * 0.95)] : Number.NaN,
+          queryP95Ms: queryMs.length
+            ? [...queryMs].sort((a, b) => a - b)[Math.floor(queryMs.length * 0.95)]
+            : Number.NaN,
           queryMaxMs: queryMs.length ? Math.max(...queryMs) : Number.NaN,
           queries: queryMs.length,
         };
