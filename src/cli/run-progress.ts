@@ -21,7 +21,7 @@ const itemCounters = ['gathered', 'predicted', 'delivered'] as const;
  */
 export const MIN_QUERY_INTERVAL_MS = 5_000;
 const DESCRIBE_INTERVAL_MS = 2_000;
-/** A sharded run's progress is asked for this often while its shards run (each shard reports every 30 s at most). */
+/** A sharded run's progress is asked for this often while its shards run (a running shard reports every 5 min at most; a shard that ends counts at once). */
 export const SHARDED_QUERY_INTERVAL_MS = 15_000;
 const FRAME_MS = 250;
 /** The run needs a moment after its planned look to have the new counters. */

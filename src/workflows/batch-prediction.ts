@@ -76,7 +76,7 @@ const STOP_WAIT_MS = 120_000;
 const UPLOAD_NOT_SEEN_MS = 30 * 60_000;
 const KNOWN_JOB_OVERVIEWS = new Set(['Waiting', 'Running', 'Reached', 'Failed']);
 /** A shard's run reports its counters to its parent at most this often. */
-const SHARD_REPORT_MS = 30_000;
+const SHARD_REPORT_MS = 5 * 60_000;
 
 /** Long activities heartbeat on every chunk; a worker killed mid-transfer is noticed this fast. */
 const HEARTBEAT_TIMEOUT = '20 seconds';

@@ -182,6 +182,23 @@ test('cancelling the parent cancels every running child, each cleaning up; no fu
   expect(progress).toMatchObject({ phase: 'cancelled', cancelReason: 'wrong model', shards: { total: 4, running: 0 } });
 }, 120_000);
 
+test("the parent's progress sums a running shard's reported counters", async () => {
+  const api = scriptedApi({ itemCount: 100, jobDurationMs: 10 * HOUR, client: suite.env.client });
+  const input = shardedInput({ maxItemsPerShard: 50, maxParallelShards: 1 }, ['deploy_a']);
+  let progress: BatchProgress | undefined;
+  await runScripted(suite, api, input, async (handle: WorkflowHandle) => {
+    while (api.jobs.length < 1) await new Promise((r) => setTimeout(r, 50));
+    // Three hours into the first shard's ten: it has looked at its job and reported several times.
+    await suite.env.sleep('3 hours');
+    progress = await handle.query(progressQuery);
+    await handle.signal(cancelSignal, { reason: 'enough' });
+  });
+  expect(progress).toMatchObject({ phase: 'running-shards', shards: { total: 2, running: 1, waiting: 1, done: 0 } });
+  const delivered = progress!.job!.items.delivered;
+  expect(delivered).toBeGreaterThan(0);
+  expect(delivered).toBeLessThan(50);
+}, 120_000);
+
 test('a long run continues as new carrying the shard table: every shard runs once, the totals add up', async () => {
   const api = scriptedApi({ itemCount: 24, jobDurationMs: HOUR, client: suite.env.client });
   const input = shardedInput({ maxItemsPerShard: 2, maxParallelShards: 3, maxHistoryEvents: 100 }, ['deploy_a']);
@@ -222,5 +239,35 @@ test('a second execution of the same workflow id starts no shard again (child id
     'done-earlier',
     'done-earlier',
   ]);
+  expect(api.jobs).toHaveLength(3);
+}, 120_000);
+
+test('a worker lost mid-run: the next one replays the parent and starts no shard twice', async () => {
+  const api = scriptedApi({ itemCount: 30, jobDurationMs: 2 * HOUR, client: suite.env.client });
+  const input = shardedInput({ maxItemsPerShard: 10, maxParallelShards: 2 }, ['deploy_a', 'deploy_b']);
+  const taskQueue = `scripted-${randomUUID()}`;
+  const workflowId = `batch-${randomUUID()}`;
+  const workerOn = () =>
+    Worker.create({
+      connection: suite.env.nativeConnection,
+      taskQueue,
+      workflowBundle: suite.workflowBundle,
+      activities: api.activities,
+      // No cache: every workflow task replays the whole history (the parent's included), and no sticky queue
+      // of the lost worker holds tasks (the time-skipping server would never time it out: its clock is locked).
+      maxCachedWorkflows: 0,
+    });
+  const first = await workerOn();
+  const handle = await first.runUntil(async () => {
+    const started = await suite.env.client.workflow.start('batchPrediction', { taskQueue, workflowId, args: [input] });
+    // Two shards have made their jobs; then this worker goes away, its cached workflows with it.
+    while (api.jobs.length < 2) await new Promise((r) => setTimeout(r, 50));
+    return started;
+  });
+  const second = await workerOn();
+  const result: BatchPredictionResult = await second.runUntil(handle.result());
+  expect(result.shards).toMatchObject({ total: 3, done: 3, failed: 0, retries: 0 });
+  const children = await childrenOf(workflowId, handle.firstExecutionRunId);
+  expect(children.started).toEqual([0, 1, 2].map((index) => shardWorkflowIdFor(workflowId, index)));
   expect(api.jobs).toHaveLength(3);
 }, 120_000);
