@@ -481,6 +481,8 @@ class ShardedRun {
 
 /** The root cause of a failure before any shard ran (the source check), as a single run says it. */
 function explain(err: unknown): unknown {
+  // The parent's own failure (ShardsFailed) already says it all.
+  if (err instanceof ApplicationFailure) return err;
   const root = rootApplicationFailure(err);
   if (!root) return err;
   return ApplicationFailure.create({
