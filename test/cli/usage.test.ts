@@ -118,6 +118,20 @@ describe('usage and configuration errors', () => {
     );
   });
 
+  test('run --shard-size --parallel with two --deployment is a valid input: it gets as far as connecting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-usage-'));
+    const dataset = join(dir, 'items.ndjson');
+    writeFileSync(dataset, '{"kind":"Image","url":"http://127.0.0.1:9/a.png"}\n');
+    const result = await runCli(
+      ['run', dataset, '--deployment', 'd1', '--deployment', 'd2', '--shard-size', '10', '--parallel', '2'].concat([
+        '--webhook',
+        'webhook_1',
+      ]),
+      cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:9' }),
+    );
+    expect(result.stderr.trim()).toMatch(/^error: cannot reach Temporal at 127\.0\.0\.1:9/);
+  });
+
   test.each([
     [['--deployment', 'deploy_2'], 'error: invalid batchPrediction input: job.deploymentIds: goes with sharding'],
     [['--parallel', '2'], 'error: --parallel goes with --shard-size'],
