@@ -429,7 +429,13 @@ class ShardedRun {
       timings,
       polls: 0,
       runs,
-      shards: { ...this.counts(), maxItemsPerShard: this.sharding.maxItemsPerShard, summaries, failures },
+      shards: {
+        ...this.counts(),
+        maxItemsPerShard: this.sharding.maxItemsPerShard,
+        summaries,
+        // In shard order, whichever failed first.
+        failures: [...failures].sort((a, b) => a.index - b.index),
+      },
     };
   }
 
