@@ -27,6 +27,8 @@ interface Scenario {
   input: unknown;
   /** Steers the run (e.g. cancels it once it reached a phase). */
   drive?: (handle: WorkflowHandle, suite: TimeSkipping) => Promise<void>;
+  /** Child runs recorded too, by a suffix of their workflow id (e.g. a shard's run). */
+  children?: string[];
 }
 
 async function untilPhase(handle: WorkflowHandle, phase: string): Promise<void> {
@@ -131,6 +133,24 @@ const scenarios: Scenario[] = [
     input: scriptedInput(),
     drive: cancelIn('collecting-logs'),
   },
+  {
+    // The parent of three shards over two deployments, and its first shard's run (it reports to its parent).
+    name: 'sharded',
+    options: { itemCount: 30, jobDurationMs: 2 * HOUR },
+    input: scriptedInput({
+      job: { deploymentIds: ['deploy_a', 'deploy_b'], webhookIds: ['webhook_1'] },
+      sharding: { maxItemsPerShard: 10, maxParallelShards: 2 },
+    }),
+    children: ['-shard-0'],
+  },
+  {
+    name: 'sharded-continued-as-new',
+    options: { itemCount: 24, jobDurationMs: HOUR },
+    input: scriptedInput({
+      job: { deploymentIds: ['deploy_a'], webhookIds: ['webhook_1'] },
+      sharding: { maxItemsPerShard: 2, maxParallelShards: 3, maxHistoryEvents: 100 },
+    }),
+  },
 ];
 
 async function record(suite: TimeSkipping, scenario: Scenario, version: string): Promise<string[]> {
@@ -176,6 +196,13 @@ async function record(suite: TimeSkipping, scenario: Scenario, version: string):
       written.push(path);
       const last = history.events?.at(-1);
       runId = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+    }
+    for (const suffix of scenario.children ?? []) {
+      const history = await suite.env.client.workflow.getHandle(`${workflowId}${suffix}`).fetchHistory();
+      const path = join(fixturesDir, `${scenario.name}${suffix}.${version}.json`);
+      if (existsSync(path)) throw new Error(`${path} exists: recorded histories are never overwritten`);
+      writeFileSync(path, `${JSON.stringify(history, null, 2)}\n`);
+      written.push(path);
     }
   });
   return written;

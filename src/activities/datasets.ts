@@ -20,11 +20,11 @@ function byteSource(source: DatasetSourceInput): ByteSource {
 }
 
 /**
- * What the Datature client reads: a local file by its path (the client's memory-lean file reading, one
- * reused buffer per pass), anything else as a fresh stream per pass.
+ * What the Datature client reads: a whole local file by its path (the client's memory-lean file reading,
+ * one reused buffer per pass), anything else (a shard's item range included) as a fresh stream per pass.
  */
 function readable(source: ByteSource, signal: AbortSignal): string | (() => Readable) {
-  return 'ndjsonPath' in source ? source.ndjsonPath : byteSourceOpener(source, signal);
+  return 'ndjsonPath' in source && !source.itemRange ? source.ndjsonPath : byteSourceOpener(source, signal);
 }
 
 /** One streaming pass over the source: NDJSON check, size, CRC32C; heartbeats `{ readBytes }`. */

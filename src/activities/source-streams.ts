@@ -2,7 +2,7 @@
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
-import { redactSignedUrl, sourceOpener } from '../datature-api';
+import { itemRangeOf, redactSignedUrl, sourceOpener } from '../datature-api';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 
@@ -21,9 +21,10 @@ class SourceStatusError extends Error {
 }
 
 function locationOf(source: ByteSource): string {
-  if ('ndjsonPath' in source) return source.ndjsonPath;
-  if ('ndjsonUrl' in source) return redactSignedUrl(source.ndjsonUrl);
-  return 'inline items';
+  const range = source.itemRange ? ` (items ${source.itemRange.start} to ${source.itemRange.end - 1})` : '';
+  if ('ndjsonPath' in source) return source.ndjsonPath + range;
+  if ('ndjsonUrl' in source) return redactSignedUrl(source.ndjsonUrl) + range;
+  return `inline items${range}`;
 }
 
 /**
@@ -53,6 +54,12 @@ function errorCodeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** The source's bytes, only its `itemRange`'s lines when it names one (a shard's items). */
+function openItems(source: ByteSource, signal: AbortSignal): Readable {
+  const whole = openRaw(source, signal);
+  return source.itemRange ? itemRangeOf(whole, source.itemRange) : whole;
+}
+
 function openRaw(source: ByteSource, signal: AbortSignal): Readable {
   if ('ndjsonPath' in source) return sourceOpener(source.ndjsonPath, signal)();
   if ('items' in source) return sourceOpener(source.items)();
@@ -71,7 +78,7 @@ function openRaw(source: ByteSource, signal: AbortSignal): Readable {
   return out;
 }
 
-/** A function opening the source from its start on each call. */
+/** A function opening the source (its `itemRange` only, when it names one) from its start on each call. */
 export function byteSourceOpener(source: ByteSource, signal: AbortSignal): () => Readable {
-  return () => openRaw(source, signal);
+  return () => openItems(source, signal);
 }

@@ -1,6 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import { type BatchPhase, BatchPhaseKey, type BatchProgress, epochMsOf, progressQuery } from '../workflows/definitions';
+import {
+  type BatchPhase,
+  BatchPhaseKey,
+  type BatchProgress,
+  epochMsOf,
+  progressQuery,
+  type ShardCounts,
+} from '../workflows/definitions';
 import { formatDelay } from '../workflows/durations';
 import { formatBytes, ProgressBoard } from './progress-bar';
 
@@ -14,6 +21,8 @@ const itemCounters = ['gathered', 'predicted', 'delivered'] as const;
  */
 export const MIN_QUERY_INTERVAL_MS = 5_000;
 const DESCRIBE_INTERVAL_MS = 2_000;
+/** A sharded run's progress is asked for this often while its shards run (a running shard reports every 5 min at most; a shard that ends counts at once). */
+export const SHARDED_QUERY_INTERVAL_MS = 15_000;
 const FRAME_MS = 250;
 /** The run needs a moment after its planned look to have the new counters. */
 const AFTER_LOOK_MS = 1_000;
@@ -27,6 +36,8 @@ export interface WatchView {
   describedPhase?: BatchPhase;
   /** The run's planned next look at its job or dataset, from the last query. */
   nextPollAt?: number;
+  /** A sharded run: its counters move whenever a shard reports, with no planned look to wait for. */
+  sharded?: boolean;
 }
 
 /** Pure: should the watch send the `progress` query now? */
@@ -34,6 +45,7 @@ export function queryIsDue(view: WatchView): boolean {
   if (view.lastQueryAt === undefined) return true;
   if (view.now - view.lastQueryAt < MIN_QUERY_INTERVAL_MS) return false;
   if (view.describedPhase !== undefined && view.describedPhase !== view.queriedPhase) return true;
+  if (view.sharded) return view.now - view.lastQueryAt >= SHARDED_QUERY_INTERVAL_MS;
   return (
     view.nextPollAt !== undefined && view.now >= view.nextPollAt + AFTER_LOOK_MS && view.lastQueryAt < view.nextPollAt
   );
@@ -130,7 +142,9 @@ export async function watchRun(handle: WorkflowHandle, options: { uploadBytes?: 
     if (phase === 'validating' && described?.readBytes !== undefined) {
       board.set('validate', described.readBytes, options.uploadBytes, formatBytes);
     }
-    if (uploadTotal && phase !== 'validating') {
+    // A sharded run uploads in its shards' runs, not itself: its bars are the shards' and their items.
+    if (progress?.shards) board.set('shards', progress.shards.done, progress.shards.total);
+    if (uploadTotal && phase !== 'validating' && !progress?.shards) {
       const uploaded = phase !== 'uploading' ? uploadTotal : (described?.sentBytes ?? 0);
       board.set('upload', uploaded, uploadTotal, formatBytes);
     }
@@ -160,6 +174,7 @@ export async function watchRun(handle: WorkflowHandle, options: { uploadBytes?: 
       queriedPhase: progress?.phase,
       describedPhase: described?.phase,
       nextPollAt: progress?.nextPollAt === undefined ? undefined : epochMsOf(progress.nextPollAt),
+      sharded: progress?.shards !== undefined,
     };
     if (queryIsDue(view)) await query();
     frame += 1;
@@ -183,6 +198,13 @@ function describeNow(phase: BatchPhase, progress: BatchProgress | undefined, spi
     const inMs = epochMsOf(nextPollAt) - Date.now();
     parts.push(inMs >= 1000 ? `next look in ${formatDelay(inMs)}` : 'looking');
   }
+  if (progress?.shards) parts.push(describeShards(progress.shards));
   if (progress?.lastError) parts.push(`API error, waiting it out: ${progress.lastError.message}`);
   return parts.join(' · ');
+}
+
+/** A sharded run's shards in a few words (the watch's line, `status`, the result). */
+export function describeShards(shards: ShardCounts): string {
+  const retries = shards.retries ? `, ${shards.retries} retried` : '';
+  return `shards: ${shards.done} done, ${shards.running} running, ${shards.failed} failed, ${shards.waiting} waiting of ${shards.total}${retries}`;
 }

@@ -1,7 +1,7 @@
 import { failedByStage } from '../datature-api/status-rules';
 import type { BatchPredictionResult } from '../workflows/definitions';
 import { fields } from './output';
-import type { WatchCounts } from './run-progress';
+import { describeShards, type WatchCounts } from './run-progress';
 
 /** The human form of a finished run: what happened to the items, where the logs went, where to look. */
 export function formatRunResult(
@@ -50,6 +50,7 @@ export function formatRunResult(
         ? `${result.logs.filePath} (${result.logs.entries} entries${result.logs.partialMilliseconds?.length ? `; incomplete: more than a page of entries in ${result.logs.partialMilliseconds.length} millisecond(s) the server cannot page inside` : ''})`
         : undefined,
     ],
+    ['shards', result.shards ? describeShards(result.shards).replace(/^shards: /, '') : undefined],
     ['polls', `${result.polls} in ${result.runs} run(s)`],
     ['watch', watch ? `${watch.queries} progress queries, ${watch.describes} describes` : undefined],
     ['web UI', uiUrl],

@@ -1,6 +1,11 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { datasetArgumentSource } from '../run-client/dataset-argument';
-import type { BatchPredictionInput, PollingInput, RetryFailedItemsInput } from '../workflows/definitions';
+import type {
+  BatchPredictionInput,
+  PollingInput,
+  RetryFailedItemsInput,
+  ShardingInput,
+} from '../workflows/definitions';
 import { UsageError } from './errors';
 import type { TemporalSession } from './temporal-client';
 
@@ -12,8 +17,11 @@ export interface RunRequest {
   /** Adopt this existing job instead of uploading and creating one. */
   jobId?: string;
   deploymentId?: string;
+  /** With `sharding`: the shards go round-robin over these (instead of `deploymentId`). */
+  deploymentIds?: string[];
   artifactId?: string;
   webhookIds: string[];
+  sharding?: ShardingInput;
   /** ISO-8601. */
   startAt?: string;
   stopAt?: string;
@@ -36,6 +44,7 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
     job: {
       name: request.name,
       deploymentId: request.deploymentId,
+      deploymentIds: request.deploymentIds,
       artifactId: request.artifactId,
       webhookIds: request.webhookIds,
       // ISO-8601 as given (the flags are checked as times); the schema normalises them.
@@ -46,6 +55,7 @@ export function toBatchPredictionInput(request: RunRequest): BatchPredictionInpu
     logs,
     receiverUrl: request.receiverUrl,
     retryFailedItems: request.retryFailedItems,
+    sharding: request.sharding,
   };
 }
 

@@ -12,6 +12,7 @@ export {
 } from './datasets';
 export { DEFAULT_API_BASE_URL } from './defaults';
 export * from './errors';
+export { type ItemRange, itemRangeOf } from './item-range';
 export {
   type AllLogsFilter,
   type DeploymentTemplate,

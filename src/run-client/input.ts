@@ -7,6 +7,8 @@ import { MAX_RETRY_ROUNDS } from '../workflows/failed-items';
 
 /** Inline items travel in the workflow history: keep them small, use a file or URL for real batches. */
 export const MAX_INLINE_ITEMS = 1000;
+/** Each running shard adds events to the parent's history while it runs; more would crowd out continue-as-new. */
+export const MAX_PARALLEL_SHARDS = 100;
 
 /**
  * A time: ISO-8601 with a zone (what the Web UI and the progress show), or epoch milliseconds for older
@@ -20,15 +22,22 @@ const time = z
   .transform((value) => isoTime(value));
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+/** Set by a sharded run on its children: the items (from 0, end exclusive) one shard reads. */
+const itemRange = z
+  .strictObject({ start: z.number().int().nonnegative(), end: z.number().int().positive() })
+  .refine((range) => range.start < range.end, { message: 'start must be below end' })
+  .optional();
+
 const DatasetSourceSchema = z.union(
   [
-    z.strictObject({ ndjsonPath: z.string().min(1).describe('NDJSON file readable by the worker') }),
-    z.strictObject({ ndjsonUrl: httpUrl.describe('NDJSON file the worker downloads') }),
+    z.strictObject({ ndjsonPath: z.string().min(1).describe('NDJSON file readable by the worker'), itemRange }),
+    z.strictObject({ ndjsonUrl: httpUrl.describe('NDJSON file the worker downloads'), itemRange }),
     z.strictObject({
       items: z
         .array(z.strictObject({ kind: z.literal('Image'), url: httpUrl }))
         .max(MAX_INLINE_ITEMS)
         .describe(`At most ${MAX_INLINE_ITEMS} inline items`),
+      itemRange,
     }),
     z.strictObject({ datasetId: z.string().min(1).describe('An existing, Uploaded dataset') }),
   ],
@@ -39,15 +48,21 @@ const JobSchema = z
   .strictObject({
     name: z.string().min(1).max(100).optional(),
     deploymentId: z.string().min(1).optional(),
+    deploymentIds: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('With sharding: deployments the shards are spread over, round-robin'),
     artifactId: z.string().min(1).optional(),
     deploymentTemplate: z.record(z.string(), z.unknown()).optional(),
     webhookIds: z.array(z.string().min(1)).min(1, 'the API needs at least one webhook'),
     startAtTime: time.optional(),
     stopAtTime: time.optional(),
   })
-  .refine((job) => (job.deploymentId === undefined) !== (job.artifactId === undefined), {
-    message: 'give exactly one of deploymentId or artifactId',
-  })
+  .refine(
+    (job) => [job.deploymentId, job.deploymentIds, job.artifactId].filter((given) => given !== undefined).length === 1,
+    { message: 'give exactly one of deploymentId, deploymentIds or artifactId' },
+  )
   .refine((job) => job.deploymentTemplate === undefined || job.artifactId !== undefined, {
     message: 'deploymentTemplate goes with artifactId',
   })
@@ -66,6 +81,15 @@ const PollingSchema = z
     message: 'minIntervalMs must not exceed maxIntervalMs',
   });
 
+const ShardingSchema = z
+  .strictObject({
+    maxItemsPerShard: z.number().int().min(1),
+    maxParallelShards: z.number().int().min(1).max(MAX_PARALLEL_SHARDS),
+    maxShardAttempts: z.number().int().min(1).max(10).optional(),
+    maxHistoryEvents: z.number().int().min(100).max(10_000).optional(),
+  })
+  .describe('Split the source into child runs of at most maxItemsPerShard items, maxParallelShards at once');
+
 /** Whoever can start a run must not make the worker write outside its logs directory. */
 const LogsDirectorySchema = z
   .string()
@@ -80,7 +104,8 @@ const AdoptJobSchema = z
 export const BatchPredictionInputSchema = z.strictObject({
   dataset: DatasetSourceSchema.optional().describe('Required unless job is {jobId}'),
   job: z.union([AdoptJobSchema, JobSchema], {
-    error: 'give {jobId} of an existing job, or webhookIds with exactly one of deploymentId or artifactId',
+    error:
+      'give {jobId} of an existing job, or webhookIds with exactly one of deploymentId, deploymentIds or artifactId',
   }),
   polling: PollingSchema.optional(),
   logs: z
@@ -139,6 +164,8 @@ export const BatchPredictionInputSchema = z.strictObject({
     })
     .optional()
     .describe('Failed items get a second chance: docs/pipeline.md, "Failed items"'),
+  sharding: ShardingSchema.optional(),
+  shardIndex: z.number().int().nonnegative().optional().describe('Set by a sharded run on its children'),
 });
 
 /** Compile-time check that the schema and the workflow's input type agree. */
@@ -180,9 +207,19 @@ function checkedInput(input: unknown, now: number): BatchPredictionInput {
   if (isAdoptedJob(job)) {
     if (dataset !== undefined)
       throw new BatchInputError(['dataset: not used with job.jobId (the job has its dataset)']);
+    if (parsed.data.sharding) throw new BatchInputError(['sharding: not used with job.jobId (the job exists)']);
     return parsed.data;
   }
   if (dataset === undefined) throw new BatchInputError(['dataset: required unless job is {jobId}']);
+  if (parsed.data.sharding && 'datasetId' in dataset) {
+    throw new BatchInputError(['sharding: needs a source of items (ndjsonPath, ndjsonUrl or items), not a datasetId']);
+  }
+  if (parsed.data.sharding && 'itemRange' in dataset) {
+    throw new BatchInputError(['sharding: the source already names an item range (a shard is not sharded again)']);
+  }
+  if (job.deploymentIds && !parsed.data.sharding) {
+    throw new BatchInputError(['job.deploymentIds: goes with sharding (one run uses one deploymentId)']);
+  }
   if (job.stopAtTime !== undefined && epochMsOf(job.stopAtTime) <= now) {
     throw new BatchInputError([`job.stopAtTime: is in the past (${job.stopAtTime})`]);
   }

@@ -32,6 +32,7 @@ export function describeSource(source: DatasetSourceInput | undefined): string {
 export function describeModel(input: Pick<BatchPredictionInput, 'job'>): string {
   const { job } = input;
   if (isAdoptedJob(job)) return `job ${job.jobId}`;
+  if (job.deploymentIds) return `deployments ${job.deploymentIds.join(', ')}`;
   return job.deploymentId ? `deployment ${job.deploymentId}` : `artifact ${job.artifactId} (ephemeral deployment)`;
 }
 
@@ -65,6 +66,10 @@ export function describeRun(input: BatchPredictionInput, scheduleId?: string): R
     input.logs?.collect ? `collected${input.logs.directory ? ` into ${input.logs.directory}/` : ''}` : 'not collected',
   ]);
   if (input.receiverUrl) rows.push(['receiver', redactSignedUrl(input.receiverUrl)]);
+  if (input.sharding) {
+    const { maxItemsPerShard, maxParallelShards } = input.sharding;
+    rows.push(['sharding', `shards of ${maxItemsPerShard} items, ${maxParallelShards} at once`]);
+  }
   if (scheduleId) rows.push(['schedule', scheduleId]);
   const staticDetails = rows.map(([name, value]) => `**${name}**: ${value}`).join('\n\n');
   return {

@@ -7,6 +7,7 @@ import {
   ContinueAsNew,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   patched,
@@ -53,6 +54,7 @@ import {
   type PhaseTimings,
   progressQuery,
   type ReceiverCheck,
+  shardProgressSignal,
   TemporalScheduledByIdKey,
 } from './definitions';
 import { formatDelay } from './durations';
@@ -76,6 +78,8 @@ import {
   roundItemsFileNameFor,
 } from './resource-names';
 import { ACTIVITY_RETRY } from './retry-policy';
+import { rootApplicationFailure } from './root-cause';
+import { type ShardedState, shardedBatchPrediction } from './sharded-batch-prediction';
 
 /**
  * Patch ids (see docs/pipeline.md, "Changing the workflow"): runs recorded before a change replay the old
@@ -89,6 +93,8 @@ const RETRY_FAILED_ITEMS = 'retry-failed-items';
 const STOP_WAIT_MS = 120_000;
 const UPLOAD_NOT_SEEN_MS = 30 * 60_000;
 const KNOWN_JOB_OVERVIEWS = new Set(['Waiting', 'Running', 'Reached', 'Failed']);
+/** A shard's run reports its counters to its parent at most this often. */
+const SHARD_REPORT_MS = 5 * 60_000;
 
 /** Long activities heartbeat on every chunk; a worker killed mid-transfer is noticed this fast. */
 const HEARTBEAT_TIMEOUT = '20 seconds';
@@ -176,11 +182,17 @@ const CANCELLATION_REQUESTED = 'workflow cancellation requested';
 
 export async function batchPrediction(
   given: BatchPredictionInput,
-  carried?: CarriedState,
+  carried?: CarriedState | ShardedState,
 ): Promise<BatchPredictionResult> {
   // Checked and normalised once, where the input enters (times as ISO-8601, epoch ms accepted); a continued
   // run's input is its first run's, already normalised (or, in runs recorded before ISO times, epoch ms).
   const input = carried ? given : checkInput(given);
+  // One entry point: a run given `sharding` is the parent of its shards' runs (each a batchPrediction itself).
+  if (input.sharding) return shardedBatchPrediction(input, carried as ShardedState | undefined);
+  return runPipeline(input, carried as CarriedState | undefined);
+}
+
+async function runPipeline(input: BatchPredictionInput, carried?: CarriedState): Promise<BatchPredictionResult> {
   const state: CarriedState = carried
     ? { ...carried, timings: isoTimings(carried.timings), runs: carried.runs + 1 }
     : { phase: 'validating', timings: {}, ownsDataset: false, polls: 0, runs: 1 };
@@ -235,6 +247,8 @@ class PipelineRun {
   private readonly pollBounds: PollBounds;
   private checkRequested = false;
   private loggedOverviews = new Set<string>();
+  private lastReportAt?: number;
+  private reportedAccounted = -1;
   /** What a cancel or a failure cleaned up (the dataset is `kept` unless deleted). */
   cleanup: CleanupSummary = { dataset: 'kept' };
 
@@ -621,6 +635,7 @@ class PipelineRun {
           );
         }
         if (jobIsDone(job, itemCount)) return job;
+        this.reportToParent(job);
         if (!KNOWN_JOB_OVERVIEWS.has(job.overview) && !this.loggedOverviews.has(job.overview)) {
           this.loggedOverviews.add(job.overview);
           log.warn('unknown job overview, still waiting', { jobId, overview: job.overview, message: job.message });
@@ -647,6 +662,25 @@ class PipelineRun {
         await continueAsNew<typeof batchPrediction>(this.input, this.state);
       }
     }
+  }
+
+  /**
+   * A shard's run tells its parent its job's counters (the parent's `progress` sums them) when they moved, at
+   * most every SHARD_REPORT_MS: each report is an event in both histories. Runs that are no shard send nothing.
+   */
+  private reportToParent(job: JobSnapshot): void {
+    const parent = workflowInfo().parent;
+    if (this.input.shardIndex === undefined || !parent) return;
+    const accounted = itemsAccountedFor(job.items);
+    const now = Date.now();
+    if (accounted === this.reportedAccounted) return;
+    if (this.lastReportAt !== undefined && now - this.lastReportAt < SHARD_REPORT_MS) return;
+    this.lastReportAt = now;
+    this.reportedAccounted = accounted;
+    getExternalWorkflowHandle(parent.workflowId)
+      .signal(shardProgressSignal, { index: this.input.shardIndex, items: job.items })
+      // The parent's sum is only a display: a lost report is made good by the next one or the shard's result.
+      .catch((err) => log.warn('could not report progress to the parent run', { error: String(err) }));
   }
 
   /**
@@ -869,15 +903,6 @@ class PipelineRun {
       ...(jobId ? [{ key: BatchJobIdKey, value: jobId }] : []),
     ]);
   }
-}
-
-/** The first ApplicationFailure down the cause chain: what an activity or a check said went wrong. */
-function rootApplicationFailure(err: unknown): ApplicationFailure | undefined {
-  for (let failure: unknown = err, depth = 0; failure && depth < 10; depth++) {
-    if (failure instanceof ApplicationFailure) return failure;
-    failure = (failure as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 /** The input checked and normalised with the client's schema: every wrong field named, failing the run at once. */

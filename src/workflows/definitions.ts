@@ -12,6 +12,8 @@ export const cancelSignal = defineSignal<[CancelRequest]>('cancel');
 /** "Look at the job now": sent by `datature-batch poke` and by a receiver that holds every item's prediction. */
 export const checkNowSignal = defineSignal<[CheckNowRequest?]>('checkNow');
 export const progressQuery = defineQuery<BatchProgress>('progress');
+/** A shard's run tells its parent its job's counters (throttled), so the parent's `progress` sums live shards. */
+export const shardProgressSignal = defineSignal<[ShardProgressReport]>('shardProgress');
 
 export const BatchPhaseKey = defineSearchAttributeKey('BatchPhase', SearchAttributeType.KEYWORD);
 export const BatchDatasetIdKey = defineSearchAttributeKey('BatchDatasetId', SearchAttributeType.KEYWORD);
@@ -30,15 +32,23 @@ export interface CheckNowRequest {
   from?: string;
 }
 
+/** Items `start` (inclusive) to `end` (exclusive) of a source, counted from 0: what one shard reads. */
+export interface ItemRange {
+  start: number;
+  end: number;
+}
+
 export type DatasetSourceInput =
-  | { ndjsonPath: string }
-  | { ndjsonUrl: string }
-  | { items: { kind: 'Image'; url: string }[] }
+  | { ndjsonPath: string; itemRange?: ItemRange }
+  | { ndjsonUrl: string; itemRange?: ItemRange }
+  | { items: { kind: 'Image'; url: string }[]; itemRange?: ItemRange }
   | { datasetId: string };
 
 export interface JobInput {
   name?: string;
   deploymentId?: string;
+  /** With `sharding`: the deployments the shards are spread over, round-robin (instead of `deploymentId`). */
+  deploymentIds?: string[];
   artifactId?: string;
   /** The ephemeral deployment's template when `artifactId` is used (API `Deployment` shape). */
   deploymentTemplate?: Record<string, unknown>;
@@ -162,6 +172,20 @@ export interface FinalItems {
   reasonsFile?: string;
 }
 
+/**
+ * Split a source with more items than one shard into child runs (docs/pipeline.md, "Sharding"): each a
+ * `batchPrediction` of an item range with its own dataset and job.
+ */
+export interface ShardingInput {
+  maxItemsPerShard: number;
+  /** At most this many shards run at once. */
+  maxParallelShards: number;
+  /** Tries of one shard before it counts as failed (default 3); the other shards go on meanwhile. */
+  maxShardAttempts?: number;
+  /** The parent continues-as-new once its history holds this many events (default 1,000). */
+  maxHistoryEvents?: number;
+}
+
 /** JSON-only input: no secrets (the worker holds the API key). Validated by `BatchPredictionInputSchema`. */
 export interface BatchPredictionInput {
   /** Required unless `job` names an existing job to adopt. */
@@ -179,6 +203,9 @@ export interface BatchPredictionInput {
    */
   receiverUrl?: string;
   retryFailedItems?: RetryFailedItemsInput;
+  sharding?: ShardingInput;
+  /** Set by a sharded run on each of its child runs: the child reports its counters to its parent. */
+  shardIndex?: number;
 }
 
 export type BatchPhase =
@@ -190,6 +217,8 @@ export type BatchPhase =
   | 'collecting-logs'
   | 'collecting-failed-items'
   | 'checking-receiver'
+  /** A sharded run, while its child runs go. */
+  | 'running-shards'
   | 'cancelling'
   | 'cancelled'
   | 'completed';
@@ -284,6 +313,52 @@ export interface BatchProgress {
   /** Once a job ended with failed items: the round in flight (1 = the first job) and the rounds that ended. */
   round?: number;
   rounds?: RoundSummary[];
+  /** A sharded run: its shards' states (its `job.items` sums their counters). */
+  shards?: ShardCounts;
+}
+
+export interface ShardCounts {
+  total: number;
+  waiting: number;
+  running: number;
+  done: number;
+  /** Failed for good (after their retries). */
+  failed: number;
+  /** Tries after a failure so far. */
+  retries: number;
+}
+
+export interface ShardProgressReport {
+  index: number;
+  items: JobItemCounters;
+}
+
+/** A shard that failed for good: its root cause, as a run of its own would have ended. */
+export interface ShardFailure {
+  index: number;
+  workflowId: string;
+  type: string;
+  message: string;
+}
+
+export interface ShardSummary {
+  index: number;
+  itemRange: ItemRange;
+  deploymentId?: string;
+  /** The child run of its last try. */
+  workflowId: string;
+  status: 'done' | 'failed' | 'done-earlier';
+  attempts: number;
+  delivered: number;
+  /** Items that failed in the job (any stage). */
+  failedItems: number;
+}
+
+export interface ShardsResult extends ShardCounts {
+  maxItemsPerShard: number;
+  /** Every shard, in order; only the first 1,000 for a larger run (the counts cover them all). */
+  summaries: ShardSummary[];
+  failures: ShardFailure[];
 }
 
 export interface BatchPredictionResult {
@@ -301,4 +376,6 @@ export interface BatchPredictionResult {
   /** When a job ended with failed items: each round, and where each item ended (jobId/job above are round 1's). */
   rounds?: RoundSummary[];
   items?: FinalItems;
+  /** A sharded run: its shards (the `job.items` above are their sums). */
+  shards?: ShardsResult;
 }

@@ -31,6 +31,8 @@ export const FailureType = {
   ApiNotFound: 'ApiNotFound',
   /** 5xx, 429, timeouts, unreachable: retried; a run fails with it only before its job exists, after its retry budget. */
   ApiUnavailable: 'ApiUnavailable',
+  /** Shards of a sharded run failed for good (after their retries); the message names each with its root cause. */
+  ShardsFailed: 'ShardsFailed',
   /** The results receiver did not answer its count. */
   ReceiverError: 'ReceiverError',
   /** The worker has no Temporal client to turn a cancel signal into a cancellation. */

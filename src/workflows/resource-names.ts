@@ -81,3 +81,11 @@ export function failedItemsFileNamesFor(chain: RunChain): { fileName: string; re
 export function roundItemsFileNameFor(chain: RunChain, round: number): string {
   return `${runFileBase(chain)}.r${round}.items.ndjson`;
 }
+
+/**
+ * The workflow id of one try of a shard: derived from the parent's id and the shard's index (and the try
+ * after the first), so a replayed or restarted parent starts the same children, never a second copy.
+ */
+export function shardWorkflowIdFor(parentWorkflowId: string, index: number, attempt = 1): string {
+  return `${parentWorkflowId}-shard-${index}${attempt > 1 ? `-try-${attempt}` : ''}`;
+}

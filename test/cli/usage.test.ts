@@ -131,7 +131,7 @@ describe('usage and configuration errors', () => {
     );
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toBe(
-      'error: invalid batchPrediction input: job: give exactly one of deploymentId or artifactId',
+      'error: invalid batchPrediction input: job: give exactly one of deploymentId, deploymentIds or artifactId',
     );
   });
 
@@ -152,11 +152,41 @@ describe('usage and configuration errors', () => {
     expect(rounds.stderr).toContain('retryFailedItems.maxRounds');
   });
 
+  test('run --shard-size --parallel with two --deployment is a valid input: it gets as far as connecting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-usage-'));
+    const dataset = join(dir, 'items.ndjson');
+    writeFileSync(dataset, '{"kind":"Image","url":"http://127.0.0.1:9/a.png"}\n');
+    const result = await runCli(
+      ['run', dataset, '--deployment', 'd1', '--deployment', 'd2', '--shard-size', '10', '--parallel', '2'].concat([
+        '--webhook',
+        'webhook_1',
+      ]),
+      cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:9' }),
+    );
+    expect(result.stderr.trim()).toMatch(/^error: cannot reach Temporal at 127\.0\.0\.1:9/);
+  });
+
+  test.each([
+    [['--deployment', 'deploy_2'], 'error: invalid batchPrediction input: job.deploymentIds: goes with sharding'],
+    [['--parallel', '2'], 'error: --parallel goes with --shard-size'],
+    [['--shard-size', '0'], /--shard-size.*expected an integer >= 1/],
+  ])('run with sharding flags %j wrong: a usage error before connecting', async (extra, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-usage-'));
+    const dataset = join(dir, 'items.ndjson');
+    writeFileSync(dataset, '{"kind":"Image","url":"http://127.0.0.1:9/a.png"}\n');
+    const result = await runCli(
+      ['run', dataset, '--deployment', 'deploy_1', '--webhook', 'webhook_1', ...extra],
+      cleanEnv({ TEMPORAL_ADDRESS: '127.0.0.1:9' }),
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toMatch(message);
+  });
+
   test.each([
     [['run'], 'error: give a dataset (NDJSON file or URL), or --job <jobId> to adopt an existing job'],
     [
       ['run', 'items.ndjson', '--job', 'batchjob_1'],
-      'error: --job adopts an existing job: give no dataset, --deployment, --artifact, --webhook, --start-at, --stop-at, --name or --retry-*',
+      'error: --job adopts an existing job: give no dataset, --deployment, --artifact, --webhook, --start-at, --stop-at, --name, --retry-*, --shard-size or --parallel',
     ],
     [['run', '--job', 'batchjob_1', '--webhook', 'webhook_1'], /^error: --job adopts an existing job/],
   ])('run %j: adopting or creating, never both nor neither (exit 2)', async (args, message) => {

@@ -36,6 +36,8 @@ import { BATCH_SEARCH_ATTRIBUTES, type BatchPhase } from '../../src/workflows/de
 const repoRoot = resolve(__dirname, '..', '..');
 /** A deployment of the e2e project that exists but cannot serve: the emulator fails every job on it. */
 export const ERRORED_DEPLOYMENT_ID = 'deploy_00000000-0000-4000-8000-0000000e4404';
+/** A second deployment that serves (the sharding suite spreads shards over it and the first). */
+export const SECOND_DEPLOYMENT_ID = 'deploy_00000000-0000-4000-8000-000000000002';
 const imagesDir = join(repoRoot, 'samples', 'images');
 
 export interface E2eStack {
@@ -122,6 +124,7 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
           secretKey: DEV_SECRET_KEY,
           deployments: [
             { id: DEV_DEPLOYMENT_ID, replicas: 4, overview: 'Available' },
+            { id: SECOND_DEPLOYMENT_ID, replicas: 4, overview: 'Available' },
             { id: ERRORED_DEPLOYMENT_ID, replicas: 1, overview: 'Errored' },
           ],
         },

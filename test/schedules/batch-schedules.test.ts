@@ -113,7 +113,7 @@ describe('schedule lifecycle', () => {
     [
       'both a deployment and an artifact',
       { every: '1h', input: { ...input(), job: { deploymentId: 'd', artifactId: 'a', webhookIds: [] } } },
-      /exactly one of deploymentId or artifactId/,
+      /exactly one of deploymentId, deploymentIds or artifactId/,
     ],
   ])('refuses %s before reaching the server', async (_name, options, message) => {
     const attempt = createBatchSchedule(env().client, { scheduleId: 'invalid', input: input(), ...options } as never);

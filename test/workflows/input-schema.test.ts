@@ -59,7 +59,50 @@ test.each([
   [
     'no deployment',
     { ...valid, job: { webhookIds: ['webhook_1'] } },
-    'job: give exactly one of deploymentId or artifactId',
+    'job: give exactly one of deploymentId, deploymentIds or artifactId',
+  ],
+  [
+    'two ways to name the deployment',
+    {
+      ...valid,
+      job: { ...valid.job, deploymentIds: ['deploy_2'] },
+      sharding: { maxItemsPerShard: 10, maxParallelShards: 2 },
+    },
+    'job: give exactly one of deploymentId, deploymentIds or artifactId',
+  ],
+  [
+    'deploymentIds without sharding',
+    { ...valid, job: { webhookIds: ['webhook_1'], deploymentIds: ['deploy_1', 'deploy_2'] } },
+    'job.deploymentIds: goes with sharding',
+  ],
+  [
+    'sharding an existing dataset',
+    { ...valid, dataset: { datasetId: 'dataset_1' }, sharding: { maxItemsPerShard: 10, maxParallelShards: 2 } },
+    'sharding: needs a source of items',
+  ],
+  [
+    'sharding a shard',
+    {
+      ...valid,
+      dataset: { ndjsonPath: '/a', itemRange: { start: 0, end: 10 } },
+      sharding: { maxItemsPerShard: 10, maxParallelShards: 2 },
+    },
+    'sharding: the source already names an item range',
+  ],
+  [
+    'an empty item range',
+    { ...valid, dataset: { ndjsonPath: '/a', itemRange: { start: 5, end: 5 } } },
+    'start must be',
+  ],
+  [
+    'too many shards at once',
+    { ...valid, sharding: { maxItemsPerShard: 10, maxParallelShards: 101 } },
+    'sharding.maxParallelShards',
+  ],
+  [
+    'a shard of no item',
+    { ...valid, sharding: { maxItemsPerShard: 0, maxParallelShards: 1 } },
+    'sharding.maxItemsPerShard',
   ],
   [
     'too many inline items',
@@ -76,6 +119,15 @@ test.each([
 ])('rejects %s', (_label, input, message) => {
   expect(() => parseBatchPredictionInput(input)).toThrow(BatchInputError);
   expect(() => parseBatchPredictionInput(input)).toThrow(message);
+});
+
+test('a sharded input over several deployments passes unchanged', () => {
+  const input = {
+    ...valid,
+    job: { webhookIds: ['webhook_1'], deploymentIds: ['deploy_1', 'deploy_2'] },
+    sharding: { maxItemsPerShard: 10_000, maxParallelShards: 4, maxShardAttempts: 2 },
+  };
+  expect(parseBatchPredictionInput(input)).toEqual(input);
 });
 
 test('a relative logs folder and a known level pass', () => {

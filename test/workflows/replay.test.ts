@@ -15,6 +15,14 @@ beforeAll(async () => {
   workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../src/workflows') });
 }, 60_000);
 
+/**
+ * The workflow id scripts/record-histories.ts gave the run (`recorded-<scenario>`): a sharded run's child ids
+ * derive from it, so its replay must use the same. (Other runs do not depend on their id.)
+ */
+function recordedWorkflowId(fileName: string): string {
+  return `recorded-${fileName.replace(/\.[^.]+\.json$/, '').replace(/-run\d+$/, '')}`;
+}
+
 test('there are committed histories to replay', () => {
   expect(fixtures.length).toBeGreaterThan(0);
 });
@@ -22,7 +30,7 @@ test('there are committed histories to replay', () => {
 test.each(fixtures)('%s replays without non-determinism', async (name) => {
   // The files are protobufjs' JSON of a History (what fetchHistory returns), read back with fromObject.
   const history = temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(join(fixturesDir, name), 'utf8')));
-  const results = Worker.runReplayHistories({ workflowBundle }, [{ workflowId: name, history }]);
+  const results = Worker.runReplayHistories({ workflowBundle }, [{ workflowId: recordedWorkflowId(name), history }]);
   let replayed = 0;
   for await (const result of results) {
     expect(result.error).toBeUndefined();

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { BatchActivities } from '../../src/workflows/activity-contract';
 import {
   type BatchPredictionInput,
+  type DatasetSourceInput,
   epochMsOf,
   type JobItemCounters,
   type JobSnapshot,
@@ -23,6 +24,9 @@ export interface ScriptedJob {
   failEvery?: number;
   failsWith?: string;
   cancelledAt?: number;
+  deploymentId?: string;
+  /** Default dataset_1 (a job made outside the scripted API). */
+  datasetId?: string;
 }
 
 export interface ScriptedApi {
@@ -35,6 +39,8 @@ export interface ScriptedApi {
   blocked: Promise<void>;
   /** The workflow-clock time of every `getJob` call. */
   lookTimes: number[];
+  /** Every source `validateSource` was given (a shard's carries its itemRange). */
+  sources: DatasetSourceInput[];
 }
 
 /** The activities a test can hold open (heartbeating) until the workflow cancels them. */
@@ -66,6 +72,8 @@ export interface ScriptedOptions {
   failEvery?: number;
   /** The job ends `Failed` with this reason instead of `Reached`. */
   jobFailsWith?: string;
+  /** Jobs on these deployments end `Failed` with the reason given. */
+  jobFailsOn?: Record<string, string>;
   /** `validateSource` fails the way the activity does on a bad file (non-retryable, typed from the catalogue). */
   validateSourceFails?: { message: string; type: string };
   /** `getJob` fails like the activity over an API in trouble, from..until ms after the job starts. */
@@ -128,9 +136,12 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
   const calls: Record<string, number> = {};
   const deletedDatasetNames: string[] = [];
   const lookTimes: number[] = [];
+  const sources: DatasetSourceInput[] = [];
+  /** Datasets by name (one per run or retry round): id and item count, so shards and rounds each get theirs. */
+  const datasets = new Map<string, { id: string; itemCount: number }>();
+  const datasetItems = (datasetId: string) =>
+    [...datasets.values()].find((dataset) => dataset.id === datasetId)?.itemCount ?? options.itemCount;
   let datasetUploadedAt: number | undefined;
-  /** Item count per uploaded dataset id: the first is the source's, a retry round's is its failed items'. */
-  const datasetItems = new Map<string, number>();
   const count = (name: string) => {
     calls[name] = (calls[name] ?? 0) + 1;
   };
@@ -150,32 +161,31 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
     return job;
   };
   const activities: BatchActivities = {
-    async validateSource() {
+    async validateSource(source) {
       count('validateSource');
+      sources.push(source);
       if (blocks('validateSource')) await heartbeatUntilCancelled();
       if (options.validateSourceFails) {
         throw ApplicationFailure.create({ ...options.validateSourceFails, nonRetryable: true });
       }
-      return { itemCount: options.itemCount, sizeBytes: options.itemCount * 50, crc32c: 'AAAAAA==' };
+      const range = 'itemRange' in source ? source.itemRange : undefined;
+      const itemCount = range ? range.end - range.start : options.itemCount;
+      return { itemCount, sizeBytes: itemCount * 50, crc32c: 'AAAAAA==' };
     },
-    async uploadDataset({ expected }) {
+    async uploadDataset({ name, expected }) {
       count('uploadDataset');
       if (blocks('uploadDataset')) await heartbeatUntilCancelled();
       datasetUploadedAt = workflowClockNow();
-      const datasetId = `dataset_${calls.uploadDataset}`;
-      datasetItems.set(datasetId, expected.itemCount);
-      return { datasetId };
+      if (!datasets.has(name))
+        datasets.set(name, { id: `dataset_${datasets.size + 1}`, itemCount: expected.itemCount });
+      return { datasetId: datasets.get(name)!.id };
     },
     async getDataset(datasetId) {
       count('getDataset');
       if (options.uploadLost) return { overview: 'Waiting', message: 'Waiting', itemCount: 0 };
       const processing = workflowClockNow() < (datasetUploadedAt ?? 0) + (options.datasetProcessingMs ?? 0);
       if (processing) return { overview: 'Processing', message: 'Processing Dataset', itemCount: 0 };
-      return {
-        overview: 'Uploaded',
-        message: 'Uploaded Dataset',
-        itemCount: datasetItems.get(datasetId) ?? options.itemCount,
-      };
+      return { overview: 'Uploaded', message: 'Uploaded Dataset', itemCount: datasetItems(datasetId) };
     },
     async deleteDatasetsNamed(name) {
       count('deleteDatasetsNamed');
@@ -190,13 +200,16 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
       const created: ScriptedJob = {
         id: `job_${jobs.length + 1}`,
         name,
-        itemCount: datasetItems.get(datasetId) ?? options.itemCount,
+        datasetId,
+        deploymentId: job.deploymentId,
+        itemCount: datasetItems(datasetId),
         createdAt: now,
         startAt: Math.max(now, job.startAtTime === undefined ? now : epochMsOf(job.startAtTime)),
         durationMs: options.jobDurationMs,
         shape: options.shape,
+        // Only round 1's job fails items (a retry round's items then succeed).
         failEvery: jobs.length === 0 ? options.failEvery : undefined,
-        failsWith: options.jobFailsWith,
+        failsWith: (job.deploymentId && options.jobFailsOn?.[job.deploymentId]) || options.jobFailsWith,
       };
       jobs.push(created);
       if (blocking) await heartbeatUntilCancelled();
@@ -210,7 +223,12 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
     async describeJob(jobId) {
       count('describeJob');
       const job = findJob(jobId);
-      return { createdAt: job.createdAt, datasetId: 'dataset_1', itemCount: job.itemCount, startAtTime: job.startAt };
+      return {
+        createdAt: job.createdAt,
+        datasetId: job.datasetId ?? 'dataset_1',
+        itemCount: job.itemCount,
+        startAtTime: job.startAt,
+      };
     },
     async getJob(jobId) {
       count('getJob');
@@ -278,7 +296,7 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
       await options.client.workflow.getHandle(workflowId).cancel();
     },
   };
-  return { activities, jobs, calls, deletedDatasetNames, blocked, lookTimes };
+  return { activities, jobs, calls, deletedDatasetNames, blocked, lookTimes, sources };
 }
 
 /** A one-item run on the scripted API; the item URL is never fetched. */

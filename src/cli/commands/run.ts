@@ -14,7 +14,9 @@ import { checkRunRequest, type RunRequest, startRun } from '../start-run';
 import { withTemporal, workflowUiUrl } from '../temporal-client';
 
 interface RunFlags {
-  deployment?: string;
+  deployment?: string[];
+  shardSize?: number;
+  parallel?: number;
   artifact?: string;
   webhook?: string[];
   startAt?: string;
@@ -38,6 +40,15 @@ function parseRetryStatuses(value: string): FailedItemStatus[] {
     ) as FailedItemStatus[];
 }
 
+/** Shards running at once when `--shard-size` is given without `--parallel`. */
+const DEFAULT_PARALLEL_SHARDS = 4;
+
+/** One `--deployment` is the run's deployment; several are the shards' round-robin. */
+function deploymentsOf(given: string[] | undefined): { deploymentId?: string; deploymentIds?: string[] } {
+  if (!given || given.length === 0) return {};
+  return given.length === 1 ? { deploymentId: given[0] } : { deploymentIds: given };
+}
+
 /** `run`: start a durable batchPrediction run; detached by default, `--wait` draws progress until it ends. */
 export function register(program: Command): void {
   program
@@ -50,7 +61,17 @@ export function register(program: Command): void {
       '--job <jobId>',
       'adopt an existing job (created by the SDK, or left by a terminated run): wait for it, collect its logs, cancel it with the run',
     )
-    .option('--deployment <deploymentId>', 'existing deployment to predict with')
+    .option(
+      '--deployment <deploymentId>',
+      'existing deployment to predict with (repeatable with --shard-size: shards go round-robin)',
+      collect,
+    )
+    .option('--shard-size <items>', 'split the source into child runs of at most this many items', parseIntFlag(1))
+    .option(
+      '--parallel <shards>',
+      `with --shard-size: shards running at once (default ${DEFAULT_PARALLEL_SHARDS})`,
+      parseIntFlag(1),
+    )
     .option('--artifact <artifactId>', 'artifact to deploy for this run')
     .option('--webhook <webhookId>', 'webhook receiving the predictions (repeatable; required unless --job)', collect)
     .option('--start-at <time>', 'earliest start of the job (ISO-8601)', parseTimeFlag)
@@ -77,6 +98,7 @@ export function register(program: Command): void {
         'datature-batch run items.ndjson --deployment deploy_1 --webhook webhook_1 --wait',
         'datature-batch run https://example.com/items.ndjson --artifact artifact_1 --webhook webhook_1 --name nightly',
         'datature-batch run --job batchjob_… --wait        # pick up a job a terminated run left running',
+        'datature-batch run big.ndjson --shard-size 10000 --parallel 4 --deployment deploy_1 --deployment deploy_2 --webhook webhook_1',
       ),
     )
     .action(async (dataset: string | undefined, flags: RunFlags, command: Command) => {
@@ -92,12 +114,16 @@ export function register(program: Command): void {
           flags.name,
           flags.retryFailed,
           flags.retryStatuses,
+          flags.shardSize,
+          flags.parallel,
         ];
         if (creating.some((value) => value !== undefined)) {
           throw new UsageError(
-            '--job adopts an existing job: give no dataset, --deployment, --artifact, --webhook, --start-at, --stop-at, --name or --retry-*',
+            '--job adopts an existing job: give no dataset, --deployment, --artifact, --webhook, --start-at, --stop-at, --name, --retry-*, --shard-size or --parallel',
           );
         }
+      } else if (flags.parallel !== undefined && flags.shardSize === undefined) {
+        throw new UsageError('--parallel goes with --shard-size');
       } else if (dataset === undefined) {
         throw new UsageError('give a dataset (NDJSON file or URL), or --job <jobId> to adopt an existing job');
       }
@@ -108,7 +134,10 @@ export function register(program: Command): void {
         name: flags.name,
         jobId: flags.job,
         dataset,
-        deploymentId: flags.deployment,
+        ...deploymentsOf(flags.deployment),
+        sharding: flags.shardSize
+          ? { maxItemsPerShard: flags.shardSize, maxParallelShards: flags.parallel ?? DEFAULT_PARALLEL_SHARDS }
+          : undefined,
         artifactId: flags.artifact,
         webhookIds: flags.webhook ?? [],
         startAt: flags.startAt,

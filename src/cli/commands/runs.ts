@@ -11,7 +11,7 @@ import { RunFailedError } from '../errors';
 import { streamJobLogs, withLogFlags } from '../job-logs';
 import { Output } from '../output';
 import { examples } from '../program';
-import { queryProgress, watchRun } from '../run-progress';
+import { describeShards, queryProgress, watchRun } from '../run-progress';
 import { awaitRun } from '../run-result';
 import { formatRunResult } from '../run-summary';
 import { withTemporal, workflowUiUrl } from '../temporal-client';
@@ -126,6 +126,7 @@ function formatStatus(workflowId: string, status: string, progress: BatchProgres
     if (progress.datasetId) lines.push(`dataset   ${progress.datasetId} (${progress.itemCount ?? '?'} items)`);
     if (progress.jobId) lines.push(`job       ${progress.jobId} ${progress.job?.overview ?? ''}`.trimEnd());
     if (progress.cleanup) lines.push(`cleanup   ${describeCleanup(progress.cleanup)}`);
+    if (progress.shards) lines.push(`shards    ${describeShards(progress.shards).replace(/^shards: /, '')}`);
     if (progress.lastError) {
       const { message, count, since } = progress.lastError;
       lines.push(

@@ -1,0 +1,51 @@
+// A sharded run on the real dev server and emulator: 60 items in shards of 20, two at once, over two emulated
+// deployments. Each shard is a child batchPrediction with its own dataset (its 20 items of the file) and its
+// own job on its deployment; the parent's result sums them, and each shard's items reach the receiver.
+import { startBatchPrediction } from '../../src/run-client';
+import { BatchPhaseKey, type BatchPredictionResult } from '../../src/workflows/definitions';
+import { shardWorkflowIdFor } from '../../src/workflows/resource-names';
+import { SECOND_DEPLOYMENT_ID, useStackWithWorker } from './harness';
+
+const taskQueue = 'e2e-sharding';
+const suite = useStackWithWorker(taskQueue);
+
+test('60 items in shards of 20 over two deployments: three child runs, three datasets of 20, one result', async () => {
+  const { stack } = suite;
+  const dataset = stack.writeDataset('sixty.ndjson', 60);
+  const before = await stack.emulatorState();
+  const deployments = [stack.emulator.deploymentId, SECOND_DEPLOYMENT_ID];
+  const workflowId = 'e2e-sharded-sixty';
+  const handle = await startBatchPrediction(
+    stack.env.client,
+    {
+      dataset: { ndjsonPath: dataset },
+      job: { deploymentIds: deployments, webhookIds: [stack.webhookId] },
+      polling: { minIntervalMs: 1000, maxIntervalMs: 5000 },
+      sharding: { maxItemsPerShard: 20, maxParallelShards: 2 },
+    },
+    { taskQueue, workflowId },
+  );
+  const result: BatchPredictionResult = await handle.result();
+  expect(result).toMatchObject({ outcome: 'completed', itemCount: 60, shards: { total: 3, done: 3, failed: 0 } });
+  expect(result.job!.items.delivered).toBe(60);
+  expect(result.shards!.summaries.map((shard) => shard.delivered)).toEqual([20, 20, 20]);
+
+  const after = await stack.emulatorState();
+  expect(after.datasets - before.datasets).toBe(3);
+  expect(after.jobs - before.jobs).toBe(3);
+  // Each child: its own range's 20 items, its job on the deployment the round-robin gave it.
+  for (const [index, expected] of [deployments[0], deployments[1], deployments[0]].entries()) {
+    const child: BatchPredictionResult = await stack.env.client.workflow
+      .getHandle(shardWorkflowIdFor(workflowId, index))
+      .result();
+    expect(child.itemCount).toBe(20);
+    const job = await stack.datatureApi.jobs.get(child.jobId!);
+    expect(job.spec.deployment).toMatchObject({ kind: 'ExistingDeployment', deploymentId: expected });
+    expect(stack.receiver.counts()[child.jobId!]).toBe(20);
+  }
+  // The parent's own history is small: the items live in the children's datasets, never in its events.
+  const history = await handle.fetchHistory();
+  expect(history.events!.length).toBeLessThan(100);
+  const described = await handle.describe();
+  expect(described.typedSearchAttributes.get(BatchPhaseKey)).toBe('completed');
+}, 240_000);
