@@ -491,9 +491,11 @@ function explain(err: unknown): unknown {
   if (err instanceof ApplicationFailure) return err;
   const root = rootApplicationFailure(err);
   if (!root) return err;
+  // A root cause without a type (not raised by our activities) reads as the API's.
+  const type = root.type ?? FailureType.ApiUnavailable;
   return ApplicationFailure.create({
     message: root.message,
-    type: root.type ?? FailureType.ApiUnavailable,
+    type,
     nonRetryable: true,
     details: root.details ?? undefined,
     cause: err as Error,
