@@ -27,7 +27,7 @@ import {
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
-import { itemsAccountedFor } from '../datature-api/status-rules';
+import { itemsAccountedFor, zeroJobItemCounters } from '../datature-api/status-rules';
 import type { BatchActivities } from './activity-contract';
 import type { batchPrediction } from './batch-prediction';
 import {
@@ -94,17 +94,6 @@ export interface ShardedState {
   timings: PhaseTimings;
   runs: number;
 }
-
-const ZERO_COUNTERS: JobItemCounters = {
-  gathered: 0,
-  failedGather: 0,
-  preprocessed: 0,
-  failedProcess: 0,
-  predicted: 0,
-  failedPredict: 0,
-  delivered: 0,
-  failedDeliver: 0,
-};
 
 function addCounters(sum: JobItemCounters, items: JobItemCounters): JobItemCounters {
   const out = { ...sum };
@@ -194,7 +183,7 @@ class ShardedRun {
           attempts: {},
           delivered: [],
           failedItems: [],
-          totals: { ...ZERO_COUNTERS },
+          totals: zeroJobItemCounters(),
           failures: [],
           retries: 0,
           phase: 'validating',
