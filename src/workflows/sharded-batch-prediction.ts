@@ -13,6 +13,7 @@ import {
   CancellationScope,
   CancelledFailure,
   ChildWorkflowCancellationType,
+  type ChildWorkflowHandle,
   ContinueAsNew,
   condition,
   continueAsNew,
@@ -37,6 +38,7 @@ import {
   type BatchPredictionResult,
   type BatchProgress,
   cancelSignal,
+  checkNowSignal,
   type ItemRange,
   isoTime,
   type JobInput,
@@ -115,6 +117,7 @@ export async function shardedBatchPrediction(
   const shards = new CancellationScope();
   setHandler(progressQuery, () => parent.progress(cancelReason));
   setHandler(shardProgressSignal, (report) => parent.report(report.index, report.items));
+  setHandler(checkNowSignal, () => parent.checkNow());
   setHandler(cancelSignal, (request) => {
     if (cancelReason !== undefined) return;
     cancelReason = request?.reason ?? 'cancel signal';
@@ -160,6 +163,8 @@ class ShardedRun {
   /** The table in memory as an array (the carried string is rebuilt at continue-as-new). */
   private status: string[] = [];
   private readonly running = new Set<number>();
+  /** The running shards' child handles, for forwarding `checkNow`. */
+  private readonly children = new Map<number, ChildWorkflowHandle<typeof batchPrediction>>();
   /** The latest counters each running shard reported. */
   private readonly live = new Map<number, JobItemCounters>();
   /** Shards to try again, before the cursor's next waiting one. */
@@ -306,6 +311,7 @@ class ShardedRun {
             (deploymentId ? ` → deployment ${deploymentId}` : '') +
             (attempt > 1 ? ` (try ${attempt})` : ''),
         });
+        this.children.set(index, child);
         this.shardDone(index, await child.result());
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) this.shardDoneEarlier(index);
@@ -313,11 +319,20 @@ class ShardedRun {
         else this.shardFailed(index, workflowId, attempt, err);
       } finally {
         this.running.delete(index);
+        this.children.delete(index);
         this.live.delete(index);
         this.settled += 1;
       }
     };
     void run();
+  }
+
+  /** `checkNow` (poke) on the parent: every running shard looks at its job now (one signal each, only when asked). */
+  checkNow(): void {
+    for (const child of this.children.values()) {
+      // A shard that ends meanwhile cannot take the signal: nothing to look at any more.
+      child.signal(checkNowSignal).catch(() => {});
+    }
   }
 
   private shardDone(index: number, result: BatchPredictionResult): void {

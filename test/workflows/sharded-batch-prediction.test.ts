@@ -271,3 +271,23 @@ test('a worker lost mid-run: the next one replays the parent and starts no shard
   expect(children.started).toEqual([0, 1, 2].map((index) => shardWorkflowIdFor(workflowId, index)));
   expect(api.jobs).toHaveLength(3);
 }, 120_000);
+
+test('poke (checkNow) on the parent makes every running shard look at its job at once', async () => {
+  const api = scriptedApi({ itemCount: 100, jobDurationMs: 20 * HOUR, client: suite.env.client });
+  const input = shardedInput({ maxItemsPerShard: 50, maxParallelShards: 2 }, ['deploy_a', 'deploy_b']);
+  let looksBefore = 0;
+  let looksAfter = 0;
+  const { result } = await runScripted(suite, api, input, async (handle) => {
+    await suite.env.sleep(10 * HOUR);
+    // Both shards sleep for minutes at this point of a 20-hour job; no server time passes while this waits.
+    looksBefore = api.lookTimes.length;
+    await handle.signal('checkNow', { from: 'test' });
+    for (let i = 0; i < 200 && api.lookTimes.length < looksBefore + 2; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    looksAfter = api.lookTimes.length;
+    await handle.result();
+  });
+  expect(result!.outcome).toBe('completed');
+  expect(looksAfter).toBe(looksBefore + 2);
+});
