@@ -55,6 +55,7 @@ import {
   progressQuery,
   type ReceiverCheck,
   shardProgressSignal,
+  stopShardReportsSignal,
   TemporalScheduledByIdKey,
 } from './definitions';
 import { formatDelay } from './durations';
@@ -205,6 +206,7 @@ async function runPipeline(input: BatchPredictionInput, carried?: CarriedState):
 
   setHandler(progressQuery, () => run.progress(cancelReason));
   setHandler(checkNowSignal, () => run.checkNow());
+  setHandler(stopShardReportsSignal, () => run.stopReports());
   setHandler(cancelSignal, (request) => {
     if (cancelReason !== undefined) return;
     cancelReason = request?.reason ?? 'cancel signal';
@@ -249,6 +251,8 @@ class PipelineRun {
   private loggedOverviews = new Set<string>();
   private lastReportAt?: number;
   private reportedAccounted = -1;
+  /** Set by the parent when it drains: its history must not grow while it waits for its running shards. */
+  private reportsStopped = false;
   /** What a cancel or a failure cleaned up (the dataset is `kept` unless deleted). */
   cleanup: CleanupSummary = { dataset: 'kept' };
 
@@ -668,9 +672,13 @@ class PipelineRun {
    * A shard's run tells its parent its job's counters (the parent's `progress` sums them) when they moved, at
    * most every SHARD_REPORT_MS: each report is an event in both histories. Runs that are no shard send nothing.
    */
+  stopReports(): void {
+    this.reportsStopped = true;
+  }
+
   private reportToParent(job: JobSnapshot): void {
     const parent = workflowInfo().parent;
-    if (this.input.shardIndex === undefined || !parent) return;
+    if (this.input.shardIndex === undefined || !parent || this.reportsStopped) return;
     const accounted = itemsAccountedFor(job.items);
     const now = Date.now();
     if (accounted === this.reportedAccounted) return;

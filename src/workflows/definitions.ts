@@ -14,6 +14,8 @@ export const checkNowSignal = defineSignal<[CheckNowRequest?]>('checkNow');
 export const progressQuery = defineQuery<BatchProgress>('progress');
 /** A shard's run tells its parent its job's counters (throttled), so the parent's `progress` sums live shards. */
 export const shardProgressSignal = defineSignal<[ShardProgressReport]>('shardProgress');
+/** A parent that drains before continuing as new tells its running shards to stop reporting (its history stays bounded). */
+export const stopShardReportsSignal = defineSignal('stopShardReports');
 
 export const BatchPhaseKey = defineSearchAttributeKey('BatchPhase', SearchAttributeType.KEYWORD);
 export const BatchDatasetIdKey = defineSearchAttributeKey('BatchDatasetId', SearchAttributeType.KEYWORD);

@@ -20,6 +20,7 @@ import {
   isCancellation,
   log,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -50,6 +51,7 @@ import {
   type ShardSummary,
   type ShardsResult,
   shardProgressSignal,
+  stopShardReportsSignal,
   WORKFLOW_TYPE,
 } from './definitions';
 import { FailureType } from './failures';
@@ -63,6 +65,8 @@ const DEFAULT_MAX_SHARD_ATTEMPTS = 3;
  * about 8 events each (start, started, completed, their workflow tasks) plus their progress reports.
  */
 const DEFAULT_MAX_HISTORY_EVENTS = 1_000;
+/** Patch id: the drain starts once the history is long (not at the next shard's end), and stops the shards' reports. */
+const BOUNDED_DRAIN = 'shard-drain-bounded';
 /** The result lists this many shards one by one; the counts cover them all. */
 const MAX_SUMMARIES = 1_000;
 /** The failure message names this many shards; the details list them all. */
@@ -165,6 +169,7 @@ class ShardedRun {
   private readonly running = new Set<number>();
   /** The running shards' child handles, for forwarding `checkNow`. */
   private readonly children = new Map<number, ChildWorkflowHandle<typeof batchPrediction>>();
+  private reportsStopped = false;
   /** The latest counters each running shard reported. */
   private readonly live = new Map<number, JobItemCounters>();
   /** Shards to try again, before the cursor's next waiting one. */
@@ -225,6 +230,12 @@ class ShardedRun {
     }
     this.enterPhase('running-shards');
     const maxHistoryEvents = this.sharding.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
+    const historyIsLong = () => {
+      const info = workflowInfo();
+      return info.continueAsNewSuggested || info.historyLength >= maxHistoryEvents;
+    };
+    // Runs recorded before this change drained only after a shard ended, and their shards kept reporting.
+    const boundedDrain = patched(BOUNDED_DRAIN);
     let draining = false;
     for (;;) {
       while (!draining && this.running.size < this.sharding.maxParallelShards) {
@@ -240,9 +251,12 @@ class ShardedRun {
         break;
       }
       const settledBefore = this.settled;
-      await condition(() => this.settled > settledBefore);
-      const info = workflowInfo();
-      if (info.continueAsNewSuggested || info.historyLength >= maxHistoryEvents) draining = true;
+      // Long shards: the drain starts as soon as the history is long, not at the next shard's end.
+      await condition(() => this.settled > settledBefore || (boundedDrain && !draining && historyIsLong()));
+      if (!draining && historyIsLong()) {
+        draining = true;
+        if (boundedDrain) this.stopShardReports();
+      }
     }
     this.enterPhase('completed');
     const result = this.result('completed');
@@ -312,6 +326,7 @@ class ShardedRun {
             (attempt > 1 ? ` (try ${attempt})` : ''),
         });
         this.children.set(index, child);
+        if (this.reportsStopped) this.stopReportsOf(child);
         this.shardDone(index, await child.result());
       } catch (err) {
         if (err instanceof WorkflowExecutionAlreadyStartedError) this.shardDoneEarlier(index);
@@ -325,6 +340,17 @@ class ShardedRun {
       }
     };
     void run();
+  }
+
+  /** Tells the running shards (and any whose start is in flight) to stop reporting: one signal each. */
+  private stopShardReports(): void {
+    this.reportsStopped = true;
+    for (const child of this.children.values()) this.stopReportsOf(child);
+  }
+
+  private stopReportsOf(child: ChildWorkflowHandle<typeof batchPrediction>): void {
+    // A shard that ends meanwhile cannot take the signal: it has no more reports to send.
+    child.signal(stopShardReportsSignal).catch(() => {});
   }
 
   /** `checkNow` (poke) on the parent: every running shard looks at its job now (one signal each, only when asked). */

@@ -214,6 +214,20 @@ test('a long run continues as new carrying the shard table: every shard runs onc
   expect(stats.largestRunEvents).toBeLessThan(200);
 }, 120_000);
 
+test("long shards: the drain starts once the history is long and stops the shards' reports, so no run passes the bound by much", async () => {
+  // Four shards of 20-hour jobs at once report their counters for hours: before the bounded drain, the parent
+  // drained only at the next shard's end and took every report meanwhile (hundreds of events over 100).
+  const api = scriptedApi({ itemCount: 200, jobDurationMs: 20 * HOUR, client: suite.env.client });
+  const input = shardedInput({ maxItemsPerShard: 25, maxParallelShards: 4, maxHistoryEvents: 100 }, ['deploy_a']);
+  const { result, error, stats } = await runScripted(suite, api, input);
+  expect(error).toBeUndefined();
+  expect(result).toMatchObject({ itemCount: 200, shards: { total: 8, done: 8, failed: 0 } });
+  expect(result!.job!.items.delivered).toBe(200);
+  expect(stats.runs).toBeGreaterThan(1);
+  // The threshold, then per running shard its stop signal (2 events) and its end (about 8).
+  expect(stats.largestRunEvents).toBeLessThan(100 + 4 * 10 + 20);
+}, 180_000);
+
 test('a second execution of the same workflow id starts no shard again (child ids derive from the parent id)', async () => {
   const api = scriptedApi({ itemCount: 30, jobDurationMs: HOUR, client: suite.env.client });
   const input = shardedInput({ maxItemsPerShard: 10, maxParallelShards: 3 }, ['deploy_a']);
