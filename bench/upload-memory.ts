@@ -7,12 +7,12 @@
 //                                               on the file, in a child process, to the discard server
 //   BENCH_MB=1024 npx tsx bench/upload-memory.ts --activity
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatatureClient } from '../src/datature-api';
 import { startDiscardDatasetServer } from './support/discard-dataset-server';
+import { writeSignedUrlDataset } from './support/signed-url-dataset';
 
 const MB = 1024 * 1024;
 
@@ -53,31 +53,13 @@ async function startChild(mode: string): Promise<{ child: ChildProcess; info: Se
   }
 }
 
-async function writeDataset(path: string, targetBytes: number): Promise<void> {
-  const out = createWriteStream(path);
-  let written = 0;
-  for (let i = 0; written < targetBytes; i++) {
-    const lines: string[] = [];
-    for (let j = 0; j < 1000; j++) {
-      lines.push(
-        `{"kind":"Image","url":"https://storage.example.com/bench/images/${i}/${j}.jpg?sig=${'x'.repeat(40)}"}\n`,
-      );
-    }
-    const chunk = lines.join('');
-    written += Buffer.byteLength(chunk);
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'close');
-}
-
 /** The worker's activities in a child process (its RSS is theirs), the discard server in this one. */
 async function activityMain(sizeMb: number): Promise<void> {
   const server = await startDiscardDatasetServer();
   const dir = mkdtempSync(join(tmpdir(), 'datature-api-upload-bench-'));
   const file = join(dir, 'bench.ndjson');
   try {
-    await writeDataset(file, sizeMb * MB);
+    await writeSignedUrlDataset(file, sizeMb * MB);
     const child = spawn(
       process.execPath,
       ['-r', 'tsx/cjs', join(__dirname, 'support', 'upload-activity-child.ts'), server.url, file],
@@ -114,7 +96,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'datature-api-upload-bench-'));
   const file = join(dir, 'bench.ndjson');
   try {
-    await writeDataset(file, sizeMb * MB);
+    await writeSignedUrlDataset(file, sizeMb * MB);
     const size = statSync(file).size;
     const datatureApi = new DatatureClient({ secretKey: info.secretKey, projectId: info.projectId, baseUrl: info.url });
     global.gc?.();

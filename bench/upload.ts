@@ -5,13 +5,13 @@
 //   npx tsx bench/upload.ts          BENCH_QUICK=1 npx tsx bench/upload.ts
 //   BENCH_CLI=<other checkout>/bin/datature-batch.js BENCH_SRC=<other checkout>/src npx tsx bench/upload.ts
 //     measures another checkout's client the same way (the emulator stays this one).
-import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatatureClient, uploadHeaders, validateNdjson } from '../src/datature-api';
 import { check, type Figures, measure, QUICK, runBench, runIfMain } from './support/ab';
 import { CLI, ROOT, startEmulatorProcess } from './support/processes';
+import { writeSignedUrlDataset } from './support/signed-url-dataset';
 
 const MIB = 1024 * 1024;
 const FILE_MIB = Number(process.env.BENCH_UPLOAD_MIB ?? (QUICK ? 64 : 512));
@@ -19,31 +19,12 @@ const ROUNDS = QUICK ? 2 : 4;
 const GOAL_RATIO = 0.85;
 const GOAL_RSS_MIB = 150;
 
-/** Lines like a signed-URL dataset's (about 110 bytes), written 1000 at a time. */
-async function writeDataset(path: string, targetBytes: number): Promise<void> {
-  const out = createWriteStream(path);
-  let written = 0;
-  for (let i = 0; written < targetBytes; i++) {
-    const lines: string[] = [];
-    for (let j = 0; j < 1000; j++) {
-      lines.push(
-        `{"kind":"Image","url":"https://storage.example.com/bench/images/${i}/${j}.jpg?sig=${'x'.repeat(40)}"}\n`,
-      );
-    }
-    const chunk = lines.join('');
-    written += Buffer.byteLength(chunk);
-    if (!out.write(chunk)) await once(out, 'drain');
-  }
-  out.end();
-  await once(out, 'close');
-}
-
 export async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-upload-'));
   const file = join(dir, 'items.ndjson');
   const emulator = await startEmulatorProcess(join(dir, 'emulator.db'));
   try {
-    await writeDataset(file, FILE_MIB * MIB);
+    await writeSignedUrlDataset(file, FILE_MIB * MIB);
     const size = statSync(file).size;
     const mb = size / 1e6;
     const datatureApi = new DatatureClient({
