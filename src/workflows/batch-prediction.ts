@@ -42,7 +42,6 @@ import {
   type BatchPredictionResult,
   type BatchProgress,
   type CleanupSummary,
-  cancelSignal,
   checkNowSignal,
   describeCleanup,
   epochMsOf,
@@ -80,6 +79,7 @@ import {
 } from './resource-names';
 import { ACTIVITY_RETRY } from './retry-policy';
 import { rootApplicationFailure } from './root-cause';
+import { CANCELLATION_REQUESTED, RunCancellation } from './run-cancellation';
 import { type ShardedState, shardedBatchPrediction } from './sharded-batch-prediction';
 
 /**
@@ -174,13 +174,6 @@ export interface CarriedState {
   retry?: RetryState;
 }
 
-/**
- * The reason of a cancellation that came without the `cancel` signal (a Temporal cancellation request): the SDK
- * does not hand the request's own reason to the workflow; clients read it from the history (run-client's
- * `cancellationReason`).
- */
-const CANCELLATION_REQUESTED = 'workflow cancellation requested';
-
 export async function batchPrediction(
   given: BatchPredictionInput,
   carried?: CarriedState | ShardedState,
@@ -200,44 +193,24 @@ async function runPipeline(input: BatchPredictionInput, carried?: CarriedState):
   const activities = pipelineActivities(input.limits?.apiOutageMs ?? DEFAULT_API_OUTAGE_MS);
   const { api } = activities;
   const run = new PipelineRun(input, state, activities);
-  let cancelReason: string | undefined;
-  const root = CancellationScope.current();
-  const pipeline = new CancellationScope();
+  const cancellation = new RunCancellation();
 
-  setHandler(progressQuery, () => run.progress(cancelReason));
+  setHandler(progressQuery, () => run.progress(cancellation.reason));
   setHandler(checkNowSignal, () => run.checkNow());
   setHandler(stopShardReportsSignal, () => run.stopReports());
-  setHandler(cancelSignal, (request) => {
-    if (cancelReason !== undefined) return;
-    cancelReason = request?.reason ?? 'cancel signal';
-    pipeline.cancel();
-  });
 
   try {
-    return await pipeline.run(() => run.execute());
+    return await cancellation.scope.run(() => run.execute());
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
     if (!isCancellation(err)) {
       await CancellationScope.nonCancellable(() => run.cleanUpAfterFailure());
       throw run.explain(err);
     }
-    cancelReason ??= CANCELLATION_REQUESTED;
-    const reason = cancelReason;
-    await CancellationScope.nonCancellable(async () => {
-      // A signal alone cannot make the execution end as Canceled: turn it into a real cancellation request,
-      // so the signal, the Web UI and handle.cancel() all end the same way.
-      if (!root.consideredCancelled) {
-        try {
-          await api.requestWorkflowCancellation({ workflowId: workflowInfo().workflowId, reason });
-          await condition(() => root.consideredCancelled, '1 minute');
-        } catch (err) {
-          // Still clean up; the run then ends Failed (cause: cancelled) instead of Canceled.
-          log.warn('could not turn the cancel signal into a cancellation request', { error: String(err) });
-        }
-      }
-      await run.cleanUpAfterCancel(reason);
+    throw await cancellation.end({
+      requestCancellation: (request) => api.requestWorkflowCancellation(request),
+      cleanUp: (reason) => run.cleanUpAfterCancel(reason),
     });
-    throw new CancelledFailure(reason);
   }
 }
 

@@ -10,8 +10,6 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ActivityCancellationType,
   ApplicationFailure,
-  CancellationScope,
-  CancelledFailure,
   ChildWorkflowCancellationType,
   type ChildWorkflowHandle,
   ContinueAsNew,
@@ -38,7 +36,6 @@ import {
   type BatchPredictionInput,
   type BatchPredictionResult,
   type BatchProgress,
-  cancelSignal,
   checkNowSignal,
   type ItemRange,
   isoTime,
@@ -58,6 +55,7 @@ import { FailureType } from './failures';
 import { shardWorkflowIdFor } from './resource-names';
 import { ACTIVITY_RETRY } from './retry-policy';
 import { rootApplicationFailure } from './root-cause';
+import { RunCancellation } from './run-cancellation';
 
 const DEFAULT_MAX_SHARD_ATTEMPTS = 3;
 /**
@@ -116,41 +114,25 @@ export async function shardedBatchPrediction(
   carried?: ShardedState,
 ): Promise<BatchPredictionResult> {
   const parent = new ShardedRun(input, carried);
-  let cancelReason: string | undefined;
-  const root = CancellationScope.current();
-  const shards = new CancellationScope();
-  setHandler(progressQuery, () => parent.progress(cancelReason));
+  const cancellation = new RunCancellation();
+  setHandler(progressQuery, () => parent.progress(cancellation.reason));
   setHandler(shardProgressSignal, (report) => parent.report(report.index, report.items));
   setHandler(checkNowSignal, () => parent.checkNow());
-  setHandler(cancelSignal, (request) => {
-    if (cancelReason !== undefined) return;
-    cancelReason = request?.reason ?? 'cancel signal';
-    shards.cancel();
-  });
   try {
-    return await shards.run(() => parent.execute());
+    return await cancellation.scope.run(() => parent.execute());
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
     if (!isCancellation(err)) throw explain(err);
-    cancelReason ??= 'workflow cancellation requested';
-    const reason = cancelReason;
-    await CancellationScope.nonCancellable(async () => {
-      parent.enterPhase('cancelling');
-      // As in a single run: a signal alone cannot end the execution as Canceled.
-      if (!root.consideredCancelled) {
-        try {
-          await parent.activities.requestWorkflowCancellation({ workflowId: workflowInfo().workflowId, reason });
-          await condition(() => root.consideredCancelled, '1 minute');
-        } catch (cancelErr) {
-          log.warn('could not turn the cancel signal into a cancellation request', { error: String(cancelErr) });
-        }
-      }
+    throw await cancellation.end({
+      beforeRequest: () => parent.enterPhase('cancelling'),
+      requestCancellation: (request) => parent.activities.requestWorkflowCancellation(request),
       // Every running child was asked to cancel with the scope; each cleans up after itself (its job cancelled,
       // its dataset deleted per policy) and the parent waits for all of them.
-      await condition(() => parent.runningCount === 0);
-      parent.enterPhase('cancelled');
+      cleanUp: async () => {
+        await condition(() => parent.runningCount === 0);
+        parent.enterPhase('cancelled');
+      },
     });
-    throw new CancelledFailure(reason);
   }
 }
 
