@@ -102,7 +102,8 @@ const nativeStep = loadNativeCrc32cStep();
 export const NATIVE_CRC32C = nativeStep !== undefined;
 const defaultStep: Crc32cStep = nativeStep ?? jsCrc32cStep;
 
-function digestBase64(value: number): string {
+/** The digest as the API's `crc32c` field and `x-goog-hash` give it (big-endian 4 bytes, base64). */
+export function digestBase64(value: number): string {
   const digest = Buffer.alloc(4);
   digest.writeUInt32BE(value);
   return digest.toString('base64');
@@ -128,6 +129,41 @@ export class Crc32c {
   base64(): string {
     return digestBase64(this.value());
   }
+}
+
+/** Multiplies two polynomials modulo the CRC32C polynomial (reflected bit order, as the CRC register holds them). */
+function multiplyModPoly(a: number, b: number): number {
+  let product = 0;
+  for (let bit = 0x80000000; bit !== 0; bit >>>= 1) {
+    if (a & bit) product ^= b;
+    b = b & 1 ? (b >>> 1) ^ 0x82f63b78 : b >>> 1;
+  }
+  return product >>> 0;
+}
+
+/** x^(2^k) mod P for k = 0..63: squaring the previous one. */
+const X_POW_2K = (() => {
+  const powers = new Array<number>(64);
+  let p = 0x40000000; // x^1 in reflected order
+  for (let k = 0; k < 64; k++) {
+    powers[k] = p;
+    p = multiplyModPoly(p, p);
+  }
+  return powers;
+})();
+
+/**
+ * The CRC32C of `A || B` from `crc(A)`, `crc(B)` and B's length, without the bytes: so two threads can each
+ * hash half of a file. crc(A || B) = crc(A) x^(8 |B|) + crc(B) over GF(2), with the initial and final
+ * inversions cancelling out (zlib's crc32_combine, by squaring).
+ */
+export function combineCrc32c(digestA: number, digestB: number, lengthB: number): number {
+  let factor = 0x80000000; // x^0
+  let k = 3; // x^(8n) = x^(2^3 n): walk the bits of n from 2^3
+  for (let n = lengthB; n > 0; n = Math.floor(n / 2), k++) {
+    if (n % 2) factor = multiplyModPoly(X_POW_2K[k], factor);
+  }
+  return (multiplyModPoly(factor, digestA) ^ digestB) >>> 0;
 }
 
 export function crc32cBase64(data: Uint8Array): string {
@@ -189,14 +225,19 @@ export class ParallelCrc32c {
     }
   }
 
-  /** The digest of everything sent, as `Crc32c.base64()` gives it. */
-  async base64(): Promise<string> {
+  /** The digest of everything sent, as `Crc32c.value()` gives it. */
+  async value(): Promise<number> {
     if (this.failure) throw this.failure;
     const crc = await new Promise<number>((resolve) => {
       this.digestWaiter = resolve;
       this.worker.postMessage({ digest: true });
     });
-    return digestBase64(~crc >>> 0);
+    return ~crc >>> 0;
+  }
+
+  /** The digest of everything sent, as `Crc32c.base64()` gives it. */
+  async base64(): Promise<string> {
+    return digestBase64(await this.value());
   }
 
   close(): Promise<number> {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   Crc32c,
+  combineCrc32c,
   crc32cBase64,
   jsCrc32cStep,
   loadNativeCrc32cStep,
@@ -20,6 +21,15 @@ describe('crc32c', () => {
     const chunked = new Crc32c();
     for (let i = 0; i < data.length; i += 7919) chunked.update(data.subarray(i, i + 7919));
     expect(chunked.base64()).toBe(crc32cBase64(data));
+  });
+
+  it('combines the digests of two parts into the digest of both (the two halves of a file)', () => {
+    const data = randomBytes(300_007);
+    for (const seam of [0, 1, 4, 65_536, 123_457, 300_006, 300_007]) {
+      const [a, b] = [data.subarray(0, seam), data.subarray(seam)];
+      const combined = combineCrc32c(new Crc32c().update(a).value(), new Crc32c().update(b).value(), b.length);
+      expect({ seam, combined }).toEqual({ seam, combined: new Crc32c().update(data).value() });
+    }
   });
 
   it('uses the CPU instruction on this platform (the prebuilt @node-rs/crc32 binary loads)', () => {
