@@ -1,7 +1,8 @@
 // Upload at wire speed: `datature-batch datasets create` against `curl -T` to a signed upload URL of the
-// same emulator, on a 512 MiB NDJSON file (64 MiB with BENCH_QUICK=1), with the same calls timed stage by
-// stage in a process of their own (where the time goes); then the client's validation + CRC32C pass alone,
-// from a file path and from a stream factory (the worker's path).
+// same emulator, on a 512 MiB NDJSON file (64 MiB with BENCH_QUICK=1), run from this checkout (its sources
+// through tsx) and as an installed package runs it (the build), with the same calls timed stage by stage in a
+// process of their own (where the time goes); then the client's validation + CRC32C pass alone, from a file
+// path and from a stream factory (the worker's path for a shard).
 //   npx tsx bench/upload.ts          BENCH_QUICK=1 npx tsx bench/upload.ts
 //   BENCH_CLI=<other checkout>/bin/datature-batch.js BENCH_SRC=<other checkout>/src npx tsx bench/upload.ts
 //     measures another checkout's client the same way (the emulator stays this one).
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatatureClient, uploadHeaders, validateNdjson } from '../src/datature-api';
 import { check, type Figures, measure, QUICK, runBench, runIfMain } from './support/ab';
+import { buildInstalledCli } from './support/installed-cli';
 import { CLI, ROOT, startEmulatorProcess } from './support/processes';
 import { writeSignedUrlDataset } from './support/signed-url-dataset';
 
@@ -23,6 +25,7 @@ export async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-upload-'));
   const file = join(dir, 'items.ndjson');
   const emulator = await startEmulatorProcess(join(dir, 'emulator.db'));
+  const installed = process.env.BENCH_CLI ? undefined : buildInstalledCli();
   try {
     await writeSignedUrlDataset(file, FILE_MIB * MIB);
     const size = statSync(file).size;
@@ -69,13 +72,13 @@ export async function main(): Promise<void> {
         return figures(run.wallS, run.peakRssMiB, run.cpuS);
       },
     };
-    const create = {
-      name: '`datature-batch datasets create --no-wait`',
+    const createWith = (name: string, bin: string) => ({
+      name,
       async run() {
         const run = check(
           await measure(
             process.execPath,
-            [cli, 'datasets', 'create', file, '--name', 'bench-cli', '--no-wait', '--json'],
+            [bin, 'datasets', 'create', file, '--name', 'bench-cli', '--no-wait', '--json'],
             {
               env: emulator.env,
               cwd: ROOT,
@@ -85,7 +88,12 @@ export async function main(): Promise<void> {
         );
         return figures(run.wallS, run.peakRssMiB, run.cpuS);
       },
-    };
+    });
+    const create = createWith(
+      '`datature-batch datasets create --no-wait` (installed: the build)',
+      installed?.bin ?? cli,
+    );
+    const fromSources = createWith('the same from this checkout (sources through tsx)', cli);
     const stages = {
       name: 'the same calls, timed by stage inside one process',
       async run() {
@@ -115,7 +123,7 @@ export async function main(): Promise<void> {
       setup: `${(size / MIB).toFixed(0)} MiB NDJSON (${described.itemCount.toLocaleString('en')} items), emulator in its own process on loopback, client and curl measured as processes`,
       rounds: ROUNDS,
       baseline: curl,
-      variants: [create, stages],
+      variants: installed ? [create, fromSources, stages] : [create, stages],
       betweenRuns,
       columns: [
         { key: 'mbps', label: 'MB/s', ratio: true },
@@ -184,6 +192,7 @@ export async function main(): Promise<void> {
       },
     });
   } finally {
+    installed?.remove();
     await emulator.stop();
     rmSync(dir, { recursive: true, force: true });
   }
