@@ -1,7 +1,7 @@
 // All log entries of one job with 1,000,000 entries (100,000 with BENCH_QUICK=1), 7 per millisecond as
 // when items finish together: the official Python SDK's get_all_log_entries (baseline) vs the
-// `datature-batch jobs logs` command vs the workflow's log collection activity. Time, peak RSS, and
-// whether every entry came exactly once.
+// `datature-batch jobs logs` command vs the workflow's log collection activity, both from the package's build
+// as an installed CLI and worker run them. Time, peak RSS, and whether every entry came exactly once.
 //   npx tsx bench/logs.ts         BENCH_QUICK=1 npx tsx bench/logs.ts      BENCH_LOG_ENTRIES=200000 ...
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { DatatureClient, generateWebhookSecret } from '../src/datature-api';
 import { Store } from '../src/emulator/store';
 import { check, type Figures, type Measured, measure, QUICK, runBench, runIfMain } from './support/ab';
-import { CLI, PYTHON, ROOT, startEmulatorProcess } from './support/processes';
+import { buildInstalledCli } from './support/installed-cli';
+import { PYTHON, ROOT, startEmulatorProcess } from './support/processes';
 
 const ENTRIES = Number(process.env.BENCH_LOG_ENTRIES ?? (QUICK ? 100_000 : 1_000_000));
 // Not a divisor of the page size (1000), so page boundaries fall inside milliseconds, as they do in real jobs.
@@ -116,6 +117,7 @@ export async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-logs-'));
   const dbPath = join(dir, 'emulator.db');
   let emulator: Awaited<ReturnType<typeof startEmulatorProcess>> | undefined;
+  const installed = buildInstalledCli();
   try {
     const jobId = await finishedJob(dbPath);
     seedLogs(dbPath, jobId);
@@ -141,7 +143,10 @@ export async function main(): Promise<void> {
       async run(round: number) {
         const output = join(dir, `cli-${round}.ndjson`);
         const run = check(
-          await measure(process.execPath, [CLI, 'jobs', 'logs', jobId, '--output', output], { env, cwd: ROOT }),
+          await measure(process.execPath, [installed.bin, 'jobs', 'logs', jobId, '--output', output], {
+            env,
+            cwd: ROOT,
+          }),
           'cli',
         );
         const counted = idsOfFile(output);
@@ -156,7 +161,7 @@ export async function main(): Promise<void> {
         const run = check(
           await measure(
             process.execPath,
-            ['-r', 'tsx/cjs', join(__dirname, 'support', 'collect-logs-child.ts'), jobId, logsDir],
+            [join(__dirname, 'support', 'collect-logs-child.js'), installed.dist, jobId, logsDir],
             { env, cwd: ROOT },
           ),
           'collectLogs',
@@ -185,7 +190,7 @@ export async function main(): Promise<void> {
         { key: 'complete', label: 'each entry once' },
       ],
       notes: (medians) => [
-        `The activity runs under @temporalio/testing's MockActivityEnvironment, whose modules alone take ${(medians.get(activity.name)!.rssBeforeMiB as number).toFixed(0)} MiB of that process's RSS before it collects anything (a worker process has its own).`,
+        `Both run from the build. The activity runs under @temporalio/testing's MockActivityEnvironment, whose modules with the activities' take ${(medians.get(activity.name)!.rssBeforeMiB as number).toFixed(0)} MiB of that process's RSS before it collects anything (a worker process has its own).`,
         `goal: ${ENTRIES.toLocaleString('en')} entries in <= ${GOAL_S} s with peak RSS <= ${GOAL_RSS_MIB} MiB (the goal is set for 1,000,000): ${[
           cli,
           activity,
@@ -199,6 +204,7 @@ export async function main(): Promise<void> {
       ],
     });
   } finally {
+    installed.remove();
     await emulator?.stop();
     rmSync(dir, { recursive: true, force: true });
   }

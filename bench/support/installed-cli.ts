@@ -1,4 +1,4 @@
-// The CLI as an installed package runs it: the build (`npm run build`, dist/) next to a copy of bin/, with no
+// The CLI (and the worker's modules) as an installed package runs them: the build (`npm run build`, dist/) next to a copy of bin/, with no
 // TypeScript sources beside it, so bin/datature-batch.js loads the JavaScript and not the sources through tsx.
 // Built once per bench run into a temporary folder; node_modules is this checkout's.
 import { execFileSync } from 'node:child_process';
@@ -10,6 +10,8 @@ import { ROOT } from './processes';
 export interface InstalledCli {
   /** Path of the copied bin/datature-batch.js. */
   bin: string;
+  /** The build's folder (the package's dist/). */
+  dist: string;
   remove(): void;
 }
 
@@ -31,5 +33,9 @@ export function buildInstalledCli(): InstalledCli {
     copyFileSync(join(ROOT, 'bin', file), join(dir, 'bin', file));
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  return { bin: join(dir, 'bin', 'datature-batch.js'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    bin: join(dir, 'bin', 'datature-batch.js'),
+    dist: join(dir, 'dist'),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
