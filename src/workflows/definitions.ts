@@ -184,7 +184,7 @@ export interface ShardingInput {
   maxParallelShards: number;
   /** Tries of one shard before it counts as failed (default 3); the other shards go on meanwhile. */
   maxShardAttempts?: number;
-  /** The parent continues-as-new once its history holds this many events (default 1,000). */
+  /** The parent drains and continues as new once its history holds this many events (default 1,800 − 12 × maxParallelShards, at least 200). */
   maxHistoryEvents?: number;
 }
 

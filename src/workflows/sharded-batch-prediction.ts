@@ -59,12 +59,28 @@ import { RunCancellation } from './run-cancellation';
 
 const DEFAULT_MAX_SHARD_ATTEMPTS = 3;
 /**
- * The parent starts no more children once its history holds this many events; the running ones then add
- * about 8 events each (start, started, completed, their workflow tasks) plus their progress reports.
+ * Runs recorded before SHARD_COUNT_AWARE_DRAIN drained at this many events whatever the parallelism, so 100
+ * running shards (about 10 events each while the drain lasts) took a run to about 2,000 events.
  */
-const DEFAULT_MAX_HISTORY_EVENTS = 1_000;
+const LEGACY_MAX_HISTORY_EVENTS = 1_000;
+/** Each parent run stays under this many events by default (docs/pipeline.md "Limits"; Temporal's limit is 51,200). */
+const HISTORY_BOUND = 1_800;
+/**
+ * What a running shard can still add to the parent's run once the drain starts: its stop signal (2 events),
+ * a report already sent (1), its end (1), and the workflow tasks they wake (3 each when none is shared).
+ */
+const EVENTS_PER_DRAINING_SHARD = 12;
+/** The drain never starts earlier than this: each run still starts a useful number of shards. */
+const MIN_DRAIN_AT = 200;
 /** Patch id: the drain starts once the history is long (not at the next shard's end), and stops the shards' reports. */
 const BOUNDED_DRAIN = 'shard-drain-bounded';
+/** Patch id: the default drain point leaves room for every running shard's drain events under HISTORY_BOUND. */
+const SHARD_COUNT_AWARE_DRAIN = 'shard-drain-by-parallelism';
+
+/** Where a run starts to drain when the input does not say (`sharding.maxHistoryEvents`). */
+export function defaultDrainAt(maxParallelShards: number): number {
+  return Math.max(MIN_DRAIN_AT, HISTORY_BOUND - EVENTS_PER_DRAINING_SHARD * maxParallelShards);
+}
 /** The result lists this many shards one by one; the counts cover them all. */
 const MAX_SUMMARIES = 1_000;
 /** The failure message names this many shards; the details list them all. */
@@ -211,7 +227,9 @@ class ShardedRun {
       }
     }
     this.enterPhase('running-shards');
-    const maxHistoryEvents = this.sharding.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS;
+    const maxHistoryEvents =
+      this.sharding.maxHistoryEvents ??
+      (patched(SHARD_COUNT_AWARE_DRAIN) ? defaultDrainAt(this.sharding.maxParallelShards) : LEGACY_MAX_HISTORY_EVENTS);
     const historyIsLong = () => {
       const info = workflowInfo();
       return info.continueAsNewSuggested || info.historyLength >= maxHistoryEvents;

@@ -16,6 +16,7 @@ import {
   progressQuery,
 } from '../../src/workflows/definitions';
 import { shardWorkflowIdFor } from '../../src/workflows/resource-names';
+import { defaultDrainAt } from '../../src/workflows/sharded-batch-prediction';
 import { scriptedApi, scriptedInput } from './scripted-activities';
 import { runScripted } from './scripted-run';
 import { useTimeSkipping } from './time-skipping-env';
@@ -226,6 +227,24 @@ test("long shards: the drain starts once the history is long and stops the shard
   expect(stats.runs).toBeGreaterThan(1);
   // The threshold, then per running shard its stop signal (2 events) and its end (about 8).
   expect(stats.largestRunEvents).toBeLessThan(100 + 4 * 10 + 20);
+}, 180_000);
+
+test('with 100 shards at once the default drain starts early enough that the run stays under 2,000 events', async () => {
+  // At the legacy drain point (1,000 events) 100 running shards took a run on the dev server to 2,012 events.
+  const api = scriptedApi({ itemCount: 220, jobDurationMs: 60_000, client: suite.env.client });
+  const input = shardedInput({ maxItemsPerShard: 1, maxParallelShards: 100 }, ['deploy_a', 'deploy_b']);
+  const { result, error, stats, workflowId } = await runScripted(suite, api, input);
+  expect(error).toBeUndefined();
+  expect(result).toMatchObject({ itemCount: 220, shards: { total: 220, done: 220, failed: 0 } });
+  expect(stats.runs).toBeGreaterThan(1);
+  expect(stats.largestRunEvents).toBeLessThan(2_000);
+  // The first run started its last shard at the drain point (600 with 100 at once), not at 1,000.
+  const history = await suite.env.client.workflow.getHandle(workflowId, await firstRunIdOf(workflowId)).fetchHistory();
+  const starts = (history.events ?? []).filter(
+    (event) => event.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED,
+  );
+  expect(defaultDrainAt(100)).toBe(600);
+  expect(Number(starts[starts.length - 1].eventId)).toBeLessThan(defaultDrainAt(100) + 50);
 }, 180_000);
 
 test('a second execution of the same workflow id starts no shard again (child ids derive from the parent id)', async () => {
