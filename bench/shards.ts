@@ -1,11 +1,12 @@
-// Mega-batches (docs/pipeline.md, "Sharding"), two tables:
+// Mega-batches (docs/pipeline.md, "Sharding"), three tables:
 // 1. On the emulator: 200,000 items (4,000 with BENCH_QUICK=1) as one run (baseline) vs the same file sharded
 //    into 20 shards of 10,000 (4 of 1,000), two at once, round-robin over two emulated deployments. Wall time,
 //    the parent's history events (all its runs, and its largest run), the worker's peak RSS.
-// 2. On the time-skipping server with the scripted API (a real 10,000-job run does not fit 2 cores): 10,000
-//    shards of 100 items (1,000 with BENCH_QUICK=1), 100 at once. The parent's runs, its largest run's events
-//    (goal < 2,000), and the `progress` query's latency while the worker runs flat out.
-// 3. Watching a 10,000-shard run as a user does: the Temporal dev server, a worker with the product's default
+// 2. On the Temporal dev server with the scripted API (10,000 real jobs do not fit 2 cores; the time-skipping
+//    server slows down past a few thousand children): 10,000 shards of 100 items (1,000 with BENCH_QUICK=1), 100
+//    at once, 2-second jobs. The parent's runs, its largest run's events (goal < 2,000), and the `progress`
+//    query's latency while the worker and server run flat out.
+// 3. Watching a 10,000-shard run as a user does: the same dev server, a worker with the product's default
 //    settings, the scripted API with 10-minute jobs on the real clock, 100 shards running; the `progress` query
 //    timed every 250 ms for a minute (goal < 100 ms), then the run cancelled (every shard cleaned up).
 //   npx tsx bench/shards.ts      BENCH_QUICK=1 npx tsx bench/shards.ts
@@ -15,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
 import { findFreePort } from '../src/dev/free-port';
@@ -31,7 +32,6 @@ import {
 } from '../src/workflows/definitions';
 import { executionStats } from '../test/workflows/history-stats';
 import { scriptedApi } from '../test/workflows/scripted-activities';
-import { startTimeSkipping } from '../test/workflows/time-skipping-env';
 import { type Figures, median, QUICK, runBench, runIfMain } from './support/ab';
 import { type PipelineStack, startPipelineStack } from './support/pipeline-stack';
 
@@ -152,106 +152,15 @@ async function emulatorTable(): Promise<void> {
   }
 }
 
-async function manyShardsTable(): Promise<void> {
-  const suite = await startTimeSkipping();
-  try {
-    const run = {
-      name: `${MANY_SHARDS.toLocaleString('en')} shards of ${MANY_SHARD_ITEMS}, ${MANY_PARALLEL} at once`,
-      async run(): Promise<Figures> {
-        const api = scriptedApi({
-          itemCount: MANY_SHARDS * MANY_SHARD_ITEMS,
-          jobDurationMs: 60_000,
-          client: suite.env.client,
-        });
-        const taskQueue = `bench-shards-${randomUUID()}`;
-        const worker = await Worker.create({
-          connection: suite.env.nativeConnection,
-          taskQueue,
-          workflowBundle: suite.workflowBundle,
-          activities: api.activities,
-          maxConcurrentWorkflowTaskExecutions: 100,
-          maxCachedWorkflows: 1_000,
-        });
-        const input: BatchPredictionInput = {
-          dataset: { ndjsonPath: '/scripted/items.ndjson' },
-          job: { deploymentIds: ['deploy_a', 'deploy_b'], webhookIds: ['webhook_1'] },
-          logs: { collect: false },
-          sharding: { maxItemsPerShard: MANY_SHARD_ITEMS, maxParallelShards: MANY_PARALLEL },
-        };
-        const queryMs: number[] = [];
-        const started = performance.now();
-        const handle = await suite.env.client.workflow.start('batchPrediction', {
-          taskQueue,
-          workflowId: `bench-shards-${randomUUID()}`,
-          args: [input],
-        });
-        const result = await worker.runUntil(async () => {
-          const ended = handle.result() as Promise<BatchPredictionResult>;
-          let done = false;
-          void ended.finally(() => {
-            done = true;
-          });
-          // The progress query, timed while shards run (the parent answers from its table and running shards).
-          const sampling = (async () => {
-            while (!done) {
-              await new Promise((resolve) => setTimeout(resolve, 2_000));
-              if (done) break;
-              const t0 = performance.now();
-              const progress = await (handle as WorkflowHandle).query(progressQuery).catch(() => undefined);
-              if (progress) queryMs.push(performance.now() - t0);
-            }
-          })();
-          const value = await ended;
-          await sampling;
-          return value;
-        });
-        const wallS = (performance.now() - started) / 1000;
-        const stats = await executionStats(suite.env.client, handle.workflowId, handle.firstExecutionRunId);
-        return {
-          wallS,
-          done: result.shards?.done ?? 0,
-          runs: stats.runs,
-          largestRunEvents: stats.largestRunEvents,
-          events: stats.historyEvents,
-          ...latencyFigures(queryMs),
-        };
-      },
-    };
-    await runBench({
-      title: `shards: ${MANY_SHARDS.toLocaleString('en')} shards, the parent's history stays bounded (time-skipping server, scripted API)`,
-      setup: `${MANY_SHARDS} child runs of ${MANY_SHARD_ITEMS} items on the time-skipping test server against the scripted API (jobs of 1 min on its clock), one in-process worker, 2 shared cores`,
-      rounds: 1,
-      baseline: run,
-      variants: [],
-      columns: [
-        { key: 'wallS', label: 'wall s' },
-        { key: 'done', label: 'shards done', digits: 0 },
-        { key: 'runs', label: 'parent runs', digits: 0 },
-        { key: 'largestRunEvents', label: 'largest run events', digits: 0 },
-        { key: 'events', label: 'events (all runs)', digits: 0 },
-        ...LATENCY_COLUMNS,
-      ],
-      notes: (medians) => {
-        const m = medians.get(run.name)!;
-        const eventsMet = (m.largestRunEvents as number) < GOAL_EVENTS;
-        return [
-          `goal: every parent run < ${GOAL_EVENTS} events: ${eventsMet ? 'met' : 'NOT met'}`,
-          'time skipping runs the worker flat out (no job takes real time), so a query waits in its queue behind up to 100 workflow tasks: ' +
-            'the tail here is that queue, not the handler; the next table times the query as a user watching the run meets it',
-        ];
-      },
-    });
-  } finally {
-    await suite.env.teardown();
-  }
+/** The dev server, a client and the workflow bundle the last two tables share. */
+interface DevServerBench {
+  client: Client;
+  nativeConnection: NativeConnection;
+  workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
 }
 
-/**
- * A 10,000-shard run watched on the dev server: 100 shards running real-clock 10-minute jobs (scripted), the
- * worker as the product configures it, and the `progress` query timed while the parent takes the shards' reports.
- */
-async function watchTable(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-shards-watch-'));
+async function withDevServer(use: (bench: DevServerBench) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-shards-'));
   const temporal = await startTemporalDevServer({
     port: await findFreePort(),
     uiPort: await findFreePort(),
@@ -264,88 +173,11 @@ async function watchTable(): Promise<void> {
   const connection = await Connection.connect({ address: temporal.address });
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   try {
-    const client = new Client({ connection });
     const workflowBundle = await bundleWorkflowCode({
       workflowsPath: require.resolve('../src/workflows'),
       logger: new DefaultLogger('WARN'),
     });
-    const run = {
-      name: `${WATCH_SHARDS.toLocaleString('en')} shards of ${MANY_SHARD_ITEMS}, ${MANY_PARALLEL} running, watched`,
-      async run(): Promise<Figures> {
-        const api = scriptedApi({ itemCount: WATCH_SHARDS * MANY_SHARD_ITEMS, jobDurationMs: 600_000, client });
-        const taskQueue = `bench-shards-watch-${randomUUID()}`;
-        // The SDK's defaults, as `datature-batch worker` runs it.
-        const worker = await Worker.create({
-          connection: nativeConnection,
-          taskQueue,
-          workflowBundle,
-          activities: api.activities,
-        });
-        const input: BatchPredictionInput = {
-          dataset: { ndjsonPath: '/scripted/items.ndjson' },
-          job: { deploymentIds: ['deploy_a', 'deploy_b'], webhookIds: ['webhook_1'] },
-          logs: { collect: false },
-          sharding: { maxItemsPerShard: MANY_SHARD_ITEMS, maxParallelShards: MANY_PARALLEL },
-        };
-        const handle = await client.workflow.start('batchPrediction', {
-          taskQueue,
-          workflowId: `bench-shards-watch-${randomUUID()}`,
-          args: [input],
-        });
-        return worker.runUntil(async () => {
-          // Untimed: until every one of the first shards has its job.
-          const startedBy = Date.now() + 300_000;
-          for (;;) {
-            const progress = await handle.query(progressQuery);
-            if ((progress.shards?.running ?? 0) >= MANY_PARALLEL && api.jobs.length >= MANY_PARALLEL) break;
-            if (Date.now() > startedBy)
-              throw new Error(`the first ${MANY_PARALLEL} shards did not start: ${JSON.stringify(progress.shards)}`);
-            await sleep(1_000);
-          }
-          const queryMs: number[] = [];
-          const looksBefore = api.calls.getJob ?? 0;
-          const until = Date.now() + WATCH_SAMPLING_MS;
-          let running = 0;
-          while (Date.now() < until) {
-            const t0 = performance.now();
-            const progress = await handle.query(progressQuery);
-            queryMs.push(performance.now() - t0);
-            running = progress.shards?.running ?? 0;
-            await sleep(WATCH_QUERY_EVERY_MS);
-          }
-          const looks = (api.calls.getJob ?? 0) - looksBefore;
-          await handle.cancel();
-          await handle.result().catch(() => undefined);
-          const { status } = await handle.describe();
-          return {
-            ...latencyFigures(queryMs),
-            running,
-            looksPerS: looks / (WATCH_SAMPLING_MS / 1000),
-            cancelled: `${status.name}, ${api.calls.cancelJob ?? 0} jobs cancelled`,
-          };
-        });
-      },
-    };
-    await runBench({
-      title: `shards: watching a ${WATCH_SHARDS.toLocaleString('en')}-shard run (dev server, scripted API on the real clock)`,
-      setup:
-        `${WATCH_SHARDS} shards of ${MANY_SHARD_ITEMS} items, ${MANY_PARALLEL} at once, 10-minute jobs; the parent's \`progress\` queried every ${WATCH_QUERY_EVERY_MS} ms ` +
-        `for ${WATCH_SAMPLING_MS / 1000} s once ${MANY_PARALLEL} shards run; worker with the SDK's default settings (as \`datature-batch worker\`), Temporal dev server, 2 shared cores`,
-      rounds: 1,
-      baseline: run,
-      variants: [],
-      columns: [
-        ...LATENCY_COLUMNS,
-        { key: 'running', label: 'shards running', digits: 0 },
-        { key: 'looksPerS', label: 'job looks per s', digits: 1 },
-        { key: 'cancelled', label: 'after cancel' },
-      ],
-      notes: (medians) => {
-        const m = medians.get(run.name)!;
-        const met = (m.queryP95Ms as number) < GOAL_QUERY_MS;
-        return [`goal: progress query < ${GOAL_QUERY_MS} ms at p95: ${met ? 'met' : 'NOT met'}`];
-      },
-    });
+    await use({ client: new Client({ connection }), nativeConnection, workflowBundle });
   } finally {
     await nativeConnection.close();
     await connection.close();
@@ -354,11 +186,186 @@ async function watchTable(): Promise<void> {
   }
 }
 
+/** A sharded run of `shards` x MANY_SHARD_ITEMS items against the scripted API, on a worker with the SDK's defaults. */
+async function startShardedRun(
+  bench: DevServerBench,
+  shards: number,
+  jobDurationMs: number,
+  polling?: BatchPredictionInput['polling'],
+) {
+  const api = scriptedApi({ itemCount: shards * MANY_SHARD_ITEMS, jobDurationMs, client: bench.client });
+  const taskQueue = `bench-shards-${randomUUID()}`;
+  // The SDK's defaults, as `datature-batch worker` runs it.
+  const worker = await Worker.create({
+    connection: bench.nativeConnection,
+    taskQueue,
+    workflowBundle: bench.workflowBundle,
+    activities: api.activities,
+  });
+  const input: BatchPredictionInput = {
+    dataset: { ndjsonPath: '/scripted/items.ndjson' },
+    job: { deploymentIds: ['deploy_a', 'deploy_b'], webhookIds: ['webhook_1'] },
+    logs: { collect: false },
+    sharding: { maxItemsPerShard: MANY_SHARD_ITEMS, maxParallelShards: MANY_PARALLEL },
+    ...(polling ? { polling } : {}),
+  };
+  const handle = await bench.client.workflow.start('batchPrediction', {
+    taskQueue,
+    workflowId: `bench-shards-${randomUUID()}`,
+    args: [input],
+  });
+  return { api, worker, handle };
+}
+
+/**
+ * 10,000 shards to the end on the dev server: 2-second jobs on the real clock (looked at every second), so
+ * the run is the parent's and the server's work, flat out. The parent's runs and their events, and the
+ * `progress` query's latency meanwhile.
+ */
+async function manyShardsTable(bench: DevServerBench): Promise<void> {
+  const run = {
+    name: `${MANY_SHARDS.toLocaleString('en')} shards of ${MANY_SHARD_ITEMS}, ${MANY_PARALLEL} at once`,
+    async run(): Promise<Figures> {
+      const started = performance.now();
+      const { worker, handle } = await startShardedRun(bench, MANY_SHARDS, 2_000, { minIntervalMs: 1_000 });
+      const queryMs: number[] = [];
+      let lastReport = Date.now();
+      const result = await worker.runUntil(async () => {
+        const ended = handle.result() as Promise<BatchPredictionResult>;
+        let done = false;
+        void ended.finally(() => {
+          done = true;
+        });
+        // The progress query, timed every 2 s while shards run; a line on stderr every minute.
+        const sampling = (async () => {
+          while (!done) {
+            await sleep(2_000);
+            if (done) break;
+            const t0 = performance.now();
+            const progress = await handle.query(progressQuery).catch(() => undefined);
+            if (!progress) continue;
+            queryMs.push(performance.now() - t0);
+            if (Date.now() - lastReport > 60_000) {
+              lastReport = Date.now();
+              process.stderr.write(`  ${JSON.stringify(progress.shards)} run ${progress.runsSoFar}\n`);
+            }
+          }
+        })();
+        const value = await ended;
+        await sampling;
+        return value;
+      });
+      const wallS = (performance.now() - started) / 1000;
+      const stats = await executionStats(bench.client, handle.workflowId, handle.firstExecutionRunId);
+      return {
+        wallS,
+        done: result.shards?.done ?? 0,
+        runs: stats.runs,
+        largestRunEvents: stats.largestRunEvents,
+        events: stats.historyEvents,
+        ...latencyFigures(queryMs),
+      };
+    },
+  };
+  await runBench({
+    title: `shards: ${MANY_SHARDS.toLocaleString('en')} shards, the parent's history stays bounded (dev server, scripted API)`,
+    setup: `${MANY_SHARDS} child runs of ${MANY_SHARD_ITEMS} items, ${MANY_PARALLEL} at once, against the scripted API (2-second jobs on the real clock, looked at every second), one in-process worker with the SDK's defaults, Temporal dev server, 2 shared cores`,
+    rounds: 1,
+    baseline: run,
+    variants: [],
+    columns: [
+      { key: 'wallS', label: 'wall s' },
+      { key: 'done', label: 'shards done', digits: 0 },
+      { key: 'runs', label: 'parent runs', digits: 0 },
+      { key: 'largestRunEvents', label: 'largest run events', digits: 0 },
+      { key: 'events', label: 'events (all runs)', digits: 0 },
+      ...LATENCY_COLUMNS,
+    ],
+    notes: (medians) => {
+      const m = medians.get(run.name)!;
+      const eventsMet = (m.largestRunEvents as number) < GOAL_EVENTS;
+      return [
+        `goal: every parent run < ${GOAL_EVENTS} events: ${eventsMet ? 'met' : 'NOT met'}`,
+        'the worker and the server run flat out here (100 shards starting and ending every few seconds), so a query waits behind the workflow tasks queued before it: ' +
+          'the next table times the query as a user watching a run meets it',
+      ];
+    },
+  });
+}
+
+/**
+ * A 10,000-shard run watched on the dev server: 100 shards running real-clock 10-minute jobs (scripted), the
+ * worker as the product configures it, and the `progress` query timed while the parent takes the shards' reports.
+ */
+async function watchTable(bench: DevServerBench): Promise<void> {
+  const run = {
+    name: `${WATCH_SHARDS.toLocaleString('en')} shards of ${MANY_SHARD_ITEMS}, ${MANY_PARALLEL} running, watched`,
+    async run(): Promise<Figures> {
+      const { api, worker, handle } = await startShardedRun(bench, WATCH_SHARDS, 600_000);
+      return worker.runUntil(async () => {
+        // Untimed: until every one of the first shards has its job.
+        const startedBy = Date.now() + 300_000;
+        for (;;) {
+          const progress = await handle.query(progressQuery);
+          if ((progress.shards?.running ?? 0) >= MANY_PARALLEL && api.jobs.length >= MANY_PARALLEL) break;
+          if (Date.now() > startedBy)
+            throw new Error(`the first ${MANY_PARALLEL} shards did not start: ${JSON.stringify(progress.shards)}`);
+          await sleep(1_000);
+        }
+        const queryMs: number[] = [];
+        const looksBefore = api.calls.getJob ?? 0;
+        const until = Date.now() + WATCH_SAMPLING_MS;
+        let running = 0;
+        while (Date.now() < until) {
+          const t0 = performance.now();
+          const progress = await handle.query(progressQuery);
+          queryMs.push(performance.now() - t0);
+          running = progress.shards?.running ?? 0;
+          await sleep(WATCH_QUERY_EVERY_MS);
+        }
+        const looks = (api.calls.getJob ?? 0) - looksBefore;
+        await handle.cancel();
+        await handle.result().catch(() => undefined);
+        const { status } = await handle.describe();
+        return {
+          ...latencyFigures(queryMs),
+          running,
+          looksPerS: looks / (WATCH_SAMPLING_MS / 1000),
+          cancelled: `${status.name}, ${api.calls.cancelJob ?? 0} jobs cancelled`,
+        };
+      });
+    },
+  };
+  await runBench({
+    title: `shards: watching a ${WATCH_SHARDS.toLocaleString('en')}-shard run (dev server, scripted API on the real clock)`,
+    setup:
+      `${WATCH_SHARDS} shards of ${MANY_SHARD_ITEMS} items, ${MANY_PARALLEL} at once, 10-minute jobs; the parent's \`progress\` queried every ${WATCH_QUERY_EVERY_MS} ms ` +
+      `for ${WATCH_SAMPLING_MS / 1000} s once ${MANY_PARALLEL} shards run; worker with the SDK's default settings (as \`datature-batch worker\`), Temporal dev server, 2 shared cores`,
+    rounds: 1,
+    baseline: run,
+    variants: [],
+    columns: [
+      ...LATENCY_COLUMNS,
+      { key: 'running', label: 'shards running', digits: 0 },
+      { key: 'looksPerS', label: 'job looks per s', digits: 1 },
+      { key: 'cancelled', label: 'after cancel' },
+    ],
+    notes: (medians) => {
+      const m = medians.get(run.name)!;
+      const met = (m.queryP95Ms as number) < GOAL_QUERY_MS;
+      return [`goal: progress query < ${GOAL_QUERY_MS} ms at p95: ${met ? 'met' : 'NOT met'}`];
+    },
+  });
+}
+
 export async function main(): Promise<void> {
   const only = process.env.BENCH_SHARDS_ONLY;
   if (!only || only === 'emulator') await emulatorTable();
-  if (!only || only === 'many') await manyShardsTable();
-  if (!only || only === 'watch') await watchTable();
+  if (only === 'emulator') return;
+  await withDevServer(async (bench) => {
+    if (!only || only === 'many') await manyShardsTable(bench);
+    if (!only || only === 'watch') await watchTable(bench);
+  });
 }
 
 runIfMain(module, main);
