@@ -17,23 +17,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { TypedSearchAttributes } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker } from '@temporalio/worker';
-import { findFreePort } from '../src/dev/free-port';
-import { startTemporalDevServer } from '../src/dev/temporal-dev-server';
 import { DEV_DEPLOYMENT_ID, DEV_PROJECT_ID, DEV_SECRET_KEY } from '../src/emulator';
 import { startBatchPrediction } from '../src/run-client';
-import {
-  BATCH_SEARCH_ATTRIBUTES,
-  type BatchPredictionInput,
-  type BatchPredictionResult,
-  DEFAULT_NAMESPACE,
-  progressQuery,
-} from '../src/workflows/definitions';
+import { type BatchPredictionInput, type BatchPredictionResult, progressQuery } from '../src/workflows/definitions';
 import { executionStats } from '../test/workflows/history-stats';
 import { scriptedApi } from '../test/workflows/scripted-activities';
 import { type Figures, median, QUICK, runBench, runIfMain } from './support/ab';
-import { type PipelineStack, startPipelineStack } from './support/pipeline-stack';
+import { type PipelineStack, startBenchTemporal, startPipelineStack } from './support/pipeline-stack';
 
 const SECOND_DEPLOYMENT_ID = 'deploy_00000000-0000-4000-8000-000000000002';
 const ITEMS = QUICK ? 4_000 : 200_000;
@@ -161,15 +152,7 @@ interface DevServerBench {
 
 async function withDevServer(use: (bench: DevServerBench) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-shards-'));
-  const temporal = await startTemporalDevServer({
-    port: await findFreePort(),
-    uiPort: await findFreePort(),
-    namespace: DEFAULT_NAMESPACE,
-    dbFilename: join(dir, 'temporal.db'),
-    searchAttributes: BATCH_SEARCH_ATTRIBUTES.map(
-      (key) => `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`,
-    ),
-  });
+  const temporal = await startBenchTemporal(dir);
   const connection = await Connection.connect({ address: temporal.address });
   const nativeConnection = await NativeConnection.connect({ address: temporal.address });
   try {

@@ -63,6 +63,19 @@ function watch(child: ChildProcess): () => { peakRssMiB: number; cpuS: number } 
   };
 }
 
+/** A Temporal dev server on free ports with its database in `dir` and the pipeline's search attributes. */
+export async function startBenchTemporal(dir: string): Promise<TemporalDevServer> {
+  return startTemporalDevServer({
+    port: await findFreePort(),
+    uiPort: await findFreePort(),
+    namespace: DEFAULT_NAMESPACE,
+    dbFilename: join(dir, 'temporal.db'),
+    searchAttributes: BATCH_SEARCH_ATTRIBUTES.map(
+      (key) => `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`,
+    ),
+  });
+}
+
 export async function startPipelineStack(emulatorOptions: EmulatorOptions): Promise<PipelineStack> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-pipeline-'));
   const server = createServer((req, res) => {
@@ -73,15 +86,7 @@ export async function startPipelineStack(emulatorOptions: EmulatorOptions): Prom
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const images = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const temporal = await startTemporalDevServer({
-    port: await findFreePort(),
-    uiPort: await findFreePort(),
-    namespace: DEFAULT_NAMESPACE,
-    dbFilename: join(dir, 'temporal.db'),
-    searchAttributes: BATCH_SEARCH_ATTRIBUTES.map(
-      (key) => `${key.name}=${TypedSearchAttributes.toMetadataType(key.type)}`,
-    ),
-  });
+  const temporal = await startBenchTemporal(dir);
   const emulator = await startEmulatorProcess(join(dir, 'emulator.db'), emulatorOptions);
   const datatureApi = new DatatureClient({
     secretKey: emulator.secretKey,
