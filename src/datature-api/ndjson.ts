@@ -1,5 +1,6 @@
-// One streaming pass over a dataset file: every line checked against the only documented item shape
-// `{"kind":"Image","url":"http(s)://..."}`, plus the size and CRC32C the API's create call needs.
+// One streaming pass over a dataset file (over its two halves at once for a large file): every line checked
+// against the only documented item shape `{"kind":"Image","url":"http(s)://..."}`, plus the size and CRC32C
+// the API's create call needs.
 // Memory stays constant whatever the file size: only the current line is held, and it is capped.
 //
 // The rules (test/datature-api/ndjson.test.ts pins each one):
@@ -107,7 +108,9 @@ interface PartOptions extends NdjsonValidationOptions {
 export async function checkPart(source: NdjsonSource, options: PartOptions): Promise<PartCheck> {
   const checker = new NdjsonChecker(options.atFileStart);
   const crc = new Crc32c();
-  // Past PARALLEL_CRC_AFTER_BYTES, a pure-JS CRC continues on a worker thread while this one checks the lines.
+  // Past PARALLEL_CRC_AFTER_BYTES, a pure-JS CRC continues on a worker thread while this one checks the lines;
+  // not for a half of a file, whose other half already has the other core.
+  const wholeSource = options.start === undefined && options.end === undefined;
   let parallel: ParallelCrc32c | undefined;
   let sizeBytes = 0;
   try {
@@ -115,7 +118,7 @@ export async function checkPart(source: NdjsonSource, options: PartOptions): Pro
       if (parallel) await parallel.update(bytes);
       else {
         crc.update(bytes);
-        if (sizeBytes + bytes.length >= PARALLEL_CRC_AFTER_BYTES && PARALLEL_CRC && options.atFileStart) {
+        if (sizeBytes + bytes.length >= PARALLEL_CRC_AFTER_BYTES && PARALLEL_CRC && wholeSource) {
           parallel = new ParallelCrc32c(READ_CHUNK_BYTES, crc);
         }
       }
