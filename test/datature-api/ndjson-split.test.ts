@@ -38,16 +38,20 @@ describe('the two halves of a file report what one pass does', () => {
     ['CRLF and a blank CRLF line', `${ok(1)}\r\n\r\n${ok(2)}\r\n`],
     ['more bad lines than are listed', `${'null\n'.repeat(60)}${ok(1)}\n${'[]\n'.repeat(60)}`],
     ['a line too long', `${ok(1)}\n{"kind":"Image","url":"https://a.test/${'a'.repeat(70_000)}"}\n${ok(2)}\n`],
-  ])('%s', async (_name, text) => {
-    const path = join(dir, 'file.ndjson');
-    writeFileSync(path, text);
-    const onePass = await outcomeOf(validateNdjson(path));
-    const lineStarts = [...text.matchAll(/\n/g)].map((match) => match.index! + 1).filter((at) => at < text.length);
-    expect(lineStarts.length).toBeGreaterThan(1);
-    for (const seam of lineStarts) {
-      expect({ seam, outcome: await outcomeOf(validateFileInTwo(path, seam)) }).toEqual({ seam, outcome: onePass });
-    }
-  }, 60_000);
+  ])(
+    '%s',
+    async (_name, text) => {
+      const path = join(dir, 'file.ndjson');
+      writeFileSync(path, text);
+      const onePass = await outcomeOf(validateNdjson(path));
+      const lineStarts = [...text.matchAll(/\n/g)].map((match) => match.index! + 1).filter((at) => at < text.length);
+      expect(lineStarts.length).toBeGreaterThan(1);
+      for (const seam of lineStarts) {
+        expect({ seam, outcome: await outcomeOf(validateFileInTwo(path, seam)) }).toEqual({ seam, outcome: onePass });
+      }
+    },
+    60_000,
+  );
 });
 
 describe('a large file', () => {
@@ -66,7 +70,8 @@ describe('a large file', () => {
       written += writeSync(file, block);
       lines += 16384;
       if (lines === 16384) written += writeSync(file, 'null\n');
-      if (written > size * 0.75 && written - block.length <= size * 0.75) written += writeSync(file, '{"kind":"Video"}\n');
+      if (written > size * 0.75 && written - block.length <= size * 0.75)
+        written += writeSync(file, '{"kind":"Video"}\n');
     }
     closeSync(file);
   });
