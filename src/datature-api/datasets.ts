@@ -1,4 +1,4 @@
-import { countingBytes, type DatasetSourceInput, sourceOpener } from './dataset-source';
+import { countingBytes, type DatasetSourceInput, fileChunks, sourceOpener } from './dataset-source';
 import { DatatureWaitError } from './errors';
 import {
   type Dataset,
@@ -95,10 +95,12 @@ export class Datasets extends ApiResource {
           url: uploadUrl.url,
           headers: uploadHeaders(uploadUrl.headers, described),
           body: () => {
+            const onBytes = (sent: number) => options.onUploadProgress?.(sent, total);
+            if (typeof source === 'string') return uploadedFileChunks(source, onBytes, (err) => (sourceError = err));
             const stream = open().once('error', (err) => {
               sourceError = err;
             });
-            return countingBytes(stream, (sent) => options.onUploadProgress?.(sent, total));
+            return countingBytes(stream, onBytes);
           },
         },
         options,
@@ -171,6 +173,36 @@ export class Datasets extends ApiResource {
  * The API returns a name -> value map (sent as-is). The docs example shows a list of names instead; for
  * that form the values this client can know are filled in and names it cannot know are left out.
  */
+/** As a file stream reads (dataset-source.ts). */
+const UPLOAD_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * A file's bytes for the PUT in reused buffers (`fileChunks`), instead of a stream's fresh buffer per read
+ * that V8 frees only once 64 MiB of them have piled up: about 30 MiB less RSS for a large upload.
+ * Reusing a buffer is safe because undici writes an async-iterable body one chunk at a time and, when the
+ * socket does not take a chunk at once, waits for it to drain before asking for the next (client-h1.js
+ * `writeIterable`): a chunk is in the socket's queue at most until the next one is written. 8 buffers leave
+ * 7 chunks of margin. Were that ever to change, the bytes the server receives would not match the CRC32C
+ * it was given (the upload header `x-goog-hash`), so it refuses them rather than storing them.
+ */
+async function* uploadedFileChunks(
+  path: string,
+  onBytes: (sent: number) => void,
+  onError: (err: unknown) => void,
+): AsyncGenerator<Uint8Array> {
+  let sent = 0;
+  try {
+    for await (const chunk of fileChunks(path, { chunkBytes: UPLOAD_CHUNK_BYTES, buffers: 8 })) {
+      sent += chunk.length;
+      onBytes(sent);
+      yield chunk;
+    }
+  } catch (err) {
+    onError(err);
+    throw err;
+  }
+}
+
 export function uploadHeaders(headers: UploadHeaders, described: NdjsonDescription): Record<string, string> {
   const known: Record<string, string> = {
     'content-length': String(described.sizeBytes),

@@ -16,7 +16,7 @@ import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { Crc32c, combineCrc32c, digestBase64, NATIVE_CRC32C, ParallelCrc32c } from './crc32c';
-import { type NdjsonSource, sourceOpener } from './dataset-source';
+import { fileChunks, type NdjsonSource, sourceOpener } from './dataset-source';
 import { DatatureValidationError, type NdjsonLineError, NdjsonValidationError } from './errors';
 
 export interface NdjsonDescription {
@@ -211,6 +211,8 @@ class SecondHalf {
     this.worker = new Worker(SECOND_HALF_WORKER, {
       eval: true,
       workerData: { path, start, module: __filename, tsx },
+      // Its garbage is small strings that die young: a small young generation keeps its RSS down, at no cost in speed.
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
     });
     signal?.addEventListener('abort', this.onAbort, { once: true });
     this.result = new Promise<PartCheck>((resolve, reject) => {
@@ -276,48 +278,20 @@ function describeParts(parts: PartCheck[], allowEmpty: boolean): NdjsonDescripti
   return { itemCount, sizeBytes, crc32c: digestBase64(crc) };
 }
 
-/**
- * A file is read into two reused buffers: a stream's fresh chunk per read would survive into V8's old
- * generation and pile up (tens of MB of RSS) until a full GC. Each yielded chunk is valid only until the next.
- */
+/** Each yielded chunk is valid only until the next: the checker is done with it by then. */
 async function* chunksOf(
   source: NdjsonSource,
-  { signal, start = 0, end = Number.POSITIVE_INFINITY }: Pick<PartOptions, 'signal' | 'start' | 'end'>,
+  { signal, start, end }: Pick<PartOptions, 'signal' | 'start' | 'end'>,
 ): AsyncGenerator<Buffer> {
-  if (typeof source !== 'string') {
-    const stream: Readable = sourceOpener(source)();
-    try {
-      for await (const chunk of stream) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-    } finally {
-      stream.destroy();
-    }
+  if (typeof source === 'string') {
+    yield* fileChunks(source, { chunkBytes: READ_CHUNK_BYTES, buffers: 2, start, end, signal });
     return;
   }
-  const file = await open(source, 'r');
-  // Two buffers: the next read runs (on libuv's thread pool) while the caller checks the current chunk.
-  const buffers = [Buffer.allocUnsafe(READ_CHUNK_BYTES), Buffer.allocUnsafe(READ_CHUNK_BYTES)];
-  let position = start;
-  /** Reads the next chunk at its position; a file's read comes back short only at its end. */
-  const readInto = (buffer: Buffer) => {
-    const length = Math.min(READ_CHUNK_BYTES, end - position);
-    const reading = file.read(buffer, 0, length, position).then((read) => ({ ...read, last: read.bytesRead < length }));
-    position += length;
-    return reading;
-  };
-  let reading = readInto(buffers[0]);
+  const stream: Readable = sourceOpener(source)();
   try {
-    for (let i = 1; ; i++) {
-      const { bytesRead, buffer, last } = await reading;
-      signal?.throwIfAborted();
-      if (bytesRead > 0) {
-        if (!last) reading = readInto(buffers[i & 1]);
-        yield buffer.subarray(0, bytesRead);
-      }
-      if (last || bytesRead === 0) return;
-    }
+    for await (const chunk of stream) yield typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
   } finally {
-    await reading.catch(() => {});
-    await file.close();
+    stream.destroy();
   }
 }
 

@@ -47,7 +47,7 @@ export interface RawCall {
   url: string;
   headers: Record<string, string>;
   /** Called once per attempt, so a retry re-reads the file from the start. */
-  body: () => Readable;
+  body: () => Readable | AsyncGenerator<Uint8Array>;
 }
 
 const MAX_ERROR_BODY_CHARS = 500;
@@ -102,8 +102,10 @@ export class Transport {
     await this.withRetries(true, { ...options, timeoutMs: options.timeoutMs ?? 0 }, (signal) => {
       const body = call.body();
       const headers = { 'user-agent': this.config.userAgent, ...call.headers };
-      // Destroyed in every case, so a failed attempt does not leak the open file.
-      return this.once(call.method, call.url, headers, body, signal).finally(() => body.destroy());
+      // Closed in every case, so a failed attempt does not leak the open file.
+      return this.once(call.method, call.url, headers, body, signal).finally(() =>
+        'destroy' in body ? body.destroy() : body.return(undefined),
+      );
     });
   }
 
@@ -147,7 +149,7 @@ export class Transport {
     method: string,
     url: string,
     headers: Record<string, string>,
-    body: string | Readable | undefined,
+    body: string | Readable | AsyncGenerator<Uint8Array> | undefined,
     signal: AbortSignal | undefined,
   ): Promise<string> {
     let response: Dispatcher.ResponseData;
@@ -156,7 +158,9 @@ export class Transport {
       response = await request(url, {
         method: method as Dispatcher.HttpMethod,
         headers,
-        body,
+        // undici takes an async iterable body ("a string, a Buffer, a Readable stream, an iterable, or an async
+        // iterable"), though its type declarations leave it out.
+        body: body as string | Readable | undefined,
         signal,
         dispatcher: this.config.dispatcher,
       });
