@@ -9,7 +9,8 @@ export type DatasetSourceInput = string | (() => Readable) | readonly DatasetIte
 /** What `validateNdjson` reads: a dataset source or the NDJSON bytes themselves. */
 export type NdjsonSource = DatasetSourceInput | Uint8Array;
 
-const FILE_CHUNK_BYTES = 256 * 1024;
+/** Bytes per read of a file streamed or uploaded. */
+export const FILE_CHUNK_BYTES = 256 * 1024;
 
 /**
  * Each call opens the source from its start: one call per pass (validation, then each upload attempt).

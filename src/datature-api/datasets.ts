@@ -1,4 +1,4 @@
-import { countingBytes, type DatasetSourceInput, fileChunks, sourceOpener } from './dataset-source';
+import { countingBytes, type DatasetSourceInput, FILE_CHUNK_BYTES, fileChunks, sourceOpener } from './dataset-source';
 import { DatatureWaitError } from './errors';
 import {
   type Dataset,
@@ -170,13 +170,6 @@ export class Datasets extends ApiResource {
 }
 
 /**
- * The API returns a name -> value map (sent as-is). The docs example shows a list of names instead; for
- * that form the values this client can know are filled in and names it cannot know are left out.
- */
-/** As a file stream reads (dataset-source.ts). */
-const UPLOAD_CHUNK_BYTES = 256 * 1024;
-
-/**
  * A file's bytes for the PUT in reused buffers (`fileChunks`), instead of a stream's fresh buffer per read
  * that V8 frees only once 64 MiB of them have piled up: about 30 MiB less RSS for a large upload.
  * Reusing a buffer is safe because undici writes an async-iterable body one chunk at a time and, when the
@@ -192,7 +185,7 @@ async function* uploadedFileChunks(
 ): AsyncGenerator<Uint8Array> {
   let sent = 0;
   try {
-    for await (const chunk of fileChunks(path, { chunkBytes: UPLOAD_CHUNK_BYTES, buffers: 8 })) {
+    for await (const chunk of fileChunks(path, { chunkBytes: FILE_CHUNK_BYTES, buffers: 8 })) {
       sent += chunk.length;
       onBytes(sent);
       yield chunk;
@@ -203,6 +196,10 @@ async function* uploadedFileChunks(
   }
 }
 
+/**
+ * The API returns a name -> value map (sent as-is). The docs example shows a list of names instead; for
+ * that form the values this client can know are filled in and names it cannot know are left out.
+ */
 export function uploadHeaders(headers: UploadHeaders, described: NdjsonDescription): Record<string, string> {
   const known: Record<string, string> = {
     'content-length': String(described.sizeBytes),
