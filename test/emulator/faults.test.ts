@@ -89,27 +89,31 @@ describe('emulator fault injection', () => {
   });
 
   it('holds item gathering until the fault set changes: a job stays mid-way as long as a test needs', async () => {
+    // Its own emulator, with the default gather timeout: 40 items gathered at once just after the
+    // release can take longer than the shared fixture's 300 ms on a loaded machine.
+    const { emulator, images, api, close } = await startEmulatorFixture({ adminRoutes: true, tickIntervalMs: 20 });
     const receiver = await startReceiver();
     try {
-      const webhook = await createWebhook(fixture.api, receiver.url, newSecret());
+      const webhook = await createWebhook(api, receiver.url, newSecret());
       const dataset = await uploadDataset(
-        fixture.api,
-        Array.from({ length: 40 }, (_, i) => `${fixture.images.url}/img/${i}.png`),
+        api,
+        Array.from({ length: 40 }, (_, i) => `${images.url}/img/${i}.png`),
       );
-      await setFaults({ gather: { hold: true } });
-      const job = (await createJob(fixture.api, dataset.id, webhook.id, fixture.emulator.deploymentId)).body;
+      expect((await api.call('POST', '/_emulator/faults', { gather: { hold: true } })).status).toBe(200);
+      const job = (await createJob(api, dataset.id, webhook.id, emulator.deploymentId)).body;
       // The default deployment's 4 replicas x 4 items are in flight, all held.
       await waitFor('the items in flight to be held', async () => {
-        const faults = await fixture.api.call('GET', '/_emulator/faults');
+        const faults = await api.call('GET', '/_emulator/faults');
         return faults.body.heldRequests === 16 ? true : undefined;
       });
-      const mid = await fixture.api.call('GET', `/batch/jobs/${job.id}`);
+      const mid = await api.call('GET', `/batch/jobs/${job.id}`);
       expect(mid.body.status.items).toMatchObject({ Gathered: 0, Delivered: 0 });
-      await fixture.api.call('DELETE', '/_emulator/faults');
-      const done = await waitForJob(fixture.api, job.id);
+      await api.call('DELETE', '/_emulator/faults');
+      const done = await waitForJob(api, job.id);
       expect(done.status.items).toMatchObject({ Gathered: 40, Delivered: 40 });
     } finally {
       await receiver.close();
+      await close();
     }
   });
 
