@@ -135,7 +135,7 @@ describe('usage and configuration errors', () => {
     );
   });
 
-  test('--retry-failed and --retry-statuses become retryFailedItems, checked by the input schema (exit 2)', async () => {
+  test('--retry-failed, --retry-statuses and --retry-delay become retryFailedItems, checked by the input schema (exit 2)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cli-usage-'));
     const dataset = join(dir, 'items.ndjson');
     writeFileSync(dataset, '{"kind":"Image","url":"http://127.0.0.1:9/a.png"}\n');
@@ -150,6 +150,12 @@ describe('usage and configuration errors', () => {
     const rounds = await run('--retry-failed', '11');
     expect(rounds.code).toBe(2);
     expect(rounds.stderr).toContain('retryFailedItems.maxRounds');
+    // --retry-delay is seconds: a day and a second is one second over the schema's bound in ms.
+    const delay = await run('--retry-delay', String(24 * 3600 + 1));
+    expect(delay.code).toBe(2);
+    expect(delay.stderr).toContain('retryFailedItems.delayMs');
+    const day = await run('--retry-delay', String(24 * 3600));
+    expect(day.stderr.trim()).toMatch(/^error: cannot reach Temporal at 127\.0\.0\.1:9/);
   });
 
   test('run --shard-size --parallel with two --deployment is a valid input: it gets as far as connecting', async () => {

@@ -27,6 +27,7 @@ interface RunFlags {
   job?: string;
   retryFailed?: number;
   retryStatuses?: FailedItemStatus[];
+  retryDelay?: number;
 }
 
 /** `gather,deliver` or `FailedGather,FailedDeliver`: the statuses the schema then checks. */
@@ -92,6 +93,11 @@ export function register(program: Command): void {
       'item statuses sent again, comma-separated: gather, process, predict, deliver (default gather,deliver)',
       parseRetryStatuses,
     )
+    .option(
+      '--retry-delay <seconds>',
+      'wait this long after a job before its follow-up round (default 60)',
+      parseIntFlag(0),
+    )
     .addHelpText(
       'after',
       examples(
@@ -114,6 +120,7 @@ export function register(program: Command): void {
           flags.name,
           flags.retryFailed,
           flags.retryStatuses,
+          flags.retryDelay,
           flags.shardSize,
           flags.parallel,
         ];
@@ -143,9 +150,13 @@ export function register(program: Command): void {
         startAt: flags.startAt,
         stopAt: flags.stopAt,
         retryFailedItems:
-          flags.retryFailed === undefined && flags.retryStatuses === undefined
+          flags.retryFailed === undefined && flags.retryStatuses === undefined && flags.retryDelay === undefined
             ? undefined
-            : { maxRounds: flags.retryFailed, statuses: flags.retryStatuses },
+            : {
+                maxRounds: flags.retryFailed,
+                statuses: flags.retryStatuses,
+                delayMs: flags.retryDelay === undefined ? undefined : flags.retryDelay * 1000,
+              },
       };
       const input = checkRunRequest(request);
       await withTemporal(command, async (session) => {
