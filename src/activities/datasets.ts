@@ -21,7 +21,8 @@ function byteSource(source: DatasetSourceInput): ByteSource {
 
 /**
  * What the Datature client reads: a whole local file by its path (the client's memory-lean file reading,
- * one reused buffer per pass), anything else (a shard's item range included) as a fresh stream per pass.
+ * into reused buffers, in two halves at once when large), anything else (a shard's item range included) as
+ * a fresh stream per pass.
  */
 function readable(source: ByteSource, signal: AbortSignal): string | (() => Readable) {
   return 'ndjsonPath' in source && !source.itemRange ? source.ndjsonPath : byteSourceOpener(source, signal);
