@@ -159,7 +159,8 @@ export async function main(): Promise<void> {
     });
 
     const pass = (mode: 'path' | 'stream') => ({
-      name: mode === 'path' ? 'validateNdjson(file path)' : 'validateNdjson(stream factory), as a shard or a URL is read',
+      name:
+        mode === 'path' ? 'validateNdjson(file path)' : 'validateNdjson(stream factory), as a shard or a URL is read',
       async run() {
         const run = check(
           await measure(
