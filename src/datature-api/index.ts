@@ -1,6 +1,12 @@
 export { DatatureClient, type DatatureClientOptions, USER_AGENT } from './client';
 export { Crc32c, crc32cBase64 } from './crc32c';
-export { countingBytes, type DatasetSourceInput, type NdjsonSource, sourceOpener } from './dataset-source';
+export {
+  countingBytes,
+  type DatasetSourceInput,
+  FILE_CHUNK_BYTES,
+  type NdjsonSource,
+  sourceOpener,
+} from './dataset-source';
 export {
   type DatasetCreateParams,
   type DatasetListParams,
@@ -12,7 +18,7 @@ export {
 } from './datasets';
 export { DEFAULT_API_BASE_URL } from './defaults';
 export * from './errors';
-export { type ItemRange, itemRangeOf } from './item-range';
+export { type ItemRange, itemRangeOf, noteShardStarts } from './item-range';
 export {
   type AllLogsFilter,
   type DeploymentTemplate,

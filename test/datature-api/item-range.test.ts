@@ -1,6 +1,6 @@
 // A shard's items out of an NDJSON stream: the same lines, byte for byte, however the stream is chunked.
 import { Readable } from 'node:stream';
-import { itemRangeOf } from '../../src/datature-api';
+import { itemRangeOf, noteShardStarts } from '../../src/datature-api';
 
 async function read(stream: Readable): Promise<string> {
   const chunks: Buffer[] = [];
@@ -37,4 +37,39 @@ test('the ranges of every shard put together are the source', async () => {
     joined += await read(itemRangeOf(chunked(text, 11), { start, end: Math.min(10, start + 3) }));
   }
   expect(joined).toBe(text);
+});
+
+describe('noteShardStarts', () => {
+  const text = `${lines.join('\n')}\n`;
+  /** The byte offset where line `index` starts. */
+  const lineStart = (index: number) =>
+    Buffer.byteLength(
+      lines
+        .slice(0, index)
+        .map((line) => `${line}\n`)
+        .join(''),
+    );
+
+  test.each([1, 3, 41, 42, 1000])(
+    'notes where every third line starts, passing the bytes through (chunks of %i)',
+    async (size) => {
+      const starts: number[] = [];
+      expect(await read(noteShardStarts(chunked(text, size), 3, starts))).toBe(text);
+      // Lines 3, 6 and 9 start shards; the tenth newline ends the file, after the last line (the caller drops it).
+      expect(starts).toEqual([lineStart(3), lineStart(6), lineStart(9)]);
+    },
+  );
+
+  test('each noted start cuts the source where itemRangeOf cuts it', async () => {
+    const starts: number[] = [];
+    await read(noteShardStarts(chunked(text, 7), 4, starts));
+    const bytes = Buffer.from(text);
+    const cuts = [0, ...starts, bytes.length];
+    for (let shard = 0; shard * 4 < lines.length; shard++) {
+      const range = { start: shard * 4, end: Math.min(lines.length, shard * 4 + 4) };
+      expect(bytes.subarray(cuts[shard], cuts[shard + 1]).toString()).toBe(
+        await read(itemRangeOf(chunked(text, 5), range)),
+      );
+    }
+  });
 });
