@@ -1,12 +1,17 @@
 import type { Readable } from 'node:stream';
 import { Context, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { ConflictError, type Dataset, type DatatureClient, validateNdjson } from '../datature-api';
-import type { DatasetSnapshot, SourceSummary, UploadDatasetRequest } from '../workflows/activity-contract';
+import { ConflictError, type Dataset, type DatatureClient, noteShardStarts, validateNdjson } from '../datature-api';
+import type {
+  DatasetSnapshot,
+  SourceSummary,
+  UploadDatasetRequest,
+  ValidateSourceOptions,
+} from '../workflows/activity-contract';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 import { mapped } from './error-mapping';
-import { type ByteSource, byteSourceOpener, sourceReadFailure } from './source-streams';
+import { type ByteSource, byteSourceOpener, sourceLocation, sourceReadFailure } from './source-streams';
 
 const UPLOAD_TIMEOUT_MS = 2 * 3_600_000;
 /** Past these, an earlier attempt's upload reached the server: the dataset is reused, not uploaded again. */
@@ -28,19 +33,42 @@ function readable(source: ByteSource, signal: AbortSignal): string | (() => Read
   return 'ndjsonPath' in source && !source.itemRange ? source.ndjsonPath : byteSourceOpener(source, signal);
 }
 
-/** One streaming pass over the source: NDJSON check, size, CRC32C; heartbeats `{ readBytes }`. */
+/**
+ * One streaming pass over the source: NDJSON check, size, CRC32C, and with `shardStartsEvery` where each shard
+ * starts; heartbeats `{ readBytes }`. A shard's items must be as many as its range says: the source changed
+ * since the sharded run counted them otherwise.
+ */
 export async function validateSource(
   source: DatasetSourceInput,
-  options: { allowEmpty?: boolean } = {},
+  { allowEmpty, shardStartsEvery }: ValidateSourceOptions = {},
 ): Promise<SourceSummary> {
   const signal = Context.current().cancellationSignal;
   const bytes = byteSource(source);
   const onBytesRead = (readBytes: number) => heartbeat({ readBytes });
-  return mapped(() =>
-    validateNdjson(readable(bytes, signal), { ...options, signal, onBytesRead }).catch((err: unknown) => {
+  const starts: number[] = [];
+  // The shard starts are noted on the way through a stream (the lean file path reads in two halves at once).
+  const from = shardStartsEvery
+    ? () => {
+        starts.length = 0; // each pass notes them afresh
+        return noteShardStarts(byteSourceOpener(bytes, signal)(), shardStartsEvery, starts);
+      }
+    : readable(bytes, signal);
+  const summary = await mapped(() =>
+    validateNdjson(from, { allowEmpty, signal, onBytesRead }).catch((err: unknown) => {
       throw sourceReadFailure(bytes, err);
     }),
   );
+  const range = bytes.itemRange;
+  if (range && summary.itemCount !== range.end - range.start) {
+    throw ApplicationFailure.nonRetryable(
+      `dataset source ${sourceLocation(bytes)}: ${summary.itemCount} items where the sharded run counted ` +
+        `${range.end - range.start}; the source changed since the run split it`,
+      FailureType.InvalidInput,
+    );
+  }
+  if (!shardStartsEvery) return summary;
+  // A start at the item count is the end of the file (or of its blank last line): no shard starts there.
+  return { ...summary, shardStarts: starts.slice(0, Math.ceil(summary.itemCount / shardStartsEvery) - 1) };
 }
 
 async function liveDatasetsNamed(datatureApi: DatatureClient, name: string, signal: AbortSignal): Promise<Dataset[]> {

@@ -1,8 +1,9 @@
 // Opens the workflow's dataset source as fresh byte streams the Nexus client can read once per pass.
-import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import { PassThrough, pipeline, type Readable, Transform } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
-import { itemRangeOf, redactSignedUrl, sourceOpener } from '../datature-api';
+import { FILE_CHUNK_BYTES, itemRangeOf, redactSignedUrl, sourceOpener } from '../datature-api';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 
@@ -20,7 +21,8 @@ class SourceStatusError extends Error {
   }
 }
 
-function locationOf(source: ByteSource): string {
+/** The source as messages name it (a signed URL's query redacted), with a shard's item range. */
+export function sourceLocation(source: ByteSource): string {
   const range = source.itemRange ? ` (items ${source.itemRange.start} to ${source.itemRange.end - 1})` : '';
   if ('ndjsonPath' in source) return source.ndjsonPath + range;
   if ('ndjsonUrl' in source) return redactSignedUrl(source.ndjsonUrl) + range;
@@ -32,7 +34,7 @@ function locationOf(source: ByteSource): string {
  * a 5xx, 408, 429 or network error stays retryable. Any other error is returned unchanged.
  */
 export function sourceReadFailure(source: ByteSource, err: unknown): unknown {
-  const reason = `cannot read dataset source ${locationOf(source)}`;
+  const reason = `cannot read dataset source ${sourceLocation(source)}`;
   const code = errorCodeOf(err) ?? errorCodeOf((err as { cause?: unknown } | undefined)?.cause);
   if (code !== undefined && PERMANENT_FILE_ERRORS.has(code)) {
     return ApplicationFailure.nonRetryable(`${reason}: ${code}`, FailureType.SourceUnreadable);
@@ -54,28 +56,67 @@ function errorCodeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** The source's bytes, only its `itemRange`'s lines when it names one (a shard's items). */
-function openItems(source: ByteSource, signal: AbortSignal): Readable {
-  const whole = openRaw(source, signal);
-  return source.itemRange ? itemRangeOf(whole, source.itemRange) : whole;
+/** Bytes `start` up to `end` (exclusive; none: to the end) of a source. */
+interface ByteRange {
+  start: number;
+  end?: number;
 }
 
-function openRaw(source: ByteSource, signal: AbortSignal): Readable {
-  if ('ndjsonPath' in source) return sourceOpener(source.ndjsonPath, signal)();
-  if ('items' in source) return sourceOpener(source.items)();
+/**
+ * The source's bytes, only its `itemRange`'s lines when it names one (a shard's items). A range with its byte
+ * offsets reads only those bytes; the line cut still applies to them, so a shard sees exactly its lines.
+ */
+function openItems(source: ByteSource, signal: AbortSignal): Readable {
+  const range = source.itemRange;
+  if (!range) return openRaw(source, signal);
+  if (range.byteStart === undefined) return itemRangeOf(openRaw(source, signal), range);
+  const bytes = openRaw(source, signal, { start: range.byteStart, end: range.byteEnd });
+  return itemRangeOf(bytes, { start: 0, end: range.end - range.start });
+}
+
+function openRaw(source: ByteSource, signal: AbortSignal, bytes?: ByteRange): Readable {
+  if ('ndjsonPath' in source) {
+    if (!bytes) return sourceOpener(source.ndjsonPath, signal)();
+    const end = bytes.end === undefined ? undefined : bytes.end - 1; // inclusive for the stream
+    return createReadStream(source.ndjsonPath, { start: bytes.start, end, highWaterMark: FILE_CHUNK_BYTES, signal });
+  }
+  if ('items' in source) {
+    const whole = sourceOpener(source.items)();
+    return bytes ? cutTo(whole, bytes) : whole;
+  }
   const out = new PassThrough();
-  request(source.ndjsonUrl, { signal }).then(
+  const headers = bytes ? { range: `bytes=${bytes.start}-${bytes.end === undefined ? '' : bytes.end - 1}` } : {};
+  request(source.ndjsonUrl, { signal, headers }).then(
     (response) => {
-      if (response.statusCode !== 200) {
+      // 206: the server sent the range asked for; 200: it sends the whole file, cut here.
+      const ok = response.statusCode === 200 || (bytes !== undefined && response.statusCode === 206);
+      if (!ok) {
         response.body.dump().catch(() => {});
         out.destroy(new SourceStatusError(source.ndjsonUrl, response.statusCode));
         return;
       }
-      pipeline(response.body, out, () => {});
+      const body = bytes && response.statusCode === 200 ? cutTo(response.body, bytes) : response.body;
+      pipeline(body, out, () => {});
     },
     (err: Error) => out.destroy(err),
   );
   return out;
+}
+
+/** `range`'s bytes of a stream of the whole source: the rest is read and dropped. */
+function cutTo(whole: Readable, range: ByteRange): Readable {
+  const end = range.end ?? Number.POSITIVE_INFINITY;
+  let offset = 0;
+  const cut = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const from = Math.max(0, range.start - offset);
+      const to = Math.min(chunk.length, end - offset);
+      offset += chunk.length;
+      callback(null, from < to ? chunk.subarray(from, to) : undefined);
+    },
+  });
+  pipeline(whole, cut, () => {});
+  return cut;
 }
 
 /** A function opening the source (its `itemRange` only, when it names one) from its start on each call. */

@@ -24,8 +24,16 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 
 /** Set by a sharded run on its children: the items (from 0, end exclusive) one shard reads. */
 const itemRange = z
-  .strictObject({ start: z.number().int().nonnegative(), end: z.number().int().positive() })
+  .strictObject({
+    start: z.number().int().nonnegative(),
+    end: z.number().int().positive(),
+    byteStart: z.number().int().nonnegative().optional(),
+    byteEnd: z.number().int().positive().optional(),
+  })
   .refine((range) => range.start < range.end, { message: 'start must be below end' })
+  .refine((range) => range.byteEnd === undefined || (range.byteStart ?? 0) < range.byteEnd, {
+    message: 'byteStart must be below byteEnd',
+  })
   .optional();
 
 const DatasetSourceSchema = z.union(

@@ -7,6 +7,14 @@ export interface SourceSummary {
   itemCount: number;
   sizeBytes: number;
   crc32c: string;
+  /** With `shardStartsEvery`: the byte offset of each shard's first line after the first shard's. */
+  shardStarts?: number[];
+}
+
+export interface ValidateSourceOptions {
+  allowEmpty?: boolean;
+  /** A sharded run's shard size: note where every shard starts in the source's bytes (`shardStarts`). */
+  shardStartsEvery?: number;
 }
 
 export interface AdoptedJob {
@@ -59,7 +67,7 @@ export interface WorkflowCancellationRequest {
 export interface BatchActivities {
   /** Reads the whole source once (NDJSON check, size, CRC32C); an existing dataset must be `Uploaded`. */
   /** With `allowEmpty`, a source with no item describes `itemCount: 0` instead of failing. */
-  validateSource(source: DatasetSourceInput, options?: { allowEmpty?: boolean }): Promise<SourceSummary>;
+  validateSource(source: DatasetSourceInput, options?: ValidateSourceOptions): Promise<SourceSummary>;
   /** Finds or creates the dataset named `name` and uploads the source to it; never leaves two live datasets. */
   uploadDataset(request: UploadDatasetRequest): Promise<{ datasetId: string }>;
   getDataset(datasetId: string): Promise<DatasetSnapshot>;

@@ -38,6 +38,13 @@ export interface CheckNowRequest {
 export interface ItemRange {
   start: number;
   end: number;
+  /**
+   * Where those items' lines lie in the source's bytes (`byteEnd` exclusive; none for the last shard: to the
+   * end), as the sharded run's validation found them: a shard then reads its own bytes (a file's range, a URL's
+   * `Range` request) instead of the whole source up to them. Without them it reads from the source's start.
+   */
+  byteStart?: number;
+  byteEnd?: number;
 }
 
 export type DatasetSourceInput =

@@ -8,16 +8,32 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { SourceSummary } from '../../src/activities';
 import { validateSource } from '../../src/activities/datasets';
+import { crc32cBase64 } from '../../src/datature-api';
 import type { DatasetSourceInput } from '../../src/workflows/definitions';
 import { type LoopbackServer, startLoopbackServer } from '../datature-api/helpers/loopback-server';
 
 let dir: string;
 let server: LoopbackServer;
+/** Ten items, one per line: the source the shard tests cut. */
+const TEN_LINES = Array.from({ length: 10 }, (_, i) => `{"kind":"Image","url":"https://a.test/${i}.png"}`);
+const TEN = Buffer.from(`${TEN_LINES.join('\n')}\n`);
+/** Where line `index` of TEN starts. */
+const lineStart = (index: number) => TEN.indexOf(TEN_LINES[index]);
+const rangeHeaders: (string | undefined)[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'validate-source-'));
   server = await startLoopbackServer((req, res) => {
-    const status = Number(new URL(req.url, 'http://x').pathname.slice(1));
+    const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/ten-ranged' || path === '/ten-whole') {
+      // A server that honours Range (206 with those bytes) and one that sends the whole file (200).
+      rangeHeaders.push(req.headers.range);
+      const asked = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+      if (path === '/ten-whole' || !asked) return void res.writeHead(200).end(TEN);
+      const end = asked[2] === '' ? TEN.length : Number(asked[2]) + 1;
+      return void res.writeHead(206).end(TEN.subarray(Number(asked[1]), end));
+    }
+    const status = Number(path.slice(1));
     res.writeHead(status).end(status === 200 ? '{"kind":"Image","url":"https://a.test/1.png"}\n' : 'no');
   });
 });
@@ -94,4 +110,72 @@ test("a local file is read by the client's file path (reused 1 MiB buffers), not
   const summary: SourceSummary = await env.run(validateSource, { ndjsonPath });
   // The file path reads 1 MiB a time; a stream of the file would bring 256 KiB chunks (16 beats, not 5).
   expect(beats).toEqual([1, 2, 3, 4].map((mib) => mib * 1024 * 1024).concat(summary.sizeBytes));
+});
+
+describe('a sharded run: where shards start, and a shard reading only its bytes', () => {
+  const validate = (source: DatasetSourceInput, options?: { shardStartsEvery?: number }): Promise<SourceSummary> =>
+    new MockActivityEnvironment().run(validateSource, source, options);
+  /** What a validation of exactly these bytes describes. */
+  const describedAs = (from: number, to: number) => ({
+    sizeBytes: to - from,
+    crc32c: crc32cBase64(TEN.subarray(from, to)),
+  });
+
+  test('shardStartsEvery notes where each shard after the first starts, in a file and a URL', async () => {
+    const ndjsonPath = join(dir, 'ten.ndjson');
+    writeFileSync(ndjsonPath, TEN);
+    const expected = [lineStart(3), lineStart(6), lineStart(9)];
+    expect((await validate({ ndjsonPath }, { shardStartsEvery: 3 })).shardStarts).toEqual(expected);
+    expect((await validate({ ndjsonUrl: `${server.url}/ten-whole` }, { shardStartsEvery: 3 })).shardStarts).toEqual(
+      expected,
+    );
+    // Shards of 5: two, so one start (the newline ending the file starts no shard).
+    expect((await validate({ ndjsonPath }, { shardStartsEvery: 5 })).shardStarts).toEqual([lineStart(5)]);
+    expect((await validate({ ndjsonPath })).shardStarts).toBeUndefined();
+  });
+
+  test('a file shard with its byte offsets reads those bytes', async () => {
+    const ndjsonPath = join(dir, 'ten-shard.ndjson');
+    writeFileSync(ndjsonPath, TEN);
+    // The item indices say lines 0 to 2 and the bytes say lines 3 to 5, on purpose: the bytes are what is read.
+    const middle = { start: 0, end: 3, byteStart: lineStart(3), byteEnd: lineStart(6) };
+    expect(await validate({ ndjsonPath, itemRange: middle })).toMatchObject({
+      itemCount: 3,
+      ...describedAs(lineStart(3), lineStart(6)),
+    });
+    const last = { start: 9, end: 10, byteStart: lineStart(9) };
+    expect(await validate({ ndjsonPath, itemRange: last })).toMatchObject(describedAs(lineStart(9), TEN.length));
+  });
+
+  test('a URL shard asks for its bytes with Range; from a server sending the whole file it cuts them', async () => {
+    const itemRange = { start: 3, end: 6, byteStart: lineStart(3), byteEnd: lineStart(6) };
+    rangeHeaders.length = 0;
+    for (const path of ['/ten-ranged', '/ten-whole']) {
+      expect(await validate({ ndjsonUrl: `${server.url}${path}`, itemRange })).toMatchObject({
+        itemCount: 3,
+        ...describedAs(lineStart(3), lineStart(6)),
+      });
+    }
+    expect(rangeHeaders).toEqual([
+      `bytes=${lineStart(3)}-${lineStart(6) - 1}`,
+      `bytes=${lineStart(3)}-${lineStart(6) - 1}`,
+    ]);
+    // The last shard's range runs to the end of the file.
+    rangeHeaders.length = 0;
+    await validate({
+      ndjsonUrl: `${server.url}/ten-ranged`,
+      itemRange: { start: 9, end: 10, byteStart: lineStart(9) },
+    });
+    expect(rangeHeaders).toEqual([`bytes=${lineStart(9)}-`]);
+  });
+
+  test('a shard finding fewer items than its range fails non-retryably: the source changed since the split', async () => {
+    const ndjsonPath = join(dir, 'shrunk.ndjson');
+    writeFileSync(ndjsonPath, TEN.subarray(0, lineStart(5)));
+    const failure = await failureOf({ ndjsonPath, itemRange: { start: 3, end: 6 } });
+    expect(failure).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    expect(failure.message).toBe(
+      `dataset source ${ndjsonPath} (items 3 to 5): 2 items where the sharded run counted 3; the source changed since the run split it`,
+    );
+  });
 });
