@@ -1,8 +1,15 @@
 // A sharded run on the real dev server and emulator: 60 items in shards of 20, two at once, over two emulated
 // deployments. Each shard is a child batchPrediction with its own dataset (its 20 items of the file) and its
 // own job on its deployment; the parent's result sums them, and each shard's items reach the receiver.
+
+import { readFileSync } from 'node:fs';
 import { startBatchPrediction } from '../../src/run-client';
-import { BatchPhaseKey, type BatchPredictionResult } from '../../src/workflows/definitions';
+import {
+  BatchPhaseKey,
+  type BatchPredictionInput,
+  type BatchPredictionResult,
+  type ItemRange,
+} from '../../src/workflows/definitions';
 import { shardWorkflowIdFor } from '../../src/workflows/resource-names';
 import { SECOND_DEPLOYMENT_ID, useStackWithWorker } from './harness';
 
@@ -33,12 +40,24 @@ test('60 items in shards of 20 over two deployments: three child runs, three dat
   const after = await stack.emulatorState();
   expect(after.datasets - before.datasets).toBe(3);
   expect(after.jobs - before.jobs).toBe(3);
-  // Each child: its own range's 20 items, its job on the deployment the round-robin gave it.
+  // Each child: its own range's 20 items, read by the bytes the parent's validation noted (where lines 20 and 40
+  // start; the last to the end), its job on the deployment the round-robin gave it.
+  const text = readFileSync(dataset, 'utf8');
+  const lineStarts = [0, 20, 40].map((line) => text.split('\n').slice(0, line).join('\n').length + (line ? 1 : 0));
   for (const [index, expected] of [deployments[0], deployments[1], deployments[0]].entries()) {
-    const child: BatchPredictionResult = await stack.env.client.workflow
-      .getHandle(shardWorkflowIdFor(workflowId, index))
-      .result();
+    const childHandle = stack.env.client.workflow.getHandle(shardWorkflowIdFor(workflowId, index));
+    const child: BatchPredictionResult = await childHandle.result();
     expect(child.itemCount).toBe(20);
+    const history = await childHandle.fetchHistory();
+    const payload = history.events![0].workflowExecutionStartedEventAttributes!.input!.payloads![0];
+    const input = JSON.parse(Buffer.from(payload.data!).toString()) as BatchPredictionInput;
+    const { itemRange } = input.dataset as { itemRange: ItemRange };
+    expect(itemRange).toEqual({
+      start: index * 20,
+      end: index * 20 + 20,
+      byteStart: lineStarts[index],
+      ...(index < 2 && { byteEnd: lineStarts[index + 1] }),
+    });
     const job = await stack.datatureApi.jobs.get(child.jobId!);
     expect(job.spec.deployment).toMatchObject({ kind: 'ExistingDeployment', deploymentId: expected });
     expect(stack.receiver.counts()[child.jobId!]).toBe(20);

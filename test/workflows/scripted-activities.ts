@@ -80,6 +80,9 @@ export interface ScriptedOptions {
   getJobFails?: { fromMs: number; untilMs: number; type: string; nonRetryable?: boolean };
 }
 
+/** The length of each item's line in the scripted source. */
+export const ITEM_BYTES = 50;
+
 /** Long enough for any cancellation to arrive; a blocked activity never outlives a test by more. */
 const MAX_BLOCK_MS = 60_000;
 
@@ -161,7 +164,7 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
     return job;
   };
   const activities: BatchActivities = {
-    async validateSource(source) {
+    async validateSource(source, validateOptions) {
       count('validateSource');
       sources.push(source);
       if (blocks('validateSource')) await heartbeatUntilCancelled();
@@ -170,7 +173,12 @@ export function scriptedApi(options: ScriptedOptions): ScriptedApi {
       }
       const range = 'itemRange' in source ? source.itemRange : undefined;
       const itemCount = range ? range.end - range.start : options.itemCount;
-      return { itemCount, sizeBytes: itemCount * 50, crc32c: 'AAAAAA==' };
+      // Every item's line is ITEM_BYTES long: shard k starts at byte k × every × ITEM_BYTES.
+      const every = validateOptions?.shardStartsEvery;
+      const shardStarts = every
+        ? Array.from({ length: Math.ceil(itemCount / every) - 1 }, (_, k) => (k + 1) * every * ITEM_BYTES)
+        : undefined;
+      return { itemCount, sizeBytes: itemCount * ITEM_BYTES, crc32c: 'AAAAAA==', ...(shardStarts && { shardStarts }) };
     },
     async uploadDataset({ name, expected }) {
       count('uploadDataset');

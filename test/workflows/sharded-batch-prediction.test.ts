@@ -17,7 +17,7 @@ import {
 } from '../../src/workflows/definitions';
 import { shardWorkflowIdFor } from '../../src/workflows/resource-names';
 import { defaultDrainAt } from '../../src/workflows/sharded-batch-prediction';
-import { scriptedApi, scriptedInput } from './scripted-activities';
+import { ITEM_BYTES, scriptedApi, scriptedInput } from './scripted-activities';
 import { runScripted } from './scripted-run';
 import { useTimeSkipping } from './time-skipping-env';
 
@@ -90,10 +90,18 @@ test('a source of 95 items in shards of 20: five child runs of the right ranges,
     [60, 80, 'deploy_b'],
     [80, 95, 'deploy_a'],
   ]);
-  // Each child read its own range of the source and made its job on its deployment, with its own dataset.
+  // Each child read its own range of the source, by the bytes the parent's validation noted (the last one to
+  // the end), and made its job on its deployment, with its own dataset.
   const ranges = api.sources.map((source) => ('itemRange' in source ? source.itemRange : undefined));
   expect(ranges[0]).toBeUndefined();
-  expect(ranges.slice(1).sort((a, b) => a!.start - b!.start)).toEqual(shards.summaries.map((shard) => shard.itemRange));
+  expect(ranges.slice(1).sort((a, b) => a!.start - b!.start)).toEqual(
+    shards.summaries.map(({ itemRange: { start, end } }) => ({
+      start,
+      end,
+      byteStart: start * ITEM_BYTES,
+      ...(end < 95 && { byteEnd: end * ITEM_BYTES }),
+    })),
+  );
   expect(api.jobs.map((job) => [job.itemCount, job.deploymentId]).sort()).toEqual(
     [
       [20, 'deploy_a'],
@@ -211,6 +219,11 @@ test('a long run continues as new carrying the shard table: every shard runs onc
   const children = await childrenOf(workflowId, await firstRunIdOf(workflowId));
   expect(children.started).toEqual([...Array(12).keys()].map((index) => shardWorkflowIdFor(workflowId, index)));
   expect(api.jobs).toHaveLength(12);
+  // The shards' byte offsets travel with the table: the shards of later runs read their own bytes too.
+  for (const source of api.sources.slice(1)) {
+    const range = 'itemRange' in source ? source.itemRange! : undefined;
+    expect(range?.byteStart).toBe(range!.start * ITEM_BYTES);
+  }
   // Drained before continuing: no run holds much more than the threshold.
   expect(stats.largestRunEvents).toBeLessThan(200);
 }, 120_000);
