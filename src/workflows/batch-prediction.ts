@@ -80,7 +80,7 @@ import {
 import { ACTIVITY_RETRY } from './retry-policy';
 import { rootApplicationFailure } from './root-cause';
 import { CANCELLATION_REQUESTED, RunCancellation } from './run-cancellation';
-import { type ShardedState, shardedBatchPrediction } from './sharded-batch-prediction';
+import { type ShardedState, shardedBatchPrediction, withShardBytes } from './sharded-batch-prediction';
 
 /**
  * Patch ids (see docs/pipeline.md, "Changing the workflow"): runs recorded before a change replay the old
@@ -180,7 +180,8 @@ export async function batchPrediction(
 ): Promise<BatchPredictionResult> {
   // Checked and normalised once, where the input enters (times as ISO-8601, epoch ms accepted); a continued
   // run's input is its first run's, already normalised (or, in runs recorded before ISO times, epoch ms).
-  const input = carried ? given : checkInput(given);
+  // A shard's first run takes its bytes in the source from its memo; a continued run's input has them already.
+  const input = carried ? given : withShardBytes(checkInput(given));
   // One entry point: a run given `sharding` is the parent of its shards' runs (each a batchPrediction itself).
   if (input.sharding) return shardedBatchPrediction(input, carried as ShardedState | undefined);
   return runPipeline(input, carried as CarriedState | undefined);

@@ -17,6 +17,13 @@ export const shardProgressSignal = defineSignal<[ShardProgressReport]>('shardPro
 /** A parent that drains before continuing as new tells its running shards to stop reporting (its history stays bounded). */
 export const stopShardReportsSignal = defineSignal('stopShardReports');
 
+/**
+ * Memo of a shard's run: its item range's bytes in the source, `{ byteStart, byteEnd? }`. A memo rather than the
+ * input because workers from before byte ranges check a run's input strictly and would refuse the run; they
+ * ignore a memo, and their shard reads the whole source as it used to.
+ */
+export const SHARD_BYTES_MEMO = 'shardBytes';
+
 export const BatchPhaseKey = defineSearchAttributeKey('BatchPhase', SearchAttributeType.KEYWORD);
 export const BatchDatasetIdKey = defineSearchAttributeKey('BatchDatasetId', SearchAttributeType.KEYWORD);
 export const BatchJobIdKey = defineSearchAttributeKey('BatchJobId', SearchAttributeType.KEYWORD);
@@ -40,8 +47,9 @@ export interface ItemRange {
   end: number;
   /**
    * Where those items' lines lie in the source's bytes (`byteEnd` exclusive; none for the last shard: to the
-   * end), as the sharded run's validation found them: a shard then reads its own bytes (a file's range, a URL's
-   * `Range` request) instead of the whole source up to them. Without them it reads from the source's start.
+   * end), as the sharded run's validation found them (a shard's run takes them from its SHARD_BYTES_MEMO): the
+   * shard then reads its own bytes (a file's range, a URL's `Range` request). Without them it reads the whole
+   * source, keeping its lines.
    */
   byteStart?: number;
   byteEnd?: number;

@@ -43,6 +43,7 @@ import {
   type JobItemCounters,
   type PhaseTimings,
   progressQuery,
+  SHARD_BYTES_MEMO,
   type ShardCounts,
   type ShardFailure,
   type ShardSummary,
@@ -157,6 +158,26 @@ export async function shardedBatchPrediction(
   }
 }
 
+type ShardBytes = Pick<ItemRange, 'byteStart' | 'byteEnd'>;
+
+/**
+ * A shard's checked input with its bytes in the source, from the memo its parent started it with (SHARD_BYTES_MEMO);
+ * unchanged for any other run. Its activities then read only those bytes.
+ */
+export function withShardBytes(input: BatchPredictionInput): BatchPredictionInput {
+  const { dataset } = input;
+  if (!dataset || !('itemRange' in dataset) || !dataset.itemRange || dataset.itemRange.byteStart !== undefined) {
+    return input;
+  }
+  const bytes = workflowInfo().memo?.[SHARD_BYTES_MEMO] as { byteStart?: unknown; byteEnd?: unknown } | undefined;
+  if (typeof bytes?.byteStart !== 'number') return input;
+  const byteEnd = typeof bytes.byteEnd === 'number' ? { byteEnd: bytes.byteEnd } : {};
+  return {
+    ...input,
+    dataset: { ...dataset, itemRange: { ...dataset.itemRange, byteStart: bytes.byteStart, ...byteEnd } },
+  };
+}
+
 class ShardedRun {
   readonly activities = proxyActivities<Pick<BatchActivities, 'validateSource' | 'requestWorkflowCancellation'>>({
     startToCloseTimeout: LONG_ACTIVITY_MS,
@@ -221,7 +242,7 @@ class ShardedRun {
       this.enterPhase('validating');
       const source = this.input.dataset!;
       // No patch needed: activity arguments and child inputs are not part of what a replay compares, and a
-      // worker that does not know `shardStartsEvery` answers without starts (its shards read from the start).
+      // worker that does not know `shardStartsEvery` answers without starts (its shards read the whole source).
       const { itemCount, shardStarts } = await this.activities.validateSource(source, {
         allowEmpty: this.input.allowEmptySource,
         shardStartsEvery: this.sharding.maxItemsPerShard,
@@ -292,13 +313,12 @@ class ShardedRun {
     return { start: index * size, end: Math.min(this.state.itemCount, (index + 1) * size) };
   }
 
-  /** A child's range: the shard's items and, when the validation noted them, their bytes in the source. */
-  private childRange(index: number): ItemRange {
-    const range = this.rangeOf(index);
+  /** Shard `index`'s bytes in the source, when the validation noted them (the last shard's run to the end). */
+  private byteRangeOf(index: number): ShardBytes | undefined {
     const starts = this.state.shardStarts;
-    if (!starts) return range;
+    if (!starts) return undefined;
     const byteStart = index === 0 ? 0 : starts[index - 1];
-    return index < starts.length ? { ...range, byteStart, byteEnd: starts[index] } : { ...range, byteStart };
+    return index < starts.length ? { byteStart, byteEnd: starts[index] } : { byteStart };
   }
 
   /** Round-robin by shard index; a shard's next try goes to the next deployment. */
@@ -315,7 +335,7 @@ class ShardedRun {
     const source = this.input.dataset as Exclude<BatchPredictionInput['dataset'], { datasetId: string } | undefined>;
     return {
       ...rest,
-      dataset: { ...source, itemRange: this.childRange(index) },
+      dataset: { ...source, itemRange: this.rangeOf(index) },
       job: deploymentId ? { ...job, deploymentId } : job,
       shardIndex: index,
     };
@@ -329,6 +349,7 @@ class ShardedRun {
     const workflowId = shardWorkflowIdFor(workflowInfo().workflowId, index, attempt);
     const range = this.rangeOf(index);
     const deploymentId = this.deploymentOf(index, attempt);
+    const bytes = this.byteRangeOf(index);
     const run = async () => {
       try {
         const child = await startChild<typeof batchPrediction>(WORKFLOW_TYPE, {
@@ -340,6 +361,8 @@ class ShardedRun {
           // A shard an earlier execution of this workflow id completed is not run again.
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
           typedSearchAttributes: [{ key: BatchPhaseKey, value: 'validating' }],
+          // Not in the input: a worker from before byte ranges would refuse it (SHARD_BYTES_MEMO).
+          memo: bytes && { [SHARD_BYTES_MEMO]: bytes },
           staticSummary:
             `shard ${index + 1} of ${this.shardCount}: items ${range.start}–${range.end - 1}` +
             (deploymentId ? ` → deployment ${deploymentId}` : '') +
