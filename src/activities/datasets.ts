@@ -14,6 +14,12 @@ import { mapped } from './error-mapping';
 import { type ByteSource, byteSourceOpener, sourceLocation, sourceReadFailure } from './source-streams';
 
 const UPLOAD_TIMEOUT_MS = 2 * 3_600_000;
+/**
+ * A sharded run carries its shards' byte offsets (about 11 bytes each) in this activity's result and in every
+ * continue-as-new, next to its shard table: past this many the payloads would near Temporal's 2 MB limit, so
+ * the shards of such a run read the whole source instead.
+ */
+export const MAX_NOTED_SHARD_STARTS = 50_000;
 /** Past these, an earlier attempt's upload reached the server: the dataset is reused, not uploaded again. */
 const UPLOADED_OR_UPLOADING = new Set(['Uploading', 'Processing', 'Processed', 'Uploaded']);
 
@@ -35,8 +41,8 @@ function readable(source: ByteSource, signal: AbortSignal): string | (() => Read
 
 /**
  * One streaming pass over the source: NDJSON check, size, CRC32C, and with `shardStartsEvery` where each shard
- * starts; heartbeats `{ readBytes }`. A shard's items must be as many as its range says: the source changed
- * since the sharded run counted them otherwise.
+ * starts; heartbeats `{ readBytes }`. A shard's items (and bytes, when its range names where they end) must be as
+ * many as its range says: the source changed since the sharded run split it otherwise.
  */
 export async function validateSource(
   source: DatasetSourceInput,
@@ -59,16 +65,26 @@ export async function validateSource(
     }),
   );
   const range = bytes.itemRange;
-  if (range && summary.itemCount !== range.end - range.start) {
-    throw ApplicationFailure.nonRetryable(
-      `dataset source ${sourceLocation(bytes)}: ${summary.itemCount} items where the sharded run counted ` +
-        `${range.end - range.start}; the source changed since the run split it`,
-      FailureType.InvalidInput,
-    );
+  if (range) {
+    const { itemCount, sizeBytes } = summary;
+    const expectedBytes = range.byteEnd === undefined ? undefined : range.byteEnd - (range.byteStart ?? 0);
+    const found =
+      itemCount !== range.end - range.start
+        ? `${itemCount} items where the sharded run counted ${range.end - range.start}`
+        : expectedBytes !== undefined && sizeBytes !== expectedBytes
+          ? `${sizeBytes} bytes where the sharded run found ${expectedBytes}`
+          : undefined;
+    if (found) {
+      throw ApplicationFailure.nonRetryable(
+        `dataset source ${sourceLocation(bytes)}: ${found}; the source changed since the run split it`,
+        FailureType.InvalidInput,
+      );
+    }
   }
   if (!shardStartsEvery) return summary;
   // A start at the item count is the end of the file (or of its blank last line): no shard starts there.
-  return { ...summary, shardStarts: starts.slice(0, Math.ceil(summary.itemCount / shardStartsEvery) - 1) };
+  const shardStarts = starts.slice(0, Math.ceil(summary.itemCount / shardStartsEvery) - 1);
+  return shardStarts.length > MAX_NOTED_SHARD_STARTS ? summary : { ...summary, shardStarts };
 }
 
 async function liveDatasetsNamed(datatureApi: DatatureClient, name: string, signal: AbortSignal): Promise<Dataset[]> {

@@ -16,8 +16,10 @@ class SourceStatusError extends Error {
   constructor(
     url: string,
     readonly statusCode: number,
+    /** What was wrong with an answer whose status alone is fine. */
+    readonly why?: string,
   ) {
-    super(`GET ${redactSignedUrl(url)} answered ${statusCode}`);
+    super(`GET ${redactSignedUrl(url)} answered ${statusCode}${why ? ` ${why}` : ''}`);
   }
 }
 
@@ -43,7 +45,7 @@ export function sourceReadFailure(source: ByteSource, err: unknown): unknown {
     const { statusCode } = err;
     const retryable = statusCode >= 500 || statusCode === 408 || statusCode === 429;
     return ApplicationFailure.create({
-      message: `${reason}: HTTP ${statusCode}`,
+      message: `${reason}: HTTP ${statusCode}${err.why ? ` ${err.why}` : ''}`,
       type: FailureType.SourceUnreadable,
       nonRetryable: !retryable,
     });
@@ -95,12 +97,24 @@ function openRaw(source: ByteSource, signal: AbortSignal, bytes?: ByteRange): Re
         out.destroy(new SourceStatusError(source.ndjsonUrl, response.statusCode));
         return;
       }
+      // A 206 for another start than asked (a proxy's own answer) is cut as the whole file would be: refused.
+      if (response.statusCode === 206 && rangeStartOf(response.headers['content-range']) !== bytes?.start) {
+        response.body.dump().catch(() => {});
+        out.destroy(new SourceStatusError(source.ndjsonUrl, 206, 'for another byte range than asked'));
+        return;
+      }
       const body = bytes && response.statusCode === 200 ? cutTo(response.body, bytes) : response.body;
       pipeline(body, out, () => {});
     },
     (err: Error) => out.destroy(err),
   );
   return out;
+}
+
+/** The first byte of a `Content-Range: bytes a-b/size` answer. */
+function rangeStartOf(header: string | string[] | undefined): number | undefined {
+  const match = /^bytes (\d+)-/.exec(Array.isArray(header) ? header[0] : (header ?? ''));
+  return match ? Number(match[1]) : undefined;
 }
 
 /** `range`'s bytes of a stream of the whole source: the rest is read and dropped. */

@@ -31,9 +31,12 @@ const itemRange = z
     byteEnd: z.number().int().positive().optional(),
   })
   .refine((range) => range.start < range.end, { message: 'start must be below end' })
-  .refine((range) => range.byteEnd === undefined || (range.byteStart ?? 0) < range.byteEnd, {
-    message: 'byteStart must be below byteEnd',
-  })
+  .refine(
+    (range) => range.byteEnd === undefined || (range.byteStart !== undefined && range.byteStart < range.byteEnd),
+    {
+      message: 'byteEnd goes with a byteStart below it',
+    },
+  )
   .optional();
 
 const DatasetSourceSchema = z.union(

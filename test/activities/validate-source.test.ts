@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { SourceSummary } from '../../src/activities';
-import { validateSource } from '../../src/activities/datasets';
+import { MAX_NOTED_SHARD_STARTS, validateSource } from '../../src/activities/datasets';
 import { crc32cBase64 } from '../../src/datature-api';
 import type { DatasetSourceInput } from '../../src/workflows/definitions';
 import { type LoopbackServer, startLoopbackServer } from '../datature-api/helpers/loopback-server';
@@ -25,13 +25,19 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'validate-source-'));
   server = await startLoopbackServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/ten-elsewhere') {
+      // A proxy's own 206: another range than the one asked for.
+      return void res.writeHead(206, { 'content-range': `bytes 0-99/${TEN.length}` }).end(TEN.subarray(0, 100));
+    }
     if (path === '/ten-ranged' || path === '/ten-whole') {
       // A server that honours Range (206 with those bytes) and one that sends the whole file (200).
       rangeHeaders.push(req.headers.range);
       const asked = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
       if (path === '/ten-whole' || !asked) return void res.writeHead(200).end(TEN);
       const end = asked[2] === '' ? TEN.length : Number(asked[2]) + 1;
-      return void res.writeHead(206).end(TEN.subarray(Number(asked[1]), end));
+      return void res
+        .writeHead(206, { 'content-range': `bytes ${asked[1]}-${end - 1}/${TEN.length}` })
+        .end(TEN.subarray(Number(asked[1]), end));
     }
     const status = Number(path.slice(1));
     res.writeHead(status).end(status === 200 ? '{"kind":"Image","url":"https://a.test/1.png"}\n' : 'no');
@@ -134,6 +140,15 @@ describe('a sharded run: where shards start, and a shard reading only its bytes'
     expect((await validate({ ndjsonPath })).shardStarts).toBeUndefined();
   });
 
+  test('past MAX_NOTED_SHARD_STARTS shards no start is noted (the payloads stay far from 2 MB)', async () => {
+    const ndjsonPath = join(dir, 'many-shards.ndjson');
+    writeFileSync(ndjsonPath, `${TEN_LINES[0]}\n`.repeat(MAX_NOTED_SHARD_STARTS + 2));
+    expect((await validate({ ndjsonPath }, { shardStartsEvery: 1 })).shardStarts).toBeUndefined();
+    expect((await validate({ ndjsonPath }, { shardStartsEvery: 2 })).shardStarts).toHaveLength(
+      MAX_NOTED_SHARD_STARTS / 2,
+    );
+  });
+
   test('a file shard with its byte offsets reads those bytes', async () => {
     const ndjsonPath = join(dir, 'ten-shard.ndjson');
     writeFileSync(ndjsonPath, TEN);
@@ -167,6 +182,31 @@ describe('a sharded run: where shards start, and a shard reading only its bytes'
       itemRange: { start: 9, end: 10, byteStart: lineStart(9) },
     });
     expect(rangeHeaders).toEqual([`bytes=${lineStart(9)}-`]);
+  });
+
+  test('a 206 answer for another range than asked is refused, not read as the shard', async () => {
+    const ndjsonUrl = `${server.url}/ten-elsewhere`;
+    const failure = await failureOf({ ndjsonUrl, itemRange: { start: 3, end: 6, byteStart: lineStart(3) } });
+    expect(failure.message).toBe(
+      `cannot read dataset source ${ndjsonUrl} (items 3 to 5): HTTP 206 for another byte range than asked`,
+    );
+  });
+
+  test('a shard whose bytes hold its items in fewer bytes than noted fails non-retryably: the source changed', async () => {
+    // Lines 3 to 5 rewritten shorter: the noted bytes now hold them and the start of line 6, cut away.
+    const shorter = TEN_LINES.map((line, i) =>
+      i >= 3 && i <= 5 ? line.replace('https://a.test/', 'http://a/') : line,
+    );
+    const ndjsonPath = join(dir, 'rewritten.ndjson');
+    writeFileSync(ndjsonPath, `${shorter.join('\n')}\n`);
+    const itemRange = { start: 3, end: 6, byteStart: lineStart(3), byteEnd: lineStart(6) };
+    const failure = await failureOf({ ndjsonPath, itemRange });
+    expect(failure).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    const expectedBytes = lineStart(6) - lineStart(3);
+    expect(failure.message).toBe(
+      `dataset source ${ndjsonPath} (items 3 to 5): ${expectedBytes - 3 * 'https://a.test/'.length + 3 * 'http://a/'.length} bytes ` +
+        `where the sharded run found ${expectedBytes}; the source changed since the run split it`,
+    );
   });
 
   test('a shard finding fewer items than its range fails non-retryably: the source changed since the split', async () => {

@@ -95,6 +95,16 @@ test.each([
     'start must be',
   ],
   [
+    'an item range ending its bytes without saying where they start',
+    { ...valid, dataset: { ndjsonPath: '/a', itemRange: { start: 0, end: 5, byteEnd: 100 } } },
+    'byteEnd goes with a byteStart below it',
+  ],
+  [
+    'an item range whose bytes end before they start',
+    { ...valid, dataset: { ndjsonPath: '/a', itemRange: { start: 0, end: 5, byteStart: 100, byteEnd: 100 } } },
+    'byteEnd goes with a byteStart below it',
+  ],
+  [
     'too many shards at once',
     { ...valid, sharding: { maxItemsPerShard: 10, maxParallelShards: 101 } },
     'sharding.maxParallelShards',
