@@ -5,7 +5,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
@@ -15,7 +15,12 @@ import { temporalCliPath } from '../../src/dev/binaries';
 import { getProgress, startBatchPrediction } from '../../src/run-client';
 import { createBatchSchedule, deleteBatchSchedule, describeBatchSchedule } from '../../src/schedules';
 import { createWorker } from '../../src/worker';
-import type { BatchPredictionInput, BatchPredictionResult } from '../../src/workflows/definitions';
+import {
+  type BatchPredictionInput,
+  type BatchPredictionResult,
+  SHARD_BYTES_MEMO,
+} from '../../src/workflows/definitions';
+import { shardWorkflowIdFor } from '../../src/workflows/resource-names';
 import { cleanEnv, runCli } from '../cli/run-cli';
 import { launchChromium, screenshotPath } from './browser';
 import { spawnWorkerProcess, stopProcess, useStackWithWorker } from './harness';
@@ -200,6 +205,40 @@ test('with the codec on, the stored history holds no URL or path; the CLI reads 
   expect(failed.code).toBe(1);
   expect(JSON.parse(failed.stdout).error.message).toContain('missing-codec.ndjson');
 }, 120_000);
+
+test('a sharded run with the codec on: the shards take their byte ranges from an encrypted memo; no payload of parent or shard is plain', async () => {
+  const dataset = suite.stack.writeDataset('codec-sharded.ndjson', 20);
+  const handle = await startBatchPrediction(
+    suite.stack.env.client,
+    {
+      dataset: { ndjsonPath: dataset },
+      job: { deploymentId: suite.stack.emulator.deploymentId, webhookIds: [suite.stack.webhookId] },
+      polling: { minIntervalMs: 1000, maxIntervalMs: 2000 },
+      sharding: { maxItemsPerShard: 10, maxParallelShards: 2 },
+    },
+    { taskQueue, workflowId: 'codec-sharded' },
+  );
+  const result = (await handle.result()) as BatchPredictionResult;
+  expect(result).toMatchObject({ outcome: 'completed', shards: { total: 2, done: 2 } });
+  expect(result.job!.items.delivered).toBe(20);
+  const shard = suite.stack.env.client.workflow.getHandle(shardWorkflowIdFor('codec-sharded', 1));
+  // Read back through the codec by the test's client: the second shard starts where line 10 does.
+  const tenLines = readFileSync(dataset, 'utf8').split('\n').slice(0, 10).join('\n').length + 1;
+  expect((await shard.describe()).memo).toEqual({ [SHARD_BYTES_MEMO]: { byteStart: tenLines } });
+  for (const workflowId of ['codec-sharded', shardWorkflowIdFor('codec-sharded', 1)]) {
+    const stored = temporalJson(['workflow', 'show', '-w', workflowId]);
+    const described = temporalJson(['workflow', 'describe', '-w', workflowId]);
+    const plain = [...plainPayloadPaths(stored), ...plainPayloadPaths(described)].filter(
+      (path) => !/searchAttributes|markerRecordedEventAttributes\.details\.patch-data/i.test(path),
+    );
+    expect({ workflowId, plain }).toEqual({ workflowId, plain: [] });
+    expect(readableWithoutKey(stored).includes('codec-sharded.ndjson')).toBe(false);
+  }
+  // The walk above saw the memo: the shard's description holds it, under its key, encrypted.
+  expect(temporalJson(['workflow', 'describe', '-w', shardWorkflowIdFor('codec-sharded', 1)])).toContain(
+    SHARD_BYTES_MEMO,
+  );
+}, 180_000);
 
 test('a schedule’s action (input, memo, summary) is stored encrypted and read back by the helpers', async () => {
   const source = `${suite.stack.sourceUrl('codec.ndjson')}?${SIGNATURE}`;
