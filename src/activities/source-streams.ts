@@ -97,7 +97,7 @@ function openRaw(source: ByteSource, signal: AbortSignal, bytes?: ByteRange): Re
         out.destroy(new SourceStatusError(source.ndjsonUrl, response.statusCode));
         return;
       }
-      // A 206 for another start than asked (a proxy's own answer) is cut as the whole file would be: refused.
+      // A 206 for another range than asked (a proxy's own answer) is refused: its bytes are not the shard's.
       if (response.statusCode === 206 && rangeStartOf(response.headers['content-range']) !== bytes?.start) {
         response.body.dump().catch(() => {});
         out.destroy(new SourceStatusError(source.ndjsonUrl, 206, 'for another byte range than asked'));
