@@ -35,7 +35,10 @@ async function startFileServer(path: string): Promise<{ url: string; sent: () =>
     const asked = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     const start = asked ? Number(asked[1]) : 0;
     const end = asked && asked[2] !== '' ? Number(asked[2]) : size - 1;
-    res.writeHead(asked ? 206 : 200, { 'content-length': end - start + 1 });
+    res.writeHead(asked ? 206 : 200, {
+      'content-length': end - start + 1,
+      ...(asked && { 'content-range': `bytes ${start}-${end}/${size}` }),
+    });
     const stream = createReadStream(path, { start, end });
     stream.on('data', (chunk) => {
       sent += chunk.length;
