@@ -97,10 +97,16 @@ function openRaw(source: ByteSource, signal: AbortSignal, bytes?: ByteRange): Re
         out.destroy(new SourceStatusError(source.ndjsonUrl, response.statusCode));
         return;
       }
-      // A 206 for another range than asked (a proxy's own answer) is refused: its bytes are not the shard's.
-      if (response.statusCode === 206 && rangeStartOf(response.headers['content-range']) !== bytes?.start) {
+      // A 206 for another range than asked (a proxy's own answer), or not saying which, is refused: its bytes
+      // may not be the shard's.
+      const answeredFrom = rangeStartOf(response.headers['content-range']);
+      if (response.statusCode === 206 && answeredFrom !== bytes?.start) {
         response.body.dump().catch(() => {});
-        out.destroy(new SourceStatusError(source.ndjsonUrl, 206, 'for another byte range than asked'));
+        const why =
+          answeredFrom === undefined
+            ? 'without a Content-Range'
+            : `for bytes from ${answeredFrom}, not ${bytes?.start}`;
+        out.destroy(new SourceStatusError(source.ndjsonUrl, 206, why));
         return;
       }
       const body = bytes && response.statusCode === 200 ? cutTo(response.body, bytes) : response.body;

@@ -25,6 +25,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'validate-source-'));
   server = await startLoopbackServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
+    if (path === '/ten-unlabelled') return void res.writeHead(206).end(TEN);
     if (path === '/ten-elsewhere') {
       // A proxy's own 206: another range than the one asked for.
       return void res.writeHead(206, { 'content-range': `bytes 0-99/${TEN.length}` }).end(TEN.subarray(0, 100));
@@ -184,11 +185,15 @@ describe('a sharded run: where shards start, and a shard reading only its bytes'
     expect(rangeHeaders).toEqual([`bytes=${lineStart(9)}-`]);
   });
 
-  test('a 206 answer for another range than asked is refused, not read as the shard', async () => {
+  test('a 206 answer for another range than asked, or not saying which, is refused, not read as the shard', async () => {
     const ndjsonUrl = `${server.url}/ten-elsewhere`;
     const failure = await failureOf({ ndjsonUrl, itemRange: { start: 3, end: 6, byteStart: lineStart(3) } });
     expect(failure.message).toBe(
-      `cannot read dataset source ${ndjsonUrl} (items 3 to 5): HTTP 206 for another byte range than asked`,
+      `cannot read dataset source ${ndjsonUrl} (items 3 to 5): HTTP 206 for bytes from 0, not ${lineStart(3)}`,
+    );
+    const unlabelled = `${server.url}/ten-unlabelled`;
+    expect((await failureOf({ ndjsonUrl: unlabelled, itemRange: { start: 3, end: 6, byteStart: 9 } })).message).toBe(
+      `cannot read dataset source ${unlabelled} (items 3 to 5): HTTP 206 without a Content-Range`,
     );
   });
 
