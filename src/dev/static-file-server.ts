@@ -39,12 +39,22 @@ export function startStaticFileServer(options: {
       response.writeHead(stat ? 405 : 404).end();
       return;
     }
-    response.writeHead(200, {
-      'content-type': contentTypes[extname(filePath).toLowerCase()] ?? 'application/octet-stream',
-      'content-length': stat.size,
+    const contentType = contentTypes[extname(filePath).toLowerCase()] ?? 'application/octet-stream';
+    const range = byteRangeOf(request.headers.range, stat.size);
+    if (range === 'unsatisfiable') {
+      response.writeHead(416, { 'content-range': `bytes */${stat.size}` }).end();
+      return;
+    }
+    // As object stores answer: a range asked for is sent alone (206), as a shard of a sharded run asks.
+    const { start, end } = range ?? { start: 0, end: stat.size - 1 };
+    response.writeHead(range ? 206 : 200, {
+      'content-type': contentType,
+      'content-length': end - start + 1,
+      'accept-ranges': 'bytes',
+      ...(range && { 'content-range': `bytes ${start}-${end}/${stat.size}` }),
     });
-    if (request.method === 'HEAD') response.end();
-    else createReadStream(filePath).pipe(response);
+    if (request.method === 'HEAD' || end < start) response.end();
+    else createReadStream(filePath, { start, end }).pipe(response);
   });
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {
@@ -61,6 +71,22 @@ export function startStaticFileServer(options: {
       });
     });
   });
+}
+
+/**
+ * One `Range: bytes=a-b` or `bytes=a-` of a file of `size` bytes (both ends inclusive, as HTTP has them); anything
+ * else (none, several ranges, a suffix range, an end before the start) is the whole file, as HTTP allows.
+ */
+function byteRangeOf(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const asked = /^bytes=(\d+)-(\d*)$/.exec(header ?? '');
+  if (!asked) return undefined;
+  const start = Number(asked[1]);
+  const end = asked[2] === '' ? size - 1 : Math.min(Number(asked[2]), size - 1);
+  if (asked[2] !== '' && Number(asked[2]) < start) return undefined; // not a valid range: ignored
+  return start >= size ? 'unsatisfiable' : { start, end };
 }
 
 function statOrUndefined(path: string) {

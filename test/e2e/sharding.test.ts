@@ -68,3 +68,24 @@ test('60 items in shards of 20 over two deployments: three child runs, three dat
   const described = await handle.describe();
   expect(described.typedSearchAttributes.get(BatchPhaseKey)).toBe('completed');
 }, 240_000);
+
+test('a URL source in shards: each shard asks the file server for its bytes and gets its items', async () => {
+  const { stack } = suite;
+  stack.writeDataset('forty-five.ndjson', 45);
+  const handle = await startBatchPrediction(
+    stack.env.client,
+    {
+      dataset: { ndjsonUrl: stack.sourceUrl('forty-five.ndjson') },
+      job: { deploymentId: stack.emulator.deploymentId, webhookIds: [stack.webhookId] },
+      polling: { minIntervalMs: 1000, maxIntervalMs: 5000 },
+      sharding: { maxItemsPerShard: 20, maxParallelShards: 3 },
+    },
+    { taskQueue, workflowId: 'e2e-sharded-url' },
+  );
+  const result: BatchPredictionResult = await handle.result();
+  expect(result).toMatchObject({ outcome: 'completed', itemCount: 45, shards: { total: 3, done: 3 } });
+  expect(result.shards!.summaries.map((shard) => shard.delivered)).toEqual([20, 20, 5]);
+  // Each shard read a range of bytes (its validation checks their count and length against what the parent found).
+  const lastShard = stack.env.client.workflow.getHandle(shardWorkflowIdFor('e2e-sharded-url', 2));
+  expect((await lastShard.describe()).memo).toEqual({ [SHARD_BYTES_MEMO]: { byteStart: expect.any(Number) } });
+}, 240_000);
