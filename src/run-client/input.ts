@@ -22,21 +22,13 @@ const time = z
   .transform((value) => isoTime(value));
 const httpUrl = z.url({ protocol: /^https?$/ });
 
-/** Set by a sharded run on its children: the items (from 0, end exclusive) one shard reads. */
+/**
+ * Set by a sharded run on its children: the items (from 0, end exclusive) one shard reads. Their bytes in the
+ * source come in the child's memo (SHARD_BYTES_MEMO), never from a caller.
+ */
 const itemRange = z
-  .strictObject({
-    start: z.number().int().nonnegative(),
-    end: z.number().int().positive(),
-    byteStart: z.number().int().nonnegative().optional(),
-    byteEnd: z.number().int().positive().optional(),
-  })
+  .strictObject({ start: z.number().int().nonnegative(), end: z.number().int().positive() })
   .refine((range) => range.start < range.end, { message: 'start must be below end' })
-  .refine(
-    (range) => range.byteEnd === undefined || (range.byteStart !== undefined && range.byteStart < range.byteEnd),
-    {
-      message: 'byteEnd goes with a byteStart below it',
-    },
-  )
   .optional();
 
 const DatasetSourceSchema = z.union(

@@ -95,14 +95,9 @@ test.each([
     'start must be',
   ],
   [
-    'an item range ending its bytes without saying where they start',
-    { ...valid, dataset: { ndjsonPath: '/a', itemRange: { start: 0, end: 5, byteEnd: 100 } } },
-    'byteEnd goes with a byteStart below it',
-  ],
-  [
-    'an item range whose bytes end before they start',
-    { ...valid, dataset: { ndjsonPath: '/a', itemRange: { start: 0, end: 5, byteStart: 100, byteEnd: 100 } } },
-    'byteEnd goes with a byteStart below it',
+    "an item range's bytes from a caller (only a sharded parent gives them, in its child's memo)",
+    { ...valid, dataset: { ndjsonPath: '/a', itemRange: { start: 10, end: 20, byteStart: 0 } } },
+    'byteStart',
   ],
   [
     'too many shards at once',
