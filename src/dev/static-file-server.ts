@@ -2,6 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
+import { pipeline } from 'node:stream';
 import { decodePathPart, requestUrl, sendJson } from '../http-server';
 
 export interface StaticFileServer {
@@ -40,7 +41,8 @@ export function startStaticFileServer(options: {
       return;
     }
     const contentType = contentTypes[extname(filePath).toLowerCase()] ?? 'application/octet-stream';
-    const range = byteRangeOf(request.headers.range, stat.size);
+    // Range applies to GET only (RFC 9110 §14.2).
+    const range = request.method === 'GET' ? byteRangeOf(request.headers.range, stat.size) : undefined;
     if (range === 'unsatisfiable') {
       response.writeHead(416, { 'content-range': `bytes */${stat.size}` }).end();
       return;
@@ -54,7 +56,8 @@ export function startStaticFileServer(options: {
       ...(range && { 'content-range': `bytes ${start}-${end}/${stat.size}` }),
     });
     if (request.method === 'HEAD' || end < start) response.end();
-    else createReadStream(filePath, { start, end }).pipe(response);
+    // pipeline: a client that goes away mid-file closes the file too.
+    else pipeline(createReadStream(filePath, { start, end }), response, () => {});
   });
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {

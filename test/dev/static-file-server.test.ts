@@ -21,8 +21,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function get(range?: string) {
-  const response = await request(`${server.url}/file.ndjson`, { headers: range ? { range } : {} });
+async function get(range?: string, method: 'GET' | 'HEAD' = 'GET') {
+  const response = await request(`${server.url}/file.ndjson`, { method, headers: range ? { range } : {} });
   return {
     status: response.statusCode,
     contentRange: response.headers['content-range'],
@@ -40,4 +40,8 @@ test.each([
   [undefined, 200, undefined, TEXT],
 ])('Range %s: %i', async (range, status, contentRange, body) => {
   expect(await get(range)).toEqual({ status, contentRange, body });
+});
+
+test('HEAD ignores Range (it applies to GET only)', async () => {
+  expect(await get('bytes=3-6', 'HEAD')).toEqual({ status: 200, contentRange: undefined, body: '' });
 });
