@@ -16,10 +16,10 @@ import { type ByteSource, byteSourceOpener, sourceLocation, sourceReadFailure } 
 const UPLOAD_TIMEOUT_MS = 2 * 3_600_000;
 /**
  * A sharded run carries its shards' byte offsets (about 11 bytes each) in this activity's result and in every
- * continue-as-new, next to its shard table: past this many the payloads would near Temporal's 2 MB limit, so
- * the shards of such a run read the whole source instead.
+ * continue-as-new, next to its shard table: past this many shards the payloads would near Temporal's 2 MB
+ * limit, so the shards of such a run read the whole source instead.
  */
-export const MAX_NOTED_SHARD_STARTS = 50_000;
+export const MAX_SHARDS_WITH_BYTE_RANGES = 50_000;
 /** Past these, an earlier attempt's upload reached the server: the dataset is reused, not uploaded again. */
 const UPLOADED_OR_UPLOADING = new Set(['Uploading', 'Processing', 'Processed', 'Uploaded']);
 
@@ -56,7 +56,12 @@ export async function validateSource(
   const from = shardStartsEvery
     ? () => {
         starts.length = 0; // each pass notes them afresh
-        return noteShardStarts(byteSourceOpener(bytes, signal)(), shardStartsEvery, starts);
+        return noteShardStarts(
+          byteSourceOpener(bytes, signal)(),
+          shardStartsEvery,
+          starts,
+          MAX_SHARDS_WITH_BYTE_RANGES,
+        );
       }
     : readable(bytes, signal);
   const summary = await mapped(() =>
@@ -82,9 +87,10 @@ export async function validateSource(
     }
   }
   if (!shardStartsEvery) return summary;
+  const shardCount = Math.ceil(summary.itemCount / shardStartsEvery);
+  if (shardCount > MAX_SHARDS_WITH_BYTE_RANGES) return summary;
   // A start at the item count is the end of the file (or of its blank last line): no shard starts there.
-  const shardStarts = starts.slice(0, Math.ceil(summary.itemCount / shardStartsEvery) - 1);
-  return shardStarts.length > MAX_NOTED_SHARD_STARTS ? summary : { ...summary, shardStarts };
+  return { ...summary, shardStarts: starts.slice(0, shardCount - 1) };
 }
 
 async function liveDatasetsNamed(datatureApi: DatatureClient, name: string, signal: AbortSignal): Promise<Dataset[]> {

@@ -97,15 +97,12 @@ function openRaw(source: ByteSource, signal: AbortSignal, bytes?: ByteRange): Re
         out.destroy(new SourceStatusError(source.ndjsonUrl, response.statusCode));
         return;
       }
-      // A 206 for another range than asked (a proxy's own answer), or not saying which, is refused: its bytes
-      // may not be the shard's.
-      const answeredFrom = rangeStartOf(response.headers['content-range']);
-      if (response.statusCode === 206 && answeredFrom !== bytes?.start) {
+      // A 206 for another range than asked (a proxy's own answer, a server capping its length), or not saying
+      // which, is refused: its bytes may not be the shard's.
+      const why =
+        response.statusCode === 206 && bytes ? otherRange(response.headers['content-range'], bytes) : undefined;
+      if (why) {
         response.body.dump().catch(() => {});
-        const why =
-          answeredFrom === undefined
-            ? 'without a Content-Range'
-            : `for bytes from ${answeredFrom}, not ${bytes?.start}`;
         out.destroy(new SourceStatusError(source.ndjsonUrl, 206, why));
         return;
       }
@@ -117,10 +114,17 @@ function openRaw(source: ByteSource, signal: AbortSignal, bytes?: ByteRange): Re
   return out;
 }
 
-/** The first byte of a `Content-Range: bytes a-b/size` answer. */
-function rangeStartOf(header: string | string[] | undefined): number | undefined {
-  const match = /^bytes (\d+)-/.exec(Array.isArray(header) ? header[0] : (header ?? ''));
-  return match ? Number(match[1]) : undefined;
+/**
+ * How a 206's `Content-Range: bytes a-b/size` differs from the range asked for (the last shard's, open-ended, ends
+ * at the file's end when the size is given), or undefined when it is that range.
+ */
+function otherRange(header: string | string[] | undefined, asked: ByteRange): string | undefined {
+  const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(Array.isArray(header) ? header[0] : (header ?? ''));
+  if (!match) return 'without a Content-Range';
+  const [start, last] = [Number(match[1]), Number(match[2])];
+  const askedLast = asked.end !== undefined ? asked.end - 1 : match[3] === '*' ? last : Number(match[3]) - 1;
+  if (start === asked.start && last === askedLast) return undefined;
+  return `for bytes ${start}-${last}, not ${asked.start}-${askedLast}`;
 }
 
 /** `range`'s bytes of a stream of the whole source: the rest is read and dropped. */

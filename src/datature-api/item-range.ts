@@ -44,16 +44,22 @@ export function itemRangeOf(source: Readable, range: ItemRange): Readable {
 /**
  * Passes `source` through unchanged and appends to `starts` the byte offset where each `every`-th line begins
  * (lines `every`, `2 × every`, …): where each shard after the first starts in the file, found in the same
- * pass as the validation, so a shard can read its own bytes instead of the whole source up to them.
+ * pass as the validation, so a shard can read its own bytes instead of the whole source up to them. Notes at
+ * most `limit` of them (one more says there were more).
  */
-export function noteShardStarts(source: Readable, every: number, starts: number[]): Readable {
+export function noteShardStarts(
+  source: Readable,
+  every: number,
+  starts: number[],
+  limit = Number.POSITIVE_INFINITY,
+): Readable {
   let line = 0;
   let offset = 0;
   const tap = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, newline + 1)) {
         line += 1;
-        if (line % every === 0) starts.push(offset + newline + 1);
+        if (line % every === 0 && starts.length <= limit) starts.push(offset + newline + 1);
       }
       offset += chunk.length;
       callback(null, chunk);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { SourceSummary } from '../../src/activities';
-import { MAX_NOTED_SHARD_STARTS, validateSource } from '../../src/activities/datasets';
+import { MAX_SHARDS_WITH_BYTE_RANGES, validateSource } from '../../src/activities/datasets';
 import { crc32cBase64 } from '../../src/datature-api';
 import type { DatasetSourceInput } from '../../src/workflows/definitions';
 import { type LoopbackServer, startLoopbackServer } from '../datature-api/helpers/loopback-server';
@@ -26,6 +26,13 @@ beforeAll(async () => {
   server = await startLoopbackServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
     if (path === '/ten-unlabelled') return void res.writeHead(206).end(TEN);
+    if (path === '/ten-capped') {
+      // A server sending at most 10 bytes of the range asked for.
+      const from = Number(/^bytes=(\d+)-/.exec(req.headers.range ?? '')![1]);
+      return void res
+        .writeHead(206, { 'content-range': `bytes ${from}-${from + 9}/${TEN.length}` })
+        .end(TEN.subarray(from, from + 10));
+    }
     if (path === '/ten-elsewhere') {
       // A proxy's own 206: another range than the one asked for.
       return void res.writeHead(206, { 'content-range': `bytes 0-99/${TEN.length}` }).end(TEN.subarray(0, 100));
@@ -141,12 +148,14 @@ describe('a sharded run: where shards start, and a shard reading only its bytes'
     expect((await validate({ ndjsonPath })).shardStarts).toBeUndefined();
   });
 
-  test('past MAX_NOTED_SHARD_STARTS shards no start is noted (the payloads stay far from 2 MB)', async () => {
+  test('past MAX_SHARDS_WITH_BYTE_RANGES shards no start is noted (the payloads stay far from 2 MB)', async () => {
     const ndjsonPath = join(dir, 'many-shards.ndjson');
-    writeFileSync(ndjsonPath, `${TEN_LINES[0]}\n`.repeat(MAX_NOTED_SHARD_STARTS + 2));
+    writeFileSync(ndjsonPath, `${TEN_LINES[0]}\n`.repeat(MAX_SHARDS_WITH_BYTE_RANGES + 1));
+    // One shard too many: none; exactly the most: all but the first shard's start.
     expect((await validate({ ndjsonPath }, { shardStartsEvery: 1 })).shardStarts).toBeUndefined();
-    expect((await validate({ ndjsonPath }, { shardStartsEvery: 2 })).shardStarts).toHaveLength(
-      MAX_NOTED_SHARD_STARTS / 2,
+    writeFileSync(ndjsonPath, `${TEN_LINES[0]}\n`.repeat(MAX_SHARDS_WITH_BYTE_RANGES));
+    expect((await validate({ ndjsonPath }, { shardStartsEvery: 1 })).shardStarts).toHaveLength(
+      MAX_SHARDS_WITH_BYTE_RANGES - 1,
     );
   });
 
@@ -185,15 +194,21 @@ describe('a sharded run: where shards start, and a shard reading only its bytes'
     expect(rangeHeaders).toEqual([`bytes=${lineStart(9)}-`]);
   });
 
-  test('a 206 answer for another range than asked, or not saying which, is refused, not read as the shard', async () => {
+  test('a 206 answer for another range than asked (another start, a capped length), or not saying which, is refused', async () => {
     const ndjsonUrl = `${server.url}/ten-elsewhere`;
     const failure = await failureOf({ ndjsonUrl, itemRange: { start: 3, end: 6, byteStart: lineStart(3) } });
     expect(failure.message).toBe(
-      `cannot read dataset source ${ndjsonUrl} (items 3 to 5): HTTP 206 for bytes from 0, not ${lineStart(3)}`,
+      `cannot read dataset source ${ndjsonUrl} (items 3 to 5): HTTP 206 for bytes 0-99, not ${lineStart(3)}-${TEN.length - 1}`,
     );
     const unlabelled = `${server.url}/ten-unlabelled`;
     expect((await failureOf({ ndjsonUrl: unlabelled, itemRange: { start: 3, end: 6, byteStart: 9 } })).message).toBe(
       `cannot read dataset source ${unlabelled} (items 3 to 5): HTTP 206 without a Content-Range`,
+    );
+    const capped = `${server.url}/ten-capped`;
+    const itemRange = { start: 3, end: 6, byteStart: lineStart(3), byteEnd: lineStart(6) };
+    expect((await failureOf({ ndjsonUrl: capped, itemRange })).message).toBe(
+      `cannot read dataset source ${capped} (items 3 to 5): HTTP 206 for bytes ${lineStart(3)}-${lineStart(3) + 9}, ` +
+        `not ${lineStart(3)}-${lineStart(6) - 1}`,
     );
   });
 

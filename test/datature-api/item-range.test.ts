@@ -60,6 +60,12 @@ describe('noteShardStarts', () => {
     },
   );
 
+  test('notes at most `limit` starts, and one more to say there were more', async () => {
+    const starts: number[] = [];
+    expect(await read(noteShardStarts(chunked(text, 7), 1, starts, 3))).toBe(text);
+    expect(starts).toEqual([lineStart(1), lineStart(2), lineStart(3), lineStart(4)]);
+  });
+
   test('each noted start cuts the source where itemRangeOf cuts it', async () => {
     const starts: number[] = [];
     await read(noteShardStarts(chunked(text, 7), 4, starts));
