@@ -1,9 +1,8 @@
 // Opens the workflow's dataset source as fresh byte streams the Nexus client can read once per pass.
-import { createReadStream } from 'node:fs';
 import { PassThrough, pipeline, type Readable, Transform } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
-import { FILE_CHUNK_BYTES, itemRangeOf, redactSignedUrl, sourceOpener } from '../datature-api';
+import { type ByteRange, itemRangeOf, redactSignedUrl, sourceOpener } from '../datature-api';
 import type { DatasetSourceInput } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 
@@ -58,12 +57,6 @@ function errorCodeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Bytes `start` up to `end` (exclusive; none: to the end) of a source. */
-interface ByteRange {
-  start: number;
-  end?: number;
-}
-
 /**
  * The source's bytes, only its `itemRange`'s lines when it names one (a shard's items). A range with its byte
  * offsets reads only those bytes; the line cut still applies to them, so a shard sees exactly its lines.
@@ -77,15 +70,8 @@ function openItems(source: ByteSource, signal: AbortSignal): Readable {
 }
 
 function openRaw(source: ByteSource, signal: AbortSignal, bytes?: ByteRange): Readable {
-  if ('ndjsonPath' in source) {
-    if (!bytes) return sourceOpener(source.ndjsonPath, signal)();
-    const end = bytes.end === undefined ? undefined : bytes.end - 1; // inclusive for the stream
-    return createReadStream(source.ndjsonPath, { start: bytes.start, end, highWaterMark: FILE_CHUNK_BYTES, signal });
-  }
-  if ('items' in source) {
-    const whole = sourceOpener(source.items)();
-    return bytes ? cutTo(whole, bytes) : whole;
-  }
+  if ('ndjsonPath' in source) return sourceOpener(source.ndjsonPath, signal, bytes)();
+  if ('items' in source) return sourceOpener(source.items, undefined, bytes)();
   const out = new PassThrough();
   const headers = bytes ? { range: `bytes=${bytes.start}-${bytes.end === undefined ? '' : bytes.end - 1}` } : {};
   request(source.ndjsonUrl, { signal, headers }).then(
@@ -127,7 +113,7 @@ function otherRange(header: string | string[] | undefined, asked: ByteRange): st
   return `for bytes ${start}-${last}, not ${asked.start}-${askedLast}`;
 }
 
-/** `range`'s bytes of a stream of the whole source: the rest is read and dropped. */
+/** `range`'s bytes of a server's whole file (it ignored the Range asked for): the rest is read and dropped. */
 function cutTo(whole: Readable, range: ByteRange): Readable {
   const end = range.end ?? Number.POSITIVE_INFINITY;
   let offset = 0;

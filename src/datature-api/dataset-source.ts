@@ -12,15 +12,30 @@ export type NdjsonSource = DatasetSourceInput | Uint8Array;
 /** Bytes per read of a file streamed or uploaded. */
 export const FILE_CHUNK_BYTES = 256 * 1024;
 
+/** Bytes `start` up to `end` (exclusive; none: to the end) of a source. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
 /**
- * Each call opens the source from its start: one call per pass (validation, then each upload attempt).
- * `signal` aborts a file read (a stream given as a function handles its own cancellation).
+ * Each call opens the source from its start (or from `range.start`, up to `range.end`): one call per pass
+ * (validation, then each upload attempt). `signal` aborts a file read (a stream given as a function handles its
+ * own cancellation, and is not cut to a range).
  */
-export function sourceOpener(source: NdjsonSource, signal?: AbortSignal): () => Readable {
-  if (typeof source === 'string') return () => createReadStream(source, { highWaterMark: FILE_CHUNK_BYTES, signal });
-  if (typeof source === 'function') return source;
+export function sourceOpener(source: NdjsonSource, signal?: AbortSignal, range?: ByteRange): () => Readable {
+  if (typeof source === 'string') {
+    // createReadStream's `end` is inclusive.
+    const bounds = range && { start: range.start, end: range.end === undefined ? undefined : range.end - 1 };
+    return () => createReadStream(source, { highWaterMark: FILE_CHUNK_BYTES, signal, ...bounds });
+  }
+  if (typeof source === 'function') {
+    if (range) throw new Error('a stream factory is not cut to a byte range');
+    return source;
+  }
   const bytes = source instanceof Uint8Array ? source : itemsToNdjson(source);
-  return () => Readable.from([bytes]);
+  const cut = range ? bytes.subarray(range.start, range.end) : bytes;
+  return () => Readable.from([cut]);
 }
 
 /** In-memory items to NDJSON bytes: meant for small batches, a large dataset belongs in a file. */

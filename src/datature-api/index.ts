@@ -1,9 +1,9 @@
 export { DatatureClient, type DatatureClientOptions, USER_AGENT } from './client';
 export { Crc32c, crc32cBase64 } from './crc32c';
 export {
+  type ByteRange,
   countingBytes,
   type DatasetSourceInput,
-  FILE_CHUNK_BYTES,
   type NdjsonSource,
   sourceOpener,
 } from './dataset-source';

@@ -172,6 +172,15 @@ describe('a sharded run: where shards start, and a shard reading only its bytes'
     expect(await validate({ ndjsonPath, itemRange: last })).toMatchObject(describedAs(lineStart(9), TEN.length));
   });
 
+  test('an inline-items shard with its byte offsets reads those bytes of the items as NDJSON', async () => {
+    const items = TEN_LINES.map((line) => JSON.parse(line) as { kind: 'Image'; url: string });
+    const itemRange = { start: 0, end: 3, byteStart: lineStart(3), byteEnd: lineStart(6) };
+    expect(await validate({ items, itemRange })).toMatchObject({
+      itemCount: 3,
+      ...describedAs(lineStart(3), lineStart(6)),
+    });
+  });
+
   test('a URL shard asks for its bytes with Range; from a server sending the whole file it cuts them', async () => {
     const itemRange = { start: 3, end: 6, byteStart: lineStart(3), byteEnd: lineStart(6) };
     rangeHeaders.length = 0;
