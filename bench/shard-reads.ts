@@ -6,15 +6,15 @@
 // same bytes again), one after the other, through the real validateSource activity. Bytes read are the
 // process's own (`rchar` of /proc/self/io) for the file, the server's bytes sent for the URL.
 //   npx tsx bench/shard-reads.ts      BENCH_QUICK=1 npx tsx bench/shard-reads.ts
-import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { SourceSummary } from '../src/activities';
 import { validateSource } from '../src/activities/datasets';
+import { startStaticFileServer } from '../src/dev/static-file-server';
 import type { DatasetSourceInput, ItemRange } from '../src/workflows/definitions';
+import { shardBytesOf } from '../src/workflows/sharded-batch-prediction';
 import { type Figures, QUICK, runBench, runIfMain } from './support/ab';
 
 const ITEMS = QUICK ? 100_000 : 1_000_000;
@@ -27,30 +27,11 @@ function bytesReadByProcess(): number {
   return Number(/rchar: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
 }
 
-/** Serves one file, honouring `Range: bytes=a-b`, and counts the bytes it sends. */
-async function startFileServer(path: string): Promise<{ url: string; sent: () => number; close(): Promise<void> }> {
-  const size = statSync(path).size;
+/** The dev stack's file server (it answers byte ranges as object stores do), counting the bytes it sends. */
+async function startFileServer(dir: string): Promise<{ url: string; sent: () => number; close(): Promise<void> }> {
   let sent = 0;
-  const server: Server = createServer((req, res) => {
-    const asked = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
-    const start = asked ? Number(asked[1]) : 0;
-    const end = asked && asked[2] !== '' ? Number(asked[2]) : size - 1;
-    res.writeHead(asked ? 206 : 200, {
-      'content-length': end - start + 1,
-      ...(asked && { 'content-range': `bytes ${start}-${end}/${size}` }),
-    });
-    const stream = createReadStream(path, { start, end });
-    stream.on('data', (chunk) => {
-      sent += chunk.length;
-    });
-    stream.pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/items.ndjson`,
-    sent: () => sent,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  const server = await startStaticFileServer({ root: dir, onBytesSent: (bytes) => (sent += bytes) });
+  return { url: `${server.url}/items.ndjson`, sent: () => sent, close: () => server.close() };
 }
 
 function validate(source: DatasetSourceInput, options?: { shardStartsEvery?: number }): Promise<SourceSummary> {
@@ -69,12 +50,11 @@ async function readAllShards(
   const readBefore = bytesRead();
   const shardCount = Math.ceil(parent.itemCount / SHARD_SIZE);
   for (let index = 0; index < shardCount; index++) {
-    const range: ItemRange = { start: index * SHARD_SIZE, end: Math.min(parent.itemCount, (index + 1) * SHARD_SIZE) };
-    if (byBytes) {
-      const starts = parent.shardStarts!;
-      range.byteStart = index === 0 ? 0 : starts[index - 1];
-      if (index < starts.length) range.byteEnd = starts[index];
-    }
+    const range: ItemRange = {
+      start: index * SHARD_SIZE,
+      end: Math.min(parent.itemCount, (index + 1) * SHARD_SIZE),
+      ...(byBytes && shardBytesOf(parent.shardStarts!, index)),
+    };
     const shard = await validate({ ...source, itemRange: range });
     if (shard.itemCount !== range.end - range.start) throw new Error(`shard ${index}: ${shard.itemCount} items`);
   }
@@ -92,7 +72,7 @@ export async function main(): Promise<void> {
   const file = join(dir, 'items.ndjson');
   const line = (i: number) => `{"kind":"Image","url":"https://images.example.com/batch/${i}.jpg"}\n`;
   writeFileSync(file, Array.from({ length: ITEMS }, (_, i) => line(i)).join(''));
-  const server = await startFileServer(file);
+  const server = await startFileServer(dir);
   const sizeMB = statSync(file).size / MB;
   const columns = [
     { key: 'passS', label: "parent's pass s", digits: 2 },

@@ -23,6 +23,8 @@ export function startStaticFileServer(options: {
   root: string;
   port?: number;
   host?: string;
+  /** Sees each chunk of file bytes sent (the benches count what a reader downloaded). */
+  onBytesSent?: (bytes: number) => void;
 }): Promise<StaticFileServer> {
   const root = normalize(options.root);
   const server = createServer((request, response) => {
@@ -57,7 +59,12 @@ export function startStaticFileServer(options: {
     });
     if (request.method === 'HEAD' || end < start) response.end();
     // pipeline: a client that goes away mid-file closes the file too.
-    else pipeline(createReadStream(filePath, { start, end }), response, () => {});
+    else {
+      const file = createReadStream(filePath, { start, end });
+      const { onBytesSent } = options;
+      if (onBytesSent) file.on('data', (chunk) => onBytesSent(chunk.length));
+      pipeline(file, response, () => {});
+    }
   });
   const host = options.host ?? '127.0.0.1';
   return new Promise((resolve, reject) => {

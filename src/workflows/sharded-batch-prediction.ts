@@ -160,6 +160,12 @@ export async function shardedBatchPrediction(
 
 type ShardBytes = Pick<ItemRange, 'byteStart' | 'byteEnd'>;
 
+/** Shard `index`'s bytes in the source from where shards 1, 2, … start (the last shard's run to the end). */
+export function shardBytesOf(shardStarts: readonly number[], index: number): ShardBytes {
+  const byteStart = index === 0 ? 0 : shardStarts[index - 1];
+  return index < shardStarts.length ? { byteStart, byteEnd: shardStarts[index] } : { byteStart };
+}
+
 /**
  * A shard's checked input with its bytes in the source, from the memo its parent started it with (SHARD_BYTES_MEMO);
  * unchanged for any other run. Its activities then read only those bytes.
@@ -313,14 +319,6 @@ class ShardedRun {
     return { start: index * size, end: Math.min(this.state.itemCount, (index + 1) * size) };
   }
 
-  /** Shard `index`'s bytes in the source, when the validation noted them (the last shard's run to the end). */
-  private byteRangeOf(index: number): ShardBytes | undefined {
-    const starts = this.state.shardStarts;
-    if (!starts) return undefined;
-    const byteStart = index === 0 ? 0 : starts[index - 1];
-    return index < starts.length ? { byteStart, byteEnd: starts[index] } : { byteStart };
-  }
-
   /** Round-robin by shard index; a shard's next try goes to the next deployment. */
   deploymentOf(index: number, attempt: number): string | undefined {
     const ids = this.job.deploymentIds ?? (this.job.deploymentId ? [this.job.deploymentId] : undefined);
@@ -349,7 +347,7 @@ class ShardedRun {
     const workflowId = shardWorkflowIdFor(workflowInfo().workflowId, index, attempt);
     const range = this.rangeOf(index);
     const deploymentId = this.deploymentOf(index, attempt);
-    const bytes = this.byteRangeOf(index);
+    const bytes = this.state.shardStarts && shardBytesOf(this.state.shardStarts, index);
     const run = async () => {
       try {
         const child = await startChild<typeof batchPrediction>(WORKFLOW_TYPE, {

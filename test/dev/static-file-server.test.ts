@@ -45,3 +45,15 @@ test.each([
 test('HEAD ignores Range (it applies to GET only)', async () => {
   expect(await get('bytes=3-6', 'HEAD')).toEqual({ status: 200, contentRange: undefined, body: '' });
 });
+
+test('onBytesSent sees the file bytes sent, only those of the range', async () => {
+  let sent = 0;
+  const counted = await startStaticFileServer({ root: dir, onBytesSent: (bytes) => (sent += bytes) });
+  try {
+    const response = await request(`${counted.url}/file.ndjson`, { headers: { range: 'bytes=3-6' } });
+    expect(await response.body.text()).toBe('3456');
+    expect(sent).toBe(4);
+  } finally {
+    await counted.close();
+  }
+});
