@@ -8,7 +8,7 @@ import type {
   UploadDatasetRequest,
   ValidateSourceOptions,
 } from '../workflows/activity-contract';
-import type { DatasetSourceInput } from '../workflows/definitions';
+import type { DatasetSourceInput, ItemRange } from '../workflows/definitions';
 import { FailureType } from '../workflows/failures';
 import { mapped } from './error-mapping';
 import { type ByteSource, byteSourceOpener, sourceLocation, sourceReadFailure } from './source-streams';
@@ -69,28 +69,27 @@ export async function validateSource(
       throw sourceReadFailure(bytes, err);
     }),
   );
-  const range = bytes.itemRange;
-  if (range) {
-    const { itemCount, sizeBytes } = summary;
-    const expectedBytes = range.byteEnd === undefined ? undefined : range.byteEnd - (range.byteStart ?? 0);
-    const found =
-      itemCount !== range.end - range.start
-        ? `${itemCount} items where the sharded run counted ${range.end - range.start}`
-        : expectedBytes !== undefined && sizeBytes !== expectedBytes
-          ? `${sizeBytes} bytes where the sharded run found ${expectedBytes}`
-          : undefined;
-    if (found) {
-      throw ApplicationFailure.nonRetryable(
-        `dataset source ${sourceLocation(bytes)}: ${found}; the source changed since the run split it`,
-        FailureType.InvalidInput,
-      );
-    }
+  const changed = bytes.itemRange && rangeMismatch(bytes.itemRange, summary);
+  if (changed) {
+    throw ApplicationFailure.nonRetryable(
+      `dataset source ${sourceLocation(bytes)}: ${changed}; the source changed since the run split it`,
+      FailureType.InvalidInput,
+    );
   }
   if (!shardStartsEvery) return summary;
   const shardCount = Math.ceil(summary.itemCount / shardStartsEvery);
   if (shardCount > MAX_SHARDS_WITH_BYTE_RANGES) return summary;
   // A start at the item count is the end of the file (or of its blank last line): no shard starts there.
   return { ...summary, shardStarts: starts.slice(0, shardCount - 1) };
+}
+
+/** How a shard's source differs from what its sharded run found: another item count, or (with its end) length. */
+function rangeMismatch(range: ItemRange, { itemCount, sizeBytes }: SourceSummary): string | undefined {
+  const items = range.end - range.start;
+  if (itemCount !== items) return `${itemCount} items where the sharded run counted ${items}`;
+  if (range.byteEnd === undefined) return undefined;
+  const length = range.byteEnd - (range.byteStart ?? 0);
+  return sizeBytes === length ? undefined : `${sizeBytes} bytes where the sharded run found ${length}`;
 }
 
 async function liveDatasetsNamed(datatureApi: DatatureClient, name: string, signal: AbortSignal): Promise<Dataset[]> {
